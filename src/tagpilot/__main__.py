@@ -1,0 +1,5 @@
+"""Entry point for ``python -m tagpilot``."""
+
+from tagpilot.cli.main import main
+
+main()

@@ -1,0 +1,1 @@
+"""The imperative shell: every module here does I/O and translates foreign errors."""

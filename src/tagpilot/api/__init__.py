@@ -1,0 +1,1 @@
+"""Flux-compatible API objects: models, defaults, validation, YAML load and dump."""

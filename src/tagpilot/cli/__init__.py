@@ -1,0 +1,1 @@
+"""The ``tagpilot`` command line: thin click commands that parse, call and render."""

@@ -1,0 +1,26 @@
+"""The ``tagpilot`` command group and the commands it is made of."""
+
+from __future__ import annotations
+
+import click
+
+from tagpilot import __version__
+from tagpilot.cli.errors import GuardedGroup
+
+__all__ = ["cli", "main"]
+
+
+@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Flux-compatible image update automation: scan, select, write back, push."""
+
+
+@cli.command()
+def version() -> None:
+    """Print tagpilot's version."""
+    click.echo(f"tagpilot {__version__}")
+
+
+def main() -> None:
+    """Run the command line (console-script entry point)."""
+    cli(prog_name="tagpilot")

@@ -1,0 +1,1 @@
+"""One reconciler per kind: orchestrates the core through ports and returns an Outcome."""

@@ -1,0 +1,1 @@
+"""Scheduling and the long-running daemon."""

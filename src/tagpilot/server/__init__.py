@@ -1,0 +1,1 @@
+"""HTTP surface of the daemon: health, metrics, webhooks and the JSON API."""
