@@ -26,9 +26,10 @@ def _print(results: list[Result]) -> None:
     print(header)
     print("-" * len(header))
     for r in results:
+        note = f"; {r.note}" if r.note else ""
         print(
             f"{r.name:44} {r.subject_value:>10.4f}{r.unit:>2} {r.baseline_value:>10.4f}{r.unit:>2}"
-            f" {r.ratio:>7.2f}  {r.target}  ({r.subject} vs {r.baseline}{'; ' + r.note if r.note else ''})"
+            f" {r.ratio:>7.2f}  {r.target}  ({r.subject} vs {r.baseline}{note})"
         )
 
 

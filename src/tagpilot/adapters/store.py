@@ -1,0 +1,207 @@
+"""The SQLite state store: statuses, tag sets, events and automation runs in one file.
+
+WAL mode and one transaction per write keep the file consistent if the process is killed
+at any instant.  A ``schema_version`` table and the ordered ``_MIGRATIONS`` list upgrade
+older files in place; a file written by a newer tagpilot is refused with a clear error.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tagpilot.core.errors import InvalidInputError, RetryableError
+from tagpilot.ports import ObjectKey, RecordedEvent, StoredTags
+
+__all__ = ["EVENT_RING_SIZE", "SCHEMA_VERSION", "SqliteStore"]
+
+EVENT_RING_SIZE = 200
+
+_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE status (
+        kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (kind, namespace, name));
+    CREATE TABLE tags (
+        canonical_name TEXT PRIMARY KEY, tags TEXT NOT NULL,
+        revision TEXT NOT NULL, scan_time TEXT NOT NULL);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+        type TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL, time TEXT NOT NULL);
+    CREATE INDEX events_by_object ON events (kind, namespace, name, id);
+    """,
+)
+SCHEMA_VERSION = len(_MIGRATIONS)
+
+
+class SqliteStore:
+    """A ``StateStore`` in one SQLite file (``:memory:`` for throwaway use)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA busy_timeout=5000")
+            self._migrate()
+        except sqlite3.DatabaseError as exc:
+            raise InvalidInputError(
+                f"cannot open state file {self.path}: {exc} (move it aside to start afresh)"
+            ) from exc
+
+    def close(self) -> None:
+        """Close the database connection."""
+        self._db.close()
+
+    def schema_version(self) -> int:
+        """The schema version of the open file."""
+        row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        return int(row[0])
+
+    def _migrate(self) -> None:
+        self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self._db.execute("SELECT version FROM schema_version").fetchone()
+        current = int(row[0]) if row else 0
+        if current > SCHEMA_VERSION:
+            raise InvalidInputError(
+                f"state file {self.path} has schema version {current}, newer than this "
+                f"tagpilot understands ({SCHEMA_VERSION}); upgrade tagpilot"
+            )
+        for version in range(current, SCHEMA_VERSION):
+            self._apply_migration(version + 1, _MIGRATIONS[version], first=row is None)
+            row = (version + 1,)
+
+    def _apply_migration(self, version: int, script: str, *, first: bool) -> None:
+        statements = [s for s in script.split(";") if s.strip()]
+        with self._transaction():
+            for statement in statements:
+                self._db.execute(statement)
+            if first and version == 1:
+                self._db.execute("INSERT INTO schema_version (version) VALUES (1)")
+            else:
+                self._db.execute("UPDATE schema_version SET version = ?", (version,))
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+    def get_status(self, key: ObjectKey) -> dict[str, Any] | None:
+        """The object's last written status, or None."""
+        row = self._db.execute(
+            "SELECT body FROM status WHERE kind=? AND namespace=? AND name=?",
+            (key.kind, key.namespace, key.name),
+        ).fetchone()
+        return dict(json.loads(row[0])) if row else None
+
+    def put_status(self, key: ObjectKey, status: Mapping[str, Any]) -> None:
+        """Replace the object's status."""
+        body = json.dumps(status, sort_keys=True)
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO status (kind, namespace, name, body) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (kind, namespace, name) DO UPDATE SET body=excluded.body",
+                (key.kind, key.namespace, key.name, body),
+            )
+
+    def delete_status(self, key: ObjectKey) -> None:
+        """Forget an object's status (the object was removed from the manifests)."""
+        with self._transaction():
+            self._db.execute(
+                "DELETE FROM status WHERE kind=? AND namespace=? AND name=?",
+                (key.kind, key.namespace, key.name),
+            )
+
+    def get_tags(self, canonical_name: str) -> StoredTags | None:
+        """The stored tag set of a repository, or None when never scanned."""
+        row = self._db.execute(
+            "SELECT tags, revision, scan_time FROM tags WHERE canonical_name=?",
+            (canonical_name,),
+        ).fetchone()
+        if row is None:
+            return None
+        return StoredTags(
+            canonical_name, tuple(json.loads(row[0])), row[1], datetime.fromisoformat(row[2])
+        )
+
+    def put_tags(self, stored: StoredTags) -> None:
+        """Replace the tag set of a repository (never appends)."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO tags (canonical_name, tags, revision, scan_time) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (canonical_name) DO UPDATE SET "
+                "tags=excluded.tags, revision=excluded.revision, scan_time=excluded.scan_time",
+                (
+                    stored.canonical_name,
+                    json.dumps(list(stored.tags)),
+                    stored.revision,
+                    stored.scan_time.isoformat(),
+                ),
+            )
+
+    def add_event(self, event: RecordedEvent) -> None:
+        """Record an event; the oldest events beyond ``EVENT_RING_SIZE`` per object go."""
+        key = event.key
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO events (kind, namespace, name, type, reason, message, time) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    key.kind,
+                    key.namespace,
+                    key.name,
+                    event.type,
+                    event.reason,
+                    event.message,
+                    event.time.isoformat(),
+                ),
+            )
+            self._db.execute(
+                "DELETE FROM events WHERE kind=? AND namespace=? AND name=? AND id NOT IN "
+                "(SELECT id FROM events WHERE kind=? AND namespace=? AND name=? "
+                "ORDER BY id DESC LIMIT ?)",
+                (*_key_tuple(key), *_key_tuple(key), EVENT_RING_SIZE),
+            )
+
+    def events(self, key: ObjectKey | None = None, limit: int = 100) -> Sequence[RecordedEvent]:
+        """Newest-first events, of one object or of all."""
+        query = "SELECT kind, namespace, name, type, reason, message, time FROM events"
+        args: tuple[object, ...] = ()
+        if key is not None:
+            query += " WHERE kind=? AND namespace=? AND name=?"
+            args = _key_tuple(key)
+        rows = self._db.execute(query + " ORDER BY id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [
+            RecordedEvent(
+                ObjectKey(r[0], r[1], r[2]), r[3], r[4], r[5], datetime.fromisoformat(r[6])
+            )
+            for r in rows
+        ]
+
+
+def _key_tuple(key: ObjectKey) -> tuple[str, str, str]:
+    return (key.kind, key.namespace, key.name)
+
+
+class _Transaction:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on error and maps sqlite errors."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
+        if exc is None:
+            self._db.execute("COMMIT")
+            return
+        self._db.execute("ROLLBACK")
+        if isinstance(exc, sqlite3.OperationalError):
+            raise RetryableError(f"state store busy or unavailable: {exc}") from exc

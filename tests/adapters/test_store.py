@@ -1,0 +1,88 @@
+"""The SQLite state store: round trips, replacement semantics, the event ring, schema checks."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from tagpilot.adapters.store import EVENT_RING_SIZE, SCHEMA_VERSION, SqliteStore
+from tagpilot.core.errors import InvalidInputError
+from tagpilot.ports import ObjectKey, RecordedEvent, StoredTags
+
+T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+REPO = ObjectKey("ImageRepository", "flux-system", "blaster-dev-repo")
+
+
+def test_status_round_trips_and_is_replaced_not_merged(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    store.put_status(REPO, {"canonicalImageName": "x", "observedGeneration": 1})
+    store.put_status(REPO, {"observedGeneration": 2})
+    assert store.get_status(REPO) == {"observedGeneration": 2}
+    assert store.get_status(ObjectKey("ImagePolicy", "flux-system", "p")) is None
+
+
+def test_a_tag_set_replaces_the_previous_one(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    store.put_tags(StoredTags("r.example/app", ("b", "a"), "sha256:1", T0))
+    store.put_tags(StoredTags("r.example/app", ("c",), "sha256:2", T0))
+    assert store.get_tags("r.example/app") == StoredTags("r.example/app", ("c",), "sha256:2", T0)
+    assert store.get_tags("r.example/other") is None
+
+
+def test_state_survives_reopening_the_file(tmp_path: Path) -> None:
+    SqliteStore(tmp_path / "state.db").put_status(REPO, {"a": 1})
+    assert SqliteStore(tmp_path / "state.db").get_status(REPO) == {"a": 1}
+
+
+def test_events_keep_only_the_newest_per_object(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    for i in range(EVENT_RING_SIZE + 5):
+        store.add_event(RecordedEvent(REPO, "Normal", "Succeeded", f"scan {i}", T0))
+    events = store.events(REPO, limit=1000)
+    assert len(events) == EVENT_RING_SIZE
+    assert events[0].message == f"scan {EVENT_RING_SIZE + 4}"
+
+
+def test_a_file_from_a_newer_tagpilot_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    SqliteStore(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION + 1,))
+    db.commit()
+    db.close()
+    with pytest.raises(InvalidInputError, match="newer than this tagpilot understands"):
+        SqliteStore(path)
+
+
+def test_a_file_that_is_not_a_database_is_refused_clearly(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(InvalidInputError, match="cannot open state file"):
+        SqliteStore(path)
+
+
+def test_a_killed_writer_leaves_a_store_that_opens(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    writer = (
+        "import sys, os\n"
+        "from tagpilot.adapters.store import SqliteStore\n"
+        "from tagpilot.ports import ObjectKey\n"
+        "s = SqliteStore(sys.argv[1])\n"
+        "for i in range(100000):\n"
+        "    s.put_status(ObjectKey('K', 'ns', f'n{i % 50}'), {'i': i, 'pad': 'x' * 500})\n"
+        "    if i == 300: print('ready', flush=True)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", writer, str(path)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == b"ready"
+    proc.kill()
+    proc.wait()
+    proc.stdout.close()
+    store = SqliteStore(path)
+    statuses = [store.get_status(ObjectKey("K", "ns", f"n{i}")) for i in range(50)]
+    assert all(s is not None and s["i"] >= 250 for s in statuses)
