@@ -21,6 +21,16 @@ def version() -> None:
     click.echo(f"tagpilot {__version__}")
 
 
+def _register() -> None:
+    from tagpilot.cli.sops import sops_group
+
+    for command in (sops_group,):
+        cli.add_command(command)
+
+
+_register()
+
+
 def main() -> None:
     """Run the command line (console-script entry point)."""
     cli(prog_name="tagpilot")
