@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from tagpilot import __version__
+from tagpilot.cli.create import create
 from tagpilot.cli.errors import GuardedGroup
+from tagpilot.cli.policy import policy_group
+from tagpilot.cli.sops import sops_group
 
 __all__ = ["cli", "main"]
 
@@ -21,14 +24,8 @@ def version() -> None:
     click.echo(f"tagpilot {__version__}")
 
 
-def _register() -> None:
-    from tagpilot.cli.sops import sops_group
-
-    for command in (sops_group,):
-        cli.add_command(command)
-
-
-_register()
+for _command in (create, policy_group, sops_group):
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -1,0 +1,322 @@
+"""Load Flux objects from manifest files and directories, with file:line for every problem.
+
+:func:`load_paths` walks files and directories (recursively, sorted, ``.yaml``/``.yml``/
+``.json``; hidden directories skipped), reads every YAML document with ruamel's round-trip
+loader so each node knows its line, and validates the kinds tagpilot handles.  Other kinds
+are skipped and counted.  SOPS-encrypted documents (a top-level ``sops`` map with ``mac``)
+are returned undecrypted with ``encrypted=True`` and their raw mapping; after decryption,
+:func:`parse_object` validates them.  All problems of a load are collected and raised as
+one :class:`ManifestError`.
+
+Called by the CLI and the runtime.  :func:`load_paths` reads files; everything else here
+works on text and mappings only.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from tagpilot.api.kinds import AnyObject, model_for
+from tagpilot.api.meta import DEFAULT_NAMESPACE
+from tagpilot.api.problems import Problem, problems_from
+from tagpilot.core.errors import InvalidInputError, SourceLocation
+
+__all__ = [
+    "MANIFEST_SUFFIXES",
+    "LoadResult",
+    "LoadedObject",
+    "ManifestError",
+    "is_sops_encrypted",
+    "load_paths",
+    "load_text",
+    "parse_object",
+]
+
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+
+class ManifestError(InvalidInputError):
+    """Every problem found in one load; ``problems`` holds them one by one."""
+
+    def __init__(self, problems: Sequence[InvalidInputError]) -> None:
+        self.problems = list(problems)
+        if len(self.problems) == 1:
+            only = self.problems[0]
+            super().__init__(only.detail, location=only.location)
+        else:
+            listed = "\n".join(f"  {problem}" for problem in self.problems)
+            super().__init__(f"{len(self.problems)} problems in manifests:\n{listed}")
+
+
+@dataclass(frozen=True)
+class LoadedObject:
+    """One object from a manifest, with where it starts; ``obj`` is None when encrypted."""
+
+    obj: AnyObject | None
+    source: SourceLocation
+    encrypted: bool = False
+    raw: Mapping[str, Any] | None = None
+    default_namespace: str = DEFAULT_NAMESPACE
+
+    @property
+    def kind(self) -> str:
+        """The document's kind."""
+        return self.obj.kind if self.obj else str(_get(self.raw, "kind", ""))
+
+    @property
+    def name(self) -> str:
+        """The document's ``metadata.name``."""
+        return self.obj.name if self.obj else str(_get(_get(self.raw, "metadata", {}), "name", ""))
+
+    @property
+    def namespace(self) -> str:
+        """The document's namespace (the load's default when it names none)."""
+        if self.obj:
+            return self.obj.namespace
+        namespace = _get(_get(self.raw, "metadata", {}), "namespace", None)
+        return str(namespace or self.default_namespace)
+
+
+@dataclass
+class LoadResult:
+    """Objects found (file and document order) and how many documents of each kind were skipped."""
+
+    objects: list[LoadedObject] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
+
+
+def _get(mapping: Any, key: str, default: Any) -> Any:
+    return mapping.get(key, default) if isinstance(mapping, Mapping) else default
+
+
+def is_sops_encrypted(document: Mapping[str, Any]) -> bool:
+    """Whether ``document`` carries a SOPS metadata block (top-level ``sops`` with ``mac``)."""
+    sops = document.get("sops")
+    return isinstance(sops, Mapping) and "mac" in sops
+
+
+def _plain(node: Any) -> Any:
+    """ruamel round-trip nodes → plain dicts, lists, str, int, float, bool, None."""
+    if isinstance(node, Mapping):
+        return {str(key): _plain(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_plain(item) for item in node]
+    if isinstance(node, bool) or node is None:
+        return node
+    if isinstance(node, datetime.date):
+        # An unquoted timestamp (e.g. lastTransitionTime); the models keep times as text.
+        return node.isoformat().replace("+00:00", "Z")
+    for kind in (str, int, float):
+        if isinstance(node, kind):
+            return kind(node)
+    return node
+
+
+def _line_of(document: Any, path: tuple[str | int, ...]) -> int | None:
+    """1-based line of the deepest node of ``path`` present in the round-trip tree."""
+    node, line = document, None
+    for part in path:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+        else:
+            break
+        node = node[part]
+    return line
+
+
+def parse_object(
+    document: Mapping[str, Any],
+    *,
+    file: str | None = None,
+    default_namespace: str = DEFAULT_NAMESPACE,
+) -> AnyObject | None:
+    """Validate one document; ``None`` for kinds tagpilot does not handle.
+
+    Raises :class:`ManifestError` listing every problem, each with file and line when
+    ``document`` comes from ruamel's round-trip loader.
+    """
+    obj, problems = _check(document, file, default_namespace)
+    if problems:
+        raise ManifestError(problems)
+    return obj
+
+
+def _check(
+    document: Mapping[str, Any], file: str | None, default_namespace: str
+) -> tuple[AnyObject | None, list[InvalidInputError]]:
+    """The validated object (None for foreign kinds), or the problems found."""
+    try:
+        model = model_for(str(document.get("apiVersion", "")), str(document.get("kind", "")))
+    except ValueError as error:
+        location = SourceLocation(file, _line_of(document, ("apiVersion",)), "apiVersion")
+        return None, [InvalidInputError(str(error), location=location)]
+    if model is None:
+        return None, []
+    data = _plain(document)
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict) and not metadata.get("namespace"):
+        metadata["namespace"] = default_namespace
+    try:
+        return model.model_validate(data), []
+    except ValidationError as error:
+        start = _line_of(document, ("kind",))
+        problems = problems_from(error, model)
+        return None, [_located(problem, document, file, start) for problem in problems]
+
+
+def _located(
+    problem: Problem, document: Any, file: str | None, start: int | None
+) -> InvalidInputError:
+    line = _line_of(document, problem.path) or start
+    location = SourceLocation(file, line, problem.field or None, problem.value)
+    shown = f"invalid value {problem.value!r}: " if problem.value is not None else ""
+    return InvalidInputError(shown + problem.message, location=location)
+
+
+def _documents(text: str, file: str) -> Iterator[tuple[int, Any]]:
+    yaml = YAML(typ="rt")
+    try:
+        yield from enumerate(yaml.load_all(text))
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        column = f"column {mark.column + 1}: " if mark else ""
+        problem = error.problem or error.context or "invalid YAML"
+        raise InvalidInputError(
+            f"YAML syntax error at {column}{problem}", location=SourceLocation(file, line)
+        ) from None
+    except YAMLError as error:
+        raise InvalidInputError(
+            f"YAML syntax error: {error}", location=SourceLocation(file)
+        ) from None
+
+
+def _skip_key(document: Any) -> str:
+    if not isinstance(document, Mapping):
+        return "(not a mapping)"
+    return str(document.get("kind") or "(no kind)")
+
+
+def load_text(
+    text: str, *, file: str = "<input>", default_namespace: str = DEFAULT_NAMESPACE
+) -> LoadResult:
+    """Load every document of one YAML text (see :func:`load_paths`)."""
+    result, problems = LoadResult(), []
+    try:
+        for _, document in _documents(text, file):
+            problems += _take(document, file, default_namespace, result)
+    except InvalidInputError as error:
+        problems.append(error)
+    if problems:
+        raise ManifestError(problems)
+    return result
+
+
+def _take(
+    document: Any, file: str, default_namespace: str, result: LoadResult
+) -> list[InvalidInputError]:
+    if document is None:
+        return []
+    source = SourceLocation(
+        file, _line_of(document, ("apiVersion",)) or _line_of(document, ("kind",))
+    )
+    if isinstance(document, Mapping) and is_sops_encrypted(document):
+        loaded = LoadedObject(
+            None, source, encrypted=True, raw=document, default_namespace=default_namespace
+        )
+        result.objects.append(loaded)
+        return []
+    if not isinstance(document, Mapping):
+        result.skipped[_skip_key(document)] = result.skipped.get(_skip_key(document), 0) + 1
+        return []
+    obj, errors = _check(document, file, default_namespace)
+    if obj is not None:
+        result.objects.append(LoadedObject(obj, source))
+    elif not errors:
+        result.skipped[_skip_key(document)] = result.skipped.get(_skip_key(document), 0) + 1
+    return errors
+
+
+def _manifest_files(paths: Sequence[Path | str]) -> Iterator[Path]:
+    for given in paths:
+        path = Path(given)
+        if path.is_dir():
+            for candidate in sorted(path.rglob("*")):
+                hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
+                if candidate.is_file() and candidate.suffix in MANIFEST_SUFFIXES and not hidden:
+                    yield candidate
+        else:
+            yield path
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInputError(
+            "no such file or directory", location=SourceLocation(str(path))
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInputError(
+            f"cannot read: {error}", location=SourceLocation(str(path))
+        ) from None
+
+
+def _duplicates(objects: list[LoadedObject]) -> list[InvalidInputError]:
+    seen: dict[tuple[str, str, str], LoadedObject] = {}
+    problems = []
+    for loaded in objects:
+        identity = (loaded.kind, loaded.namespace, loaded.name)
+        if identity in seen:
+            first = seen[identity].source
+            problems.append(
+                InvalidInputError(
+                    f"duplicate {loaded.kind} {loaded.namespace}/{loaded.name}: "
+                    f"already defined at {first.file}:{first.line}",
+                    location=loaded.source,
+                )
+            )
+        else:
+            seen[identity] = loaded
+    return problems
+
+
+def load_paths(
+    paths: Sequence[Path | str], *, default_namespace: str = DEFAULT_NAMESPACE
+) -> LoadResult:
+    """Load every manifest under ``paths`` (files or directories).
+
+    Objects without ``metadata.namespace`` are placed in ``default_namespace``
+    (``default``, as ``kubectl apply`` would).  Raises :class:`ManifestError` naming every
+    problem (file, line, field, value); duplicates (same kind, namespace and name) are
+    problems too.
+    """
+    result, problems, skipped = LoadResult(), [], Counter[str]()
+    for path in _manifest_files(paths):
+        try:
+            loaded = load_text(_read(path), file=str(path), default_namespace=default_namespace)
+        except ManifestError as error:
+            problems += error.problems
+            continue
+        except InvalidInputError as error:
+            problems.append(error)
+            continue
+        result.objects += loaded.objects
+        skipped.update(loaded.skipped)
+    problems += _duplicates(result.objects)
+    if problems:
+        raise ManifestError(problems)
+    result.skipped = dict(sorted(skipped.items()))
+    return result

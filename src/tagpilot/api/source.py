@@ -1,0 +1,126 @@
+"""GitRepository (``source.toolkit.fluxcd.io`` v1; v1beta2 and v1beta1 are read too).
+
+ImageUpdateAutomation takes the Git URL, credentials, proxy and timeout from here.
+Fields follow source-controller's ``GitRepositorySpec``; v1beta1/v1beta2 manifests may
+also carry ``gitImplementation`` and ``accessFrom``, which v1 dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Final, Literal
+
+from pydantic import Field, model_validator
+
+from tagpilot.api.duration import Duration, DurationField, ShortDurationField
+from tagpilot.api.image import AccessFrom, FluxObject
+from tagpilot.api.meta import Condition, FluxModel, LocalObjectReference, SpecError
+
+__all__ = [
+    "DEFAULT_GIT_TIMEOUT",
+    "SOURCE_API_V1",
+    "SOURCE_API_VERSIONS",
+    "GitRepository",
+    "GitRepositoryInclude",
+    "GitRepositoryRef",
+    "GitRepositorySpec",
+    "GitRepositoryStatus",
+    "GitRepositoryVerification",
+]
+
+SOURCE_API_V1: Final = "source.toolkit.fluxcd.io/v1"
+SOURCE_API_VERSIONS = (
+    SOURCE_API_V1,
+    "source.toolkit.fluxcd.io/v1beta2",
+    "source.toolkit.fluxcd.io/v1beta1",
+)
+DEFAULT_GIT_TIMEOUT = Duration.parse("60s")
+
+
+class GitRepositoryRef(FluxModel):
+    """A Git reference; precedence when cloning: commit > name > tag > semver > branch."""
+
+    branch: str | None = None
+    tag: str | None = None
+    semver: str | None = None
+    name: str | None = None
+    commit: str | None = None
+
+
+class GitRepositoryVerification(FluxModel):
+    """Commit signature verification (``spec.verify``)."""
+
+    mode: Literal["head", "HEAD", "Tag", "TagAndHEAD"] = "HEAD"
+    secret_ref: LocalObjectReference
+
+
+class GitRepositoryInclude(FluxModel):
+    """Another GitRepository's artifact to include (``spec.include[]``)."""
+
+    repository: LocalObjectReference
+    from_path: str | None = None
+    to_path: str | None = None
+
+
+class GitRepositorySpec(FluxModel):
+    """``spec`` of a GitRepository."""
+
+    url: str = Field(pattern=r"^(http|https|ssh)://.*$")
+    secret_ref: LocalObjectReference | None = None
+    provider: Literal["generic", "aws", "azure", "github"] = "generic"
+    service_account_name: str | None = None
+    interval: DurationField
+    timeout: ShortDurationField = DEFAULT_GIT_TIMEOUT
+    ref: GitRepositoryRef | None = None
+    verify: GitRepositoryVerification | None = None
+    proxy_secret_ref: LocalObjectReference | None = None
+    ignore: str | None = None
+    suspend: bool = False
+    recurse_submodules: bool = False
+    include: list[GitRepositoryInclude] | None = None
+    sparse_checkout: list[str] | None = None
+    git_implementation: Literal["go-git", "libgit2"] | None = None
+    access_from: AccessFrom | None = None
+
+
+class GitRepositoryStatus(FluxModel):
+    """``status`` of a GitRepository (artifact details kept as plain mappings)."""
+
+    observed_generation: int | None = None
+    conditions: list[Condition] | None = None
+    artifact: dict[str, Any] | None = None
+    included_artifacts: list[dict[str, Any]] | None = None
+    observed_ignore: str | None = None
+    observed_recurse_submodules: bool | None = None
+    observed_include: list[GitRepositoryInclude] | None = None
+    observed_sparse_checkout: list[str] | None = None
+    source_verification_mode: str | None = None
+    last_handled_reconcile_at: str | None = None
+    url: str | None = None
+
+
+class GitRepository(FluxObject):
+    """A Git repository source."""
+
+    KIND: ClassVar[str] = "GitRepository"
+    api_version: Literal[
+        "source.toolkit.fluxcd.io/v1",
+        "source.toolkit.fluxcd.io/v1beta2",
+        "source.toolkit.fluxcd.io/v1beta1",
+    ] = SOURCE_API_V1
+    kind: Literal["GitRepository"] = "GitRepository"
+    spec: GitRepositorySpec
+    status: GitRepositoryStatus | None = None
+
+    @model_validator(mode="after")
+    def _beta_only_fields(self) -> GitRepository:
+        if self.api_version == SOURCE_API_V1:
+            for field, alias in (
+                ("git_implementation", "gitImplementation"),
+                ("access_from", "accessFrom"),
+            ):
+                if field in self.spec.model_fields_set:
+                    raise SpecError(
+                        f"spec.{alias}",
+                        f"unknown field '{alias}' in {SOURCE_API_V1} (only v1beta1/v1beta2 had it)",
+                    )
+        return self
