@@ -21,6 +21,7 @@ from tagpilot.core.errors import (
     [
         pytest.param(SourceLocation(), "<input>", id="nothing-known"),
         pytest.param(SourceLocation(file="a.yaml"), "a.yaml", id="file-only"),
+        pytest.param(SourceLocation(field="spec.image"), "spec.image", id="field-only"),
         pytest.param(SourceLocation(file="a.yaml", line=7), "a.yaml:7", id="file-and-line"),
         pytest.param(
             SourceLocation(file="a.yaml", line=7, field="spec.interval", value="1x"),

@@ -8,6 +8,7 @@ from tagpilot import __version__
 from tagpilot.cli.create import create
 from tagpilot.cli.errors import GuardedGroup
 from tagpilot.cli.policy import policy_group
+from tagpilot.cli.scan import scan
 from tagpilot.cli.sops import sops_group
 
 __all__ = ["cli", "main"]
@@ -24,7 +25,7 @@ def version() -> None:
     click.echo(f"tagpilot {__version__}")
 
 
-for _command in (create, policy_group, sops_group):
+for _command in (create, policy_group, scan, sops_group):
     cli.add_command(_command)
 
 

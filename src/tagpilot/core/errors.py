@@ -37,12 +37,12 @@ class SourceLocation:
     value: str | None = None
 
     def __str__(self) -> str:
-        where = self.file or "<input>"
-        if self.line is not None:
-            where = f"{where}:{self.line}"
+        parts = []
+        if self.file:
+            parts.append(self.file if self.line is None else f"{self.file}:{self.line}")
         if self.field:
-            where = f"{where}: {self.field}"
-        return where
+            parts.append(self.field)
+        return ": ".join(parts) or "<input>"
 
 
 class TagpilotError(Exception):

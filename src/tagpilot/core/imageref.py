@@ -45,7 +45,9 @@ _IPV6_AUTHORITY = re.compile(r"\[[0-9A-Fa-f:.]+\](?::[0-9]*)?")
 _LOCAL_SUFFIX = re.compile(r".*\.localhost(?::\d{1,5})?")
 _LOOPBACK_V4 = re.compile(r"127\.0\.0\.1(?::\d{1,5})?")
 _LOOPBACK_V6 = re.compile(r"::1|\[::1\](?::\d{1,5})?")
-_PRIVATE_V4 = tuple(ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"))
+_PRIVATE_V4 = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
+)
 
 
 class ImageRefError(InvalidInputError):
@@ -213,13 +215,15 @@ def parse_repository(
     rest = image.removeprefix(reference.repository.registry)
     pieces = rest.split(":")
     if len(pieces) > 1:
-        raise _fail(f"image '{image}' should not include a tag; remove ':{pieces[1]}'", image, field)
+        raise _fail(
+            f"image '{image}' should not include a tag; remove ':{pieces[1]}'", image, field
+        )
     return reference.repository
 
 
 def _is_private_v4(registry: str) -> bool:
     try:
-        address = ipaddress.ip_address(registry.split(":")[0])
+        address = ipaddress.ip_address(registry.split(":", maxsplit=1)[0])
     except ValueError:
         return False
     return any(address in network for network in _PRIVATE_V4)

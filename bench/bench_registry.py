@@ -1,0 +1,121 @@
+"""Registry scanning speed: tagpilot's client against curl (the floor) and skopeo (a peer).
+
+Starts its own registry 2.8 on tmpfs (the test servers in ``tests/servers``), seeds one
+repository with 10,000 tags and 100 repositories with 100 tags each (about 20-40 s), then:
+
+* one 10,000-tag listing: tagpilot (library call, fresh client each round) vs one ``curl`` of
+  the same URL, and vs ``skopeo list-tags``; also the ``tagpilot scan`` command as a process;
+* 100 repositories x 100 tags: tagpilot listing all concurrently with one client vs one curl
+  process fetching the 100 URLs over a kept-alive connection, and vs skopeo run per repository.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+from pathlib import Path
+
+from bench.common import Result, best_of
+from tagpilot.adapters.registry import RegistryClient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from servers.ocipush import seed  # noqa: E402
+from servers.registry import fast_storage, run_registry  # noqa: E402
+
+__all__ = ["run"]
+
+BIG_REPO = "bench/tags10k"
+BIG_TAGS = 10_000
+MANY_PREFIX = "bench/many/r"
+MANY_REPOS = 100
+MANY_TAGS = 100
+
+
+def _seed(url: str) -> None:
+    seed(url, BIG_REPO, [f"1.{i}.0" for i in range(BIG_TAGS)], workers=8)
+    tags = [f"1.{i}.0" for i in range(MANY_TAGS)]
+    for index in range(MANY_REPOS):
+        seed(url, f"{MANY_PREFIX}{index}", tags, workers=8)
+
+
+def _list_once(host: str, repo: str) -> None:
+    async def go() -> None:
+        async with RegistryClient() as client:
+            tags = await client.list_tags(f"{host}/{repo}")
+            assert len(tags) == BIG_TAGS
+
+    asyncio.run(go())
+
+
+def _list_many(host: str) -> None:
+    async def go() -> None:
+        async with RegistryClient() as client:
+            repos = [f"{host}/{MANY_PREFIX}{i}" for i in range(MANY_REPOS)]
+            results = await asyncio.gather(*(client.list_tags(r) for r in repos))
+            assert all(len(tags) == MANY_TAGS for tags in results)
+
+    asyncio.run(go())
+
+
+def _run(argv: list[str]) -> None:
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+
+
+def _single_listing(url: str, host: str) -> list[Result]:
+    tags_url = f"{url}/v2/{BIG_REPO}/tags/list"
+    curl = best_of(lambda: _run(["curl", "-sf", "-o", "/dev/null", tags_url]), rounds=7)
+    skopeo_argv = ["skopeo", "list-tags", "--tls-verify=false", f"docker://{host}/{BIG_REPO}"]
+    skopeo = best_of(lambda: _run(skopeo_argv), rounds=5)
+    library = best_of(lambda: _list_once(host, BIG_REPO), rounds=7)
+    # the scan command on its own, as the lead wires it into ``tagpilot``
+    program = "from tagpilot.cli.scan import scan; scan(prog_name='tagpilot scan')"
+    cli_argv = [sys.executable, "-c", program, f"{host}/{BIG_REPO}"]
+    cli = best_of(lambda: _run(cli_argv), rounds=3)
+    name = "registry: list 10,000 tags"
+    return [
+        Result(name, "tagpilot client", library, "curl", curl, target="<= 1.5x curl"),
+        Result(name, "tagpilot client", library, "skopeo list-tags", skopeo, target="< 1x skopeo"),
+        Result(
+            f"{name} (CLI process)",
+            "tagpilot scan",
+            cli,
+            "skopeo list-tags",
+            skopeo,
+            note="includes Python start-up and imports",
+        ),
+    ]
+
+
+def _many_listings(url: str, host: str) -> list[Result]:
+    urls = [f"{url}/v2/{MANY_PREFIX}{i}/tags/list" for i in range(MANY_REPOS)]
+    curl_argv = ["curl", "-sf", *[part for u in urls for part in ("-o", "/dev/null", u)]]
+    curl = best_of(lambda: _run(curl_argv), rounds=5)
+    skopeo_repos = [f"docker://{host}/{MANY_PREFIX}{i}" for i in range(MANY_REPOS)]
+
+    def skopeo_all() -> None:
+        for repo in skopeo_repos:
+            _run(["skopeo", "list-tags", "--tls-verify=false", repo])
+
+    skopeo = best_of(skopeo_all, rounds=1)
+    library = best_of(lambda: _list_many(host), rounds=5)
+    name = "registry: 100 repos x 100 tags"
+    return [
+        Result(
+            name, "tagpilot concurrent", library, "curl sequential", curl, target="<= 1.5x curl"
+        ),
+        Result(
+            name, "tagpilot concurrent", library, "skopeo per repo", skopeo, target="< 1x skopeo"
+        ),
+    ]
+
+
+def run() -> list[Result]:
+    """Start and seed a registry, then measure both scenarios."""
+    with fast_storage("tagpilot-bench-") as directory, run_registry(directory) as registry:
+        _seed(registry.url)
+        return _single_listing(registry.url, registry.host) + _many_listings(
+            registry.url, registry.host
+        )

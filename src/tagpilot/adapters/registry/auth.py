@@ -1,0 +1,144 @@
+"""The registry auth handshake: ``WWW-Authenticate`` challenges and cached bearer tokens.
+
+Used by the registry client.  A registry answers 401 with ``Basic realm=...`` or
+``Bearer realm=...,service=...,scope=...``; for Bearer we ask the realm (the token service)
+for a token for ``repository:<path>:pull`` — anonymously, with Basic credentials, or with an
+OAuth2 refresh token (``identitytoken``) — and cache it per (registry, scope) until it expires
+(``expires_in``, default 60 s as in the Docker token spec).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from tagpilot.adapters.registry.credentials import AuthConfig
+from tagpilot.adapters.registry.errors import MalformedResponseError, RegistryAuthError
+
+__all__ = ["Challenge", "TokenCache", "fetch_token", "parse_challenge", "pull_scope"]
+
+_PARAM = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
+_DEFAULT_EXPIRES_IN = 60.0
+_EXPIRY_MARGIN = 5.0
+_CLIENT_ID = "tagpilot"
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A parsed ``WWW-Authenticate`` header: ``basic`` or ``bearer`` plus its parameters."""
+
+    scheme: str
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def realm(self) -> str:
+        """The token service URL (Bearer) or the protection space name (Basic)."""
+        return self.params.get("realm", "")
+
+
+def parse_challenge(header: str | None) -> Challenge | None:
+    """Parse ``Bearer realm="...",service="..."`` or ``Basic realm="..."``; ``None`` otherwise."""
+    if not header:
+        return None
+    scheme, _, rest = header.strip().partition(" ")
+    if scheme.lower() not in ("basic", "bearer"):
+        return None
+    params = {m[1].lower(): m[2] if m[2] is not None else m[3] for m in _PARAM.finditer(rest)}
+    return Challenge(scheme.lower(), params)
+
+
+def pull_scope(path: str) -> str:
+    """The token scope that lists tags and reads manifests of repository ``path``."""
+    return f"repository:{path}:pull"
+
+
+class TokenCache:
+    """Bearer tokens per (registry, scope), kept until shortly before they expire."""
+
+    def __init__(self) -> None:
+        self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
+
+    def get(self, registry: str, scope: str) -> str | None:
+        """The cached token, or ``None`` if absent or about to expire."""
+        entry = self._tokens.get((registry, scope))
+        if entry is None or entry[1] <= time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, registry: str, scope: str, token: str, expires_in: float) -> None:
+        """Remember ``token`` for ``expires_in`` seconds (minus a safety margin)."""
+        lifetime = max(expires_in - _EXPIRY_MARGIN, expires_in / 2)
+        self._tokens[(registry, scope)] = (token, time.monotonic() + lifetime)
+
+    def drop(self, registry: str, scope: str) -> None:
+        """Forget a token the registry refused."""
+        self._tokens.pop((registry, scope), None)
+
+
+def _token_request(challenge: Challenge, scope: str, auth: AuthConfig | None) -> httpx.Request:
+    service = challenge.params.get("service", "")
+    if auth is not None and auth.identity_token:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": auth.identity_token,
+            "service": service,
+            "scope": scope,
+            "client_id": _CLIENT_ID,
+        }
+        return httpx.Request("POST", challenge.realm, data=form)
+    query = urllib.parse.urlencode({"service": service, "scope": scope})
+    separator = "&" if "?" in challenge.realm else "?"
+    headers = {"Authorization": auth.basic_header()} if auth is not None and auth.has_basic else {}
+    return httpx.Request("GET", f"{challenge.realm}{separator}{query}", headers=headers)
+
+
+def _who(auth: AuthConfig | None, source: str) -> str:
+    if auth is None:
+        return "anonymous access"
+    if auth.identity_token:
+        return f"the identity token from {source}"
+    return f"user {auth.username!r} from {source}"
+
+
+def _read_token(response: httpx.Response, realm: str) -> tuple[str, float]:
+    try:
+        document = response.json()
+        token = document.get("token") or document.get("access_token")
+        expires_in = float(document.get("expires_in") or _DEFAULT_EXPIRES_IN)
+    except (ValueError, AttributeError, TypeError) as error:
+        raise MalformedResponseError(
+            f"token service {realm} did not answer with a JSON object"
+        ) from error
+    if not isinstance(token, str) or not token:
+        raise MalformedResponseError(
+            f"token service {realm} answered without a 'token' or 'access_token'"
+        )
+    return token, expires_in
+
+
+async def fetch_token(
+    send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+    challenge: Challenge,
+    scope: str,
+    auth: AuthConfig | None,
+    source: str,
+) -> tuple[str, float]:
+    """Ask the challenge's realm for a token; return it with its lifetime in seconds."""
+    if not challenge.realm.startswith(("http://", "https://")):
+        raise MalformedResponseError(f"bearer challenge has no usable realm: {challenge.realm!r}")
+    response = await send(_token_request(challenge, scope, auth))
+    if response.status_code in (401, 403):
+        raise RegistryAuthError(
+            f"token service {challenge.realm} refused {_who(auth, source)} for {scope}"
+            f" (HTTP {response.status_code}); check the registry credentials"
+        )
+    if response.status_code != 200:
+        raise RegistryAuthError(
+            f"token service {challenge.realm} answered HTTP {response.status_code} for {scope}"
+        )
+    return _read_token(response, challenge.realm)

@@ -1,0 +1,144 @@
+"""Reading distribution API answers: status codes, tag-list pages, ``Link`` headers, digests.
+
+Used by the registry client.  Everything here checks the registry's answer and raises a
+:mod:`~tagpilot.adapters.registry.errors` error that says what was wrong with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.parse
+
+import httpx
+
+from tagpilot.adapters.registry.errors import (
+    MalformedResponseError,
+    ManifestNotFoundError,
+    RegistryAuthError,
+    RegistryError,
+    RepositoryNotFoundError,
+)
+from tagpilot.core.imageref import Repository
+
+__all__ = [
+    "MANIFEST_ACCEPT",
+    "check_status",
+    "next_page_url",
+    "read_digest",
+    "read_tags_page",
+]
+
+MANIFEST_ACCEPT = ", ".join(
+    (
+        "application/vnd.oci.image.index.v1+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.docker.distribution.manifest.v2+json",
+    )
+)
+"""Manifest media types we accept, so the digest is the one clients pull by."""
+
+_NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*?rel="?next"?', re.IGNORECASE)
+_DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
+_SNIPPET = 60
+
+
+def _error_codes(response: httpx.Response) -> list[str]:
+    try:
+        document = json.loads(response.content)
+        return [str(e.get("code")) for e in document.get("errors", []) if isinstance(e, dict)]
+    except (ValueError, AttributeError, TypeError):
+        return []
+
+
+def _not_found(codes: list[str], repository: Repository, what: str) -> RegistryError:
+    if "NAME_UNKNOWN" in codes or not what.startswith("manifest"):
+        return RepositoryNotFoundError(
+            f"repository {repository.path} not found on {repository.registry} (NAME_UNKNOWN);"
+            " check the image name, or push an image first"
+        )
+    return ManifestNotFoundError(f"{what} not found in {repository} (MANIFEST_UNKNOWN)")
+
+
+def check_status(response: httpx.Response, repository: Repository, what: str) -> None:
+    """Raise the error matching a non-200 answer to a request for ``what``."""
+    status = response.status_code
+    if status == 200:
+        return
+    codes = _error_codes(response)
+    if status == 404:
+        raise _not_found(codes, repository, what)
+    if status in (401, 403):
+        raise RegistryAuthError(
+            f"registry {repository.registry} denied access to {repository.path}"
+            f" (HTTP {status} {', '.join(codes)}); check the credentials' pull permission"
+        )
+    if status == 407:
+        raise RegistryAuthError(
+            f"the proxy refused the request to {repository.registry} (HTTP 407);"
+            " check the proxy address and credentials (proxySecretRef / --proxy)"
+        )
+    detail = f" ({', '.join(codes)})" if codes else ""
+    raise RegistryError(f"registry answered HTTP {status}{detail} for the {what} of {repository}")
+
+
+def _snippet(body: bytes) -> str:
+    text = body[:_SNIPPET].decode("utf-8", "replace")
+    return repr(text) + ("..." if len(body) > _SNIPPET else "")
+
+
+def read_tags_page(response: httpx.Response, repository: Repository) -> list[str]:
+    """The tags in one ``tags/list`` page; ``"tags": null`` (an emptied repository) is ``[]``."""
+    body = response.content
+    try:
+        document = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise MalformedResponseError(
+            f"tag list of {repository} is not JSON (starts with {_snippet(body)})"
+        ) from error
+    if not isinstance(document, dict) or "tags" not in document:
+        raise MalformedResponseError(
+            f"tag list of {repository} is not an object with 'tags' (got {_snippet(body)})"
+        )
+    tags = document["tags"]
+    if tags is None:
+        return []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise MalformedResponseError(
+            f"tag list of {repository}: 'tags' must be a list of strings (got {_snippet(body)})"
+        )
+    return tags
+
+
+def next_page_url(response: httpx.Response, current: str, seen: set[str]) -> str | None:
+    """The absolute URL of the next page from ``Link: <...>; rel="next"``, or ``None``.
+
+    Relative links resolve against ``current``.  A link to another host or scheme, or back to
+    a page already read, is refused: following it could leak credentials or never end.
+    """
+    header = response.headers.get("link")
+    match = _NEXT_LINK.search(header) if header else None
+    if match is None:
+        return None
+    target: str = urllib.parse.urljoin(current, str(match.group(1)))
+    here, there = urllib.parse.urlsplit(current), urllib.parse.urlsplit(target)
+    if (here.scheme, here.netloc) != (there.scheme, there.netloc):
+        raise MalformedResponseError(
+            f"pagination link points to another server ({there.scheme}://{there.netloc});"
+            " refusing to follow it"
+        )
+    if target in seen:
+        raise MalformedResponseError(f"pagination loops back to an already read page: {target}")
+    return target
+
+
+def read_digest(response: httpx.Response, repository: Repository, tag: str) -> str:
+    """The ``Docker-Content-Digest`` header of a manifest ``HEAD``."""
+    digest = str(response.headers.get("docker-content-digest", ""))
+    if not _DIGEST.fullmatch(digest):
+        raise MalformedResponseError(
+            f"manifest HEAD for {repository}:{tag} has no valid Docker-Content-Digest header"
+            f" (got {digest!r})"
+        )
+    return digest

@@ -1,0 +1,239 @@
+"""One registry request with etiquette: host limits, retries, and httpx errors translated.
+
+Used by the registry client for every request (registry and token service).  Retries cover
+connection errors, 5xx and 429/503; ``Retry-After`` is honoured up to ``Limits.max_retry_after``
+and beyond that the request fails at once with :class:`RateLimitedError` saying until when.
+TLS failures are never retried and say which CAs were trusted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ssl
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from types import TracebackType
+
+import httpx
+
+from tagpilot.adapters.registry.errors import (
+    MalformedResponseError,
+    RateLimitedError,
+    RegistryError,
+    RegistryTimeoutError,
+    RegistryTLSError,
+    RegistryUnavailableError,
+)
+from tagpilot.adapters.registry.ratelimit import (
+    HostLimiter,
+    Limits,
+    backoff_delay,
+    parse_retry_after,
+)
+
+__all__ = ["Deadline", "Transport"]
+
+_RETRY_STATUSES = frozenset({500, 502, 503, 504, 429})
+_RATE_LIMIT_STATUSES = frozenset({429, 503})
+_NOT_TLS = (
+    "WRONG_VERSION_NUMBER",
+    "RECORD_LAYER_FAILURE",
+    "PACKET_LENGTH_TOO_LONG",
+    "HTTP_REQUEST",
+)
+
+
+_NOT_FAILURES = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
+_BACKSTOP_GRACE_SECONDS = 0.5
+_MIN_REQUEST_TIMEOUT = 0.01
+
+
+@dataclass(frozen=True)
+class _Budget:
+    ends_at: float
+    seconds: float
+    what: str
+
+    def remaining(self) -> float:
+        return self.ends_at - time.monotonic()
+
+    def expired(self, host: str) -> RegistryTimeoutError:
+        return RegistryTimeoutError(
+            f"{self.what} timed out after {self.seconds:g}s: registry {host} did not answer"
+            " in time (spec.timeout / --timeout)"
+        )
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("registry_time_budget", default=None)
+
+
+class Deadline:
+    """Time limit for one client operation (auth + all pages), as Flux's ``spec.timeout``.
+
+    Each request gets the time that is left as its httpx timeout, so httpx ends a stalled
+    request cleanly; an ``asyncio.timeout`` slightly later is only a backstop.
+    """
+
+    def __init__(self, seconds: float, what: str) -> None:
+        self._budget = _Budget(time.monotonic() + seconds, seconds, what)
+        self._backstop = asyncio.timeout(seconds + _BACKSTOP_GRACE_SECONDS)
+        self._token = _BUDGET.set(self._budget)
+
+    async def __aenter__(self) -> None:
+        await self._backstop.__aenter__()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        _BUDGET.reset(self._token)
+        try:
+            await self._backstop.__aexit__(exc_type, exc, tb)
+        except TimeoutError as error:
+            raise self._budget.expired("(any)") from error
+
+
+def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) and not isinstance(seen, _NOT_FAILURES):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def _tls_hint(cause: ssl.SSLError) -> str:
+    text = str(cause)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return "the server certificate is not trusted; give the registry's CA as ca.crt"
+    if any(alert in text for alert in ("CERTIFICATE_REQUIRED", "BAD_CERTIFICATE", "HANDSHAKE")):
+        return "the registry wants a client certificate it trusts; give tls.crt and tls.key"
+    if "WRONG_VERSION_NUMBER" in text:
+        return "the registry does not speak TLS on this port; use insecure: true for plain HTTP"
+    return "check the registry's TLS settings"
+
+
+def _until(seconds: float) -> str:
+    moment = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class Transport:
+    """Sends requests through an ``httpx.AsyncClient`` under per-host limits, with retries."""
+
+    def __init__(self, http: httpx.AsyncClient, limits: Limits, trust: Callable[[], str]) -> None:
+        self._http = http
+        self._limits = limits
+        self._trust = trust
+        self._hosts: dict[str, HostLimiter] = {}
+        self.requests_sent = 0
+        """Requests put on the wire (retries included); for tests and benchmarks."""
+
+    def _limiter(self, host: str) -> HostLimiter:
+        limiter = self._hosts.get(host)
+        if limiter is None:
+            limiter = self._hosts[host] = HostLimiter(self._limits)
+        return limiter
+
+    async def send(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``, retrying transient failures; raise a :class:`RegistryError`."""
+        host = request.url.netloc.decode()
+        attempt = 0
+        while True:
+            attempt += 1
+            last = attempt >= self._limits.max_attempts
+            try:
+                response = await self._send_once(host, request)
+            except (httpx.TransportError, ssl.SSLError) as error:
+                failure = self._translate(error, host)
+                final = RegistryTLSError | MalformedResponseError | RegistryTimeoutError
+                if last or isinstance(failure, final):
+                    raise failure from error
+                await asyncio.sleep(backoff_delay(attempt, self._limits))
+                continue
+            if response.status_code not in _RETRY_STATUSES:
+                return response
+            await self._wait_before_retry(response, host, attempt, last)
+
+    async def speaks_tls(self, url: str) -> bool:
+        """Whether ``url`` (an ``https://`` ping) answers over TLS; one try, no retries.
+
+        A TLS server that refuses us (untrusted certificate, client certificate required)
+        speaks TLS: that error is raised, since falling back to HTTP would only hide it.
+        """
+        host = httpx.URL(url).netloc.decode()
+        try:
+            await self._send_once(host, httpx.Request("GET", url))
+        except (httpx.TransportError, ssl.SSLError) as error:
+            cause = _ssl_cause(error)
+            timed_out = isinstance(error, httpx.TimeoutException)
+            speaks = cause is not None and not any(s in str(cause) for s in _NOT_TLS)
+            if speaks or timed_out:
+                raise self._translate(error, host) from error
+            return False
+        return True
+
+    async def _send_once(self, host: str, request: httpx.Request) -> httpx.Response:
+        async with self._limiter(host).slot():
+            budget = _BUDGET.get()
+            if budget is not None:
+                if budget.remaining() <= 0:
+                    raise budget.expired(host)
+                left = max(budget.remaining(), _MIN_REQUEST_TIMEOUT)
+                request.extensions["timeout"] = httpx.Timeout(left).as_dict()
+            self.requests_sent += 1
+            return await self._http.send(request)
+
+    async def _wait_before_retry(
+        self, response: httpx.Response, host: str, attempt: int, last: bool
+    ) -> None:
+        status = response.status_code
+        wait = None
+        if status in _RATE_LIMIT_STATUSES:
+            wait = parse_retry_after(response.headers.get("retry-after"))
+        if wait is not None and wait > self._limits.max_retry_after:
+            raise RateLimitedError(
+                f"registry {host} is rate limiting (HTTP {status}); retry after {_until(wait)}"
+                f" (in {wait:.0f}s)",
+                retry_after=wait,
+            )
+        if last:
+            raise self._gave_up(status, host, wait)
+        await asyncio.sleep(wait if wait is not None else backoff_delay(attempt, self._limits))
+
+    def _gave_up(self, status: int, host: str, wait: float | None) -> RegistryError:
+        tries = self._limits.max_attempts
+        if status == 429:
+            return RateLimitedError(
+                f"registry {host} kept rate limiting (HTTP 429) after {tries} attempts",
+                retry_after=wait,
+            )
+        return RegistryUnavailableError(
+            f"registry {host} kept failing with HTTP {status} after {tries} attempts",
+            retry_after=wait,
+        )
+
+    def _translate(self, error: Exception, host: str) -> RegistryError:
+        if isinstance(error, httpx.TimeoutException):
+            budget = _BUDGET.get()
+            if budget is not None:
+                return budget.expired(host)
+            return RegistryTimeoutError(f"registry {host} did not answer in time ({error!s})")
+        cause = _ssl_cause(error)
+        if cause is not None:
+            reason = getattr(cause, "verify_message", None) or cause.reason or str(cause)
+            return RegistryTLSError(
+                f"TLS with {host} failed: {reason}; trusted CAs: {self._trust()};"
+                f" {_tls_hint(cause)}"
+            )
+        if isinstance(error, httpx.ProxyError):
+            return RegistryUnavailableError(f"proxy refused the connection to {host}: {error}")
+        if isinstance(error, httpx.RemoteProtocolError) and "illegal" in str(error).lower():
+            return MalformedResponseError(f"registry {host} sent invalid HTTP: {error}")
+        detail = str(error) or type(error).__name__
+        return RegistryUnavailableError(f"cannot reach registry {host}: {detail}")
