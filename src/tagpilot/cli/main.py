@@ -10,6 +10,7 @@ from tagpilot.cli.errors import GuardedGroup
 from tagpilot.cli.policy import policy_group
 from tagpilot.cli.scan import scan
 from tagpilot.cli.sops import sops_group
+from tagpilot.cli.template import template
 
 __all__ = ["cli", "main"]
 
@@ -25,7 +26,7 @@ def version() -> None:
     click.echo(f"tagpilot {__version__}")
 
 
-for _command in (create, policy_group, scan, sops_group):
+for _command in (create, policy_group, scan, sops_group, template):
     cli.add_command(_command)
 
 
