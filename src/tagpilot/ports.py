@@ -11,7 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-__all__ = ["Clock", "ObjectKey", "RecordedEvent", "StateStore", "StoredTags"]
+from tagpilot.core.secrets import SecretValue, TLSMaterial
+
+__all__ = [
+    "Clock",
+    "ObjectKey",
+    "ProxySettings",
+    "RecordedEvent",
+    "Registry",
+    "RegistryAccess",
+    "StateStore",
+    "StoredTags",
+]
 
 
 class Clock(Protocol):
@@ -80,4 +91,38 @@ class StateStore(Protocol):
 
     def events(self, key: ObjectKey | None = None, limit: int = 100) -> Sequence[RecordedEvent]:
         """Newest-first events, of one object or of all."""
+        ...
+
+
+@dataclass(frozen=True)
+class ProxySettings:
+    """An explicit proxy from a ``proxySecretRef``."""
+
+    address: str
+    username: str | None = None
+    password: SecretValue | None = None
+
+
+@dataclass(frozen=True)
+class RegistryAccess:
+    """Everything needed to talk to one repository: the image and how to reach it."""
+
+    image: str
+    insecure: bool = False
+    timeout_seconds: float = 30.0
+    docker_config: SecretValue | None = None
+    docker_config_source: str = ""
+    tls: TLSMaterial | None = None
+    proxy: ProxySettings | None = None
+
+
+class Registry(Protocol):
+    """Reads tags and digests from OCI registries."""
+
+    async def list_tags(self, access: RegistryAccess) -> list[str]:
+        """Every tag of ``access.image``, in the registry's order."""
+        ...
+
+    async def head_digest(self, access: RegistryAccess, tag: str) -> str:
+        """The manifest digest of ``access.image:tag``."""
         ...

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from tagpilot.api import meta
 from tagpilot.core.errors import StalledError, TagpilotError
 
 __all__ = [
@@ -27,10 +28,10 @@ __all__ = [
     "success",
 ]
 
-READY = "Ready"
-RECONCILING = "Reconciling"
-STALLED = "Stalled"
-PROGRESSING_WITH_RETRY = "ProgressingWithRetry"
+READY = meta.CONDITION_READY
+RECONCILING = meta.CONDITION_RECONCILING
+STALLED = meta.CONDITION_STALLED
+PROGRESSING_WITH_RETRY = meta.REASON_PROGRESSING_WITH_RETRY
 
 Status = dict[str, Any]
 Condition = dict[str, Any]

@@ -1,0 +1,25 @@
+"""What every reconciler is given: the ports, the secrets and the objects of the run."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.meta import NamespacedName
+from tagpilot.core.secrets import SecretIndex
+from tagpilot.ports import Clock, Registry, StateStore
+
+__all__ = ["ReconcileContext"]
+
+
+@dataclass
+class ReconcileContext:
+    """Ports and the current desired objects, shared by the reconcilers of one process."""
+
+    clock: Clock
+    store: StateStore
+    registry: Registry
+    secrets: SecretIndex = field(default_factory=SecretIndex)
+    repositories: Mapping[NamespacedName, ImageRepository] = field(default_factory=dict)
+    policies: Mapping[NamespacedName, ImagePolicy] = field(default_factory=dict)
