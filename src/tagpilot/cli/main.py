@@ -9,6 +9,7 @@ from tagpilot.cli.create import create
 from tagpilot.cli.errors import GuardedGroup
 from tagpilot.cli.policy import policy_group
 from tagpilot.cli.scan import scan
+from tagpilot.cli.setters import setters
 from tagpilot.cli.sops import sops_group
 from tagpilot.cli.template import template
 
@@ -26,7 +27,7 @@ def version() -> None:
     click.echo(f"tagpilot {__version__}")
 
 
-for _command in (create, policy_group, scan, sops_group, template):
+for _command in (create, policy_group, scan, setters, sops_group, template):
     cli.add_command(_command)
 
 

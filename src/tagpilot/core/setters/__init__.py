@@ -1,0 +1,35 @@
+"""Flux's image setters: find ``{"$imagepolicy": ...}`` markers and rewrite their scalars.
+
+Pure text in, text out.  The file walk (``tagpilot.adapters.files``) and the update
+reconciler call ``apply_setters`` per file with a ``SetterTable`` built from the
+automation's policies.  Unlike Flux, a changed file keeps every byte except the changed
+scalar values (see ``_render`` for the quoting rule).
+"""
+
+from __future__ import annotations
+
+from tagpilot.core.setters._apply import (
+    MARKER_TOKEN,
+    FileResult,
+    UnknownMarker,
+    apply_setters,
+    may_hold_markers,
+)
+from tagpilot.core.setters._locate import LIBYAML_PARSER
+from tagpilot.core.setters._markers import marker_setter
+from tagpilot.core.setters._render import needs_quotes
+from tagpilot.core.setters._table import PolicyTarget, SetterTable, setter_values
+
+__all__ = [
+    "LIBYAML_PARSER",
+    "MARKER_TOKEN",
+    "FileResult",
+    "PolicyTarget",
+    "SetterTable",
+    "UnknownMarker",
+    "apply_setters",
+    "marker_setter",
+    "may_hold_markers",
+    "needs_quotes",
+    "setter_values",
+]
