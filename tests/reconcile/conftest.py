@@ -26,9 +26,9 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
     state.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def blaster_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
-    """An htpasswd registry (a deploy-token-style login) holding ``games/blaster``."""
+    """A fresh htpasswd registry (a deploy-token-style login) holding ``games/blaster``."""
     directory = tmp_path_factory.mktemp("blaster-registry")
     htpasswd = write_htpasswd(directory / "htpasswd", {USER: PASSWORD})
     with run_registry(directory, htpasswd=htpasswd) as registry:

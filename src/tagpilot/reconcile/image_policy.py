@@ -1,4 +1,5 @@
-"""The ImagePolicy step: from an ImagePolicy object and stored tags to a selected tag.
+"""The ImagePolicy reconciler: from an ImagePolicy and its repository's stored tags to
+``latestRef`` (with the digest when reflected), Flux's Ready message and events.
 
 ``policy_spec_of`` translates the API object into the pure engine's ``PolicySpec``;
 ``compile_image_policy`` adds the object's file and line to a bad range or regex, so the
@@ -7,8 +8,13 @@ same error reads well in ``policy eval``, ``reconcile --once`` and the daemon.
 
 from __future__ import annotations
 
-from tagpilot.api.image import ImagePolicy
-from tagpilot.core.errors import SourceLocation
+from datetime import datetime
+from typing import Any
+
+from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.meta import REASON_DEPENDENCY_NOT_READY, REASON_SUCCEEDED
+from tagpilot.core.errors import RetryableError, SourceLocation, StalledError, TagpilotError
+from tagpilot.core.imageref import parse_repository
 from tagpilot.core.policy import (
     AlphabeticalRule,
     CompiledPolicy,
@@ -20,8 +26,16 @@ from tagpilot.core.policy import (
     TagFilterSpec,
     compile_policy,
 )
+from tagpilot.ports import ObjectKey
+from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.image_repository import registry_access
+from tagpilot.reconcile.outcome import Event, Outcome, failure, ready_condition, success
 
-__all__ = ["compile_image_policy", "policy_spec_of"]
+__all__ = ["KIND", "compile_image_policy", "policy_spec_of", "reconcile_image_policy"]
+
+KIND = "ImagePolicy"
+REASON_DEPENDENCY = REASON_DEPENDENCY_NOT_READY
+DEPENDENCY_RETRY = "10s"
 
 
 def policy_spec_of(policy: ImagePolicy) -> PolicySpec:
@@ -56,3 +70,128 @@ def _relocated(error: InvalidPolicyError, location: SourceLocation) -> InvalidPo
     relocated = InvalidPolicyError(f"{location}: {error.detail}", field=error.field)
     relocated.location = location
     return relocated
+
+
+async def reconcile_image_policy(
+    policy: ImagePolicy,
+    ctx: ReconcileContext,
+    *,
+    generation: int = 1,
+    source: SourceLocation | None = None,
+) -> Outcome:
+    """Select the latest tag for ``policy`` from its repository's stored tags."""
+    key = ObjectKey(KIND, policy.namespace, policy.name)
+    previous = ctx.store.get_status(key)
+    now = ctx.clock.now()
+    if policy.spec.suspend:
+        return Outcome(previous or {})
+    try:
+        return await _reconcile(policy, ctx, previous, now, generation, source)
+    except TagpilotError as error:
+        status = failure(previous, {}, error, generation=generation, now=now)
+        return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
+
+
+async def _reconcile(
+    policy: ImagePolicy,
+    ctx: ReconcileContext,
+    previous: dict[str, Any] | None,
+    now: datetime,
+    generation: int,
+    source: SourceLocation | None,
+) -> Outcome:
+    compiled = compile_image_policy(policy, source)
+    repo = _repository(policy, ctx)
+    canonical = parse_repository(repo.spec.image, insecure=repo.spec.insecure).canonical_name
+    stored = ctx.store.get_tags(canonical)
+    if stored is None or not stored.tags:
+        raise RetryableError(
+            f"retrying in {DEPENDENCY_RETRY}: no tags in database", reason=REASON_DEPENDENCY
+        )
+    tag = compiled.evaluate(stored.tags).require_latest()
+    old = (previous or {}).get("latestRef")
+    digest = await _digest(policy, repo, ctx, tag, old)
+    latest = {"name": repo.spec.image, "tag": tag, **({"digest": digest} if digest else {})}
+    fields: dict[str, Any] = {"latestRef": latest}
+    if old and old != latest:
+        fields["observedPreviousRef"] = old
+    status = success(
+        previous,
+        fields,
+        generation=generation,
+        reason=REASON_SUCCEEDED,
+        message=_message(latest, status_previous_ref(previous, fields)),
+        now=now,
+    )
+    event = _event(previous, status)
+    requeue = policy.spec.interval.timedelta if policy.spec.interval else None
+    return Outcome(status, (event,), requeue_after=requeue)
+
+
+def status_previous_ref(
+    previous: dict[str, Any] | None, fields: dict[str, Any]
+) -> dict[str, Any] | None:
+    """The ref to mention as "previously": the new observedPreviousRef, else the kept one."""
+    found = fields.get("observedPreviousRef") or (previous or {}).get("observedPreviousRef")
+    return dict(found) if found else None
+
+
+def _repository(policy: ImagePolicy, ctx: ReconcileContext) -> ImageRepository:
+    wanted = policy.repository_key
+    repo = ctx.repositories.get(wanted)
+    if repo is None:
+        raise RetryableError(
+            "failed to get the referred ImageRepository: referenced ImageRepository does not "
+            f'exist: ImageRepository.image.toolkit.fluxcd.io "{wanted.name}" not found '
+            f"in namespace {wanted.namespace}",
+            reason=REASON_DEPENDENCY,
+        )
+    if wanted.namespace != policy.namespace and repo.spec.access_from is None:
+        raise StalledError(
+            f"ImageRepository {wanted} does not allow access from namespace "
+            f"{policy.namespace}: set spec.accessFrom on it",
+            reason="AccessDenied",
+        )
+    return repo
+
+
+async def _digest(
+    policy: ImagePolicy,
+    repo: ImageRepository,
+    ctx: ReconcileContext,
+    tag: str,
+    old: dict[str, Any] | None,
+) -> str:
+    mode = policy.spec.digest_reflection_policy
+    if mode == "Never":
+        return ""
+    same = old and old.get("name") == repo.spec.image and old.get("tag") == tag
+    if mode == "IfNotPresent" and same and old and old.get("digest"):
+        return str(old["digest"])
+    access = registry_access(repo, ctx.secrets)
+    try:
+        return await ctx.registry.head_digest(access, tag)
+    except TagpilotError as error:
+        error.message = f"failed fetching digest of {repo.spec.image}:{tag}: {error.message}"
+        raise
+
+
+def _ref_text(ref: dict[str, Any]) -> str:
+    text = f"{ref['name']}:{ref['tag']}"
+    return f"{text}@{ref['digest']}" if ref.get("digest") else text
+
+
+def _message(latest: dict[str, Any], previous_ref: dict[str, Any] | None) -> str:
+    message = f"Latest image tag for {latest['name']} resolved to {latest['tag']}"
+    if latest.get("digest"):
+        message += f" with digest {latest['digest']}"
+    if previous_ref and previous_ref != latest:
+        message += f" (previously {_ref_text(previous_ref)})"
+    return message
+
+
+def _event(previous: dict[str, Any] | None, status: dict[str, Any]) -> Event:
+    before, after = ready_condition(previous or {}), ready_condition(status)
+    assert after is not None
+    changed = before is None or before.get("message") != after["message"]
+    return Event("Normal" if changed else "Trace", REASON_SUCCEEDED, after["message"])
