@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tagpilot.adapters.manifests import load_paths
 from tagpilot.api.dump import dump_yaml
 from tagpilot.api.export import export_objects
-from tagpilot.api.loader import load_paths, load_text
+from tagpilot.api.loader import load_text
 
 POLICY_WITH_STATUS = """\
 apiVersion: image.toolkit.fluxcd.io/v1

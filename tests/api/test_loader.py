@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 import tagpilot.api
+from tagpilot.adapters.manifests import load_paths
 from tagpilot.api.automation import ImageUpdateAutomation
 from tagpilot.api.image import ImagePolicy, ImageRepository
-from tagpilot.api.loader import ManifestError, load_paths, load_text, parse_object
+from tagpilot.api.loader import ManifestError, load_text, parse_object
 from tagpilot.api.secret import Secret
 from tagpilot.api.source import GitRepository
 
@@ -277,7 +278,7 @@ def test_unquoted_timestamps_are_kept_as_text() -> None:
 
 
 def test_the_api_package_exports_exactly_its_promised_names() -> None:
-    functions = {"dump_yaml", "export_objects", "load_paths", "parse_object"}
+    functions = {"dump_yaml", "export_objects", "parse_object"}
     classes = {name for name in vars(tagpilot.api) if name[0].isupper()}
     assert sorted(tagpilot.api.__all__) == sorted(classes | functions)
 

@@ -13,7 +13,7 @@ from tagpilot.api.duration import Duration
 from tagpilot.api.export import export_objects
 from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.kinds import AnyObject
-from tagpilot.api.loader import LoadedObject, LoadResult, ManifestError, load_paths, parse_object
+from tagpilot.api.loader import LoadedObject, LoadResult, ManifestError, parse_object
 from tagpilot.api.meta import Condition, ImageRef, NamespacedName
 from tagpilot.api.secret import Secret
 from tagpilot.api.source import GitRepository
@@ -34,6 +34,5 @@ __all__ = [
     "Secret",
     "dump_yaml",
     "export_objects",
-    "load_paths",
     "parse_object",
 ]

@@ -1,24 +1,21 @@
 """Load Flux objects from manifest files and directories, with file:line for every problem.
 
-:func:`load_paths` walks files and directories (recursively, sorted, ``.yaml``/``.yml``/
-``.json``; hidden directories skipped), reads every YAML document with ruamel's round-trip
-loader so each node knows its line, and validates the kinds tagpilot handles.  Other kinds
+:func:`load_text` reads every YAML document of a text with ruamel's round-trip loader so
+each node knows its line, and validates the kinds tagpilot handles.  Other kinds
 are skipped and counted.  SOPS-encrypted documents (a top-level ``sops`` map with ``mac``)
 are returned undecrypted with ``encrypted=True`` and their raw mapping; after decryption,
 :func:`parse_object` validates them.  All problems of a load are collected and raised as
 one :class:`ManifestError`.
 
-Called by the CLI and the runtime.  :func:`load_paths` reads files; everything else here
-works on text and mappings only.
+Pure: text and mappings in, objects out.  ``tagpilot.adapters.manifests.load_paths`` walks
+files and directories and decrypts SOPS files, then calls in here.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
@@ -36,8 +33,8 @@ __all__ = [
     "LoadResult",
     "LoadedObject",
     "ManifestError",
+    "find_duplicates",
     "is_sops_encrypted",
-    "load_paths",
     "load_text",
     "parse_object",
 ]
@@ -249,33 +246,9 @@ def _take(
     return errors
 
 
-def _manifest_files(paths: Sequence[Path | str]) -> Iterator[Path]:
-    for given in paths:
-        path = Path(given)
-        if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
-                if candidate.is_file() and candidate.suffix in MANIFEST_SUFFIXES and not hidden:
-                    yield candidate
-        else:
-            yield path
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InvalidInputError(
-            "no such file or directory", location=SourceLocation(str(path))
-        ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInputError(
-            f"cannot read: {error}", location=SourceLocation(str(path))
-        ) from None
-
-
-def _duplicates(objects: list[LoadedObject]) -> list[InvalidInputError]:
+def find_duplicates(objects: list[LoadedObject]) -> list[InvalidInputError]:
     seen: dict[tuple[str, str, str], LoadedObject] = {}
+    """Problems for objects defined twice (same kind, namespace and name)."""
     problems = []
     for loaded in objects:
         identity = (loaded.kind, loaded.namespace, loaded.name)
@@ -291,32 +264,3 @@ def _duplicates(objects: list[LoadedObject]) -> list[InvalidInputError]:
         else:
             seen[identity] = loaded
     return problems
-
-
-def load_paths(
-    paths: Sequence[Path | str], *, default_namespace: str = DEFAULT_NAMESPACE
-) -> LoadResult:
-    """Load every manifest under ``paths`` (files or directories).
-
-    Objects without ``metadata.namespace`` are placed in ``default_namespace``
-    (``default``, as ``kubectl apply`` would).  Raises :class:`ManifestError` naming every
-    problem (file, line, field, value); duplicates (same kind, namespace and name) are
-    problems too.
-    """
-    result, problems, skipped = LoadResult(), [], Counter[str]()
-    for path in _manifest_files(paths):
-        try:
-            loaded = load_text(_read(path), file=str(path), default_namespace=default_namespace)
-        except ManifestError as error:
-            problems += error.problems
-            continue
-        except InvalidInputError as error:
-            problems.append(error)
-            continue
-        result.objects += loaded.objects
-        skipped.update(loaded.skipped)
-    problems += _duplicates(result.objects)
-    if problems:
-        raise ManifestError(problems)
-    result.skipped = dict(sorted(skipped.items()))
-    return result

@@ -44,6 +44,7 @@ from tagpilot.api.kinds import AnyObject
 from tagpilot.api.problems import problems_from
 from tagpilot.api.secret import docker_config_json, docker_registry_secret, string_data_secret
 from tagpilot.api.source import GitRepository
+from tagpilot.cli.secret_sops import SopsExport, sops_options
 from tagpilot.core.errors import InvalidInputError, TagpilotError
 from tagpilot.core.imageref import parse_repository
 
@@ -130,10 +131,13 @@ def _build(model: type[AnyObject], document: dict[str, Any]) -> AnyObject:
         raise InvalidInputError(f"invalid {model.KIND}: {detail}") from None
 
 
-def _finish(obj: AnyObject, export: bool) -> None:
+def _finish(obj: AnyObject, export: bool, sops: SopsExport | None = None) -> None:
+    exported = export_objects([obj])
+    if sops is not None:
+        exported = sops.apply(exported, export=export)
     if not export:
         raise TagpilotError(NO_STORE_MESSAGE)
-    click.echo(export_objects([obj]), nl=False)
+    click.echo(exported, nl=False)
 
 
 @click.group()
@@ -407,8 +411,12 @@ def _read_file(path: str, flag: str) -> str:
     ("--ca-crt-file", "Path to a TLS CA certificate file for self-signed servers."),
 )
 @_common
+@sops_options
 def create_secret_git(
     *,
+    sops: bool,
+    sops_age: tuple[str, ...],
+    sops_path: str,
     name: str,
     url: str,
     username: str,
@@ -442,7 +450,7 @@ def create_secret_git(
         ca_crt = _read_file(ca_crt_file, "--ca-crt-file") if ca_crt_file else ""
         values = http_auth_values(username, password, bearer_token, ca_crt)
     obj = string_data_secret(metadata["name"], namespace, values, metadata.get("labels"))
-    _finish(obj, export)
+    _finish(obj, export, SopsExport(sops, sops_age, sops_path))
 
 
 @secret.command("registry")
@@ -464,8 +472,12 @@ def create_secret_git(
     ("--docker-email", "Email for the registry (optional)."),
 )
 @_common
+@sops_options
 def create_secret_registry(
     *,
+    sops: bool,
+    sops_age: tuple[str, ...],
+    sops_path: str,
     name: str,
     docker_server: str,
     docker_username: str,
@@ -488,6 +500,5 @@ def create_secret_registry(
     config = docker_config_json(
         docker_server, docker_username, docker_password, docker_email or None
     )
-    _finish(
-        docker_registry_secret(metadata["name"], namespace, config, metadata.get("labels")), export
-    )
+    secret_obj = docker_registry_secret(metadata["name"], namespace, config, metadata.get("labels"))
+    _finish(secret_obj, export, SopsExport(sops, sops_age, sops_path))

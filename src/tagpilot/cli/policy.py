@@ -14,8 +14,9 @@ from typing import TextIO
 
 import click
 
+from tagpilot.adapters.manifests import load_paths
 from tagpilot.api.image import ImagePolicy
-from tagpilot.api.loader import LoadedObject, load_paths
+from tagpilot.api.loader import LoadedObject
 from tagpilot.cli.errors import EXIT_FAILED
 from tagpilot.core.errors import InvalidInputError, SourceLocation
 from tagpilot.core.policy import Evaluation

@@ -35,7 +35,7 @@ def tool(name: str) -> str:
     beside_python = Path(sys.executable).parent / name
     found = str(beside_python) if beside_python.exists() else shutil.which(name)
     if found is None:
-        pytest.skip(f"{name} is not installed")
+        pytest.fail(f"{name} is not installed (make setup installs it)", pytrace=False)
     return found
 
 
