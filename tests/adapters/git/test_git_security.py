@@ -1,0 +1,115 @@
+"""Trust and credentials against real servers: host keys, known_hosts, passwords, private CAs.
+
+Every refusal must be a clear tagpilot error that names the fix and carries no secret.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from git_helpers import HTTP_PASSWORD, HTTP_USER, FlowCase, set_image
+
+from servers.git import GitHttpServer, SshServer, host_key_line, make_ssh_key
+from servers.pki import Pki
+from tagpilot.adapters.git import GitAuth, GitAuthError, GitCommandError
+
+
+def test_a_wrong_host_key_is_refused_and_not_learned(
+    ssh_case: FlowCase, sshd: SshServer, tmp_path: Path
+) -> None:
+    impostor = make_ssh_key(tmp_path, "impostor").with_suffix(".pub")
+    auth = replace(ssh_case.auth, known_hosts=host_key_line(sshd.port, impostor))
+    with pytest.raises(GitAuthError, match="host key is not in the Secret's known_hosts"):
+        ssh_case.run(set_image("9.9.9"), auth=auth)
+    assert ssh_case.remote.head("main") == ssh_case.remote.initial
+
+
+@pytest.mark.parametrize(
+    "known_hosts",
+    [pytest.param(None, id="missing"), pytest.param(b"\n  \n", id="blank")],
+)
+def test_no_known_hosts_is_refused_before_connecting(
+    known_hosts: bytes | None, ssh_case: FlowCase
+) -> None:
+    auth = replace(ssh_case.auth, known_hosts=known_hosts)
+    with pytest.raises(GitAuthError, match=r"has no known_hosts.*never trusted on first use"):
+        ssh_case.run(set_image("9.9.9"), auth=auth)
+
+
+def test_a_key_the_server_does_not_know_is_an_authentication_error(
+    ssh_case: FlowCase, tmp_path: Path
+) -> None:
+    stranger = make_ssh_key(tmp_path, "stranger").read_bytes()
+    auth = replace(ssh_case.auth, identity_pem=stranger)
+    with pytest.raises(GitAuthError, match="authentication failed"):
+        ssh_case.run(set_image("9.9.9"), auth=auth)
+
+
+def test_a_wrong_identity_passphrase_is_reported_as_such(
+    ssh_case: FlowCase, tmp_path: Path
+) -> None:
+    locked = tmp_path / "locked"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "right-pass", "-f", str(locked)], check=True
+    )
+    auth = replace(ssh_case.auth, identity_pem=locked.read_bytes(), identity_passphrase=b"wrong")
+    with pytest.raises(GitAuthError, match="cannot decrypt the SSH identity"):
+        ssh_case.run(set_image("9.9.9"), auth=auth)
+
+
+@pytest.mark.parametrize(
+    "auth",
+    [
+        pytest.param(GitAuth(username=HTTP_USER, password="wrong-Pw-42"), id="wrong-password"),
+        pytest.param(GitAuth(bearer_token="tok-secret-42"), id="bearer-not-accepted"),
+        pytest.param(GitAuth(), id="no-credentials"),
+    ],
+)
+def test_wrong_https_credentials_give_a_clear_error_without_the_secret(
+    auth: GitAuth, https_case: FlowCase, pki: Pki
+) -> None:
+    auth = replace(auth, ca_pem=pki.ca_cert.read_bytes())
+    with pytest.raises(GitAuthError, match="authentication failed") as caught:
+        https_case.run(set_image("9.9.9"), auth=auth)
+    for secret in ("wrong-Pw-42", "tok-secret-42", HTTP_PASSWORD):
+        assert secret not in str(caught.value)
+
+
+def test_https_with_the_secrets_own_ca_works_even_with_an_inherited_ca_variable(
+    https_case: FlowCase, pki: Pki, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_SSL_CAINFO", str(pki.other_ca_cert))
+    monkeypatch.setenv("SSL_CERT_FILE", str(pki.other_ca_cert))
+    auth = replace(https_case.auth, ca_pem=pki.ca_cert.read_bytes())
+    https_case.run(set_image("9.9.9"), auth=auth)
+    assert https_case.remote.show("main", "deploy.yaml") == "image: app:9.9.9"
+
+
+def test_https_without_the_ca_fails_certificate_verification(https_case: FlowCase) -> None:
+    with pytest.raises(GitCommandError, match="certificate") as caught:
+        https_case.run(set_image("9.9.9"))
+    assert HTTP_PASSWORD not in str(caught.value)
+    assert https_case.remote.head("main") == https_case.remote.initial
+
+
+@pytest.mark.parametrize(
+    ("with_cert", "pushed"),
+    [pytest.param(True, True, id="with-client-cert"), pytest.param(False, False, id="without")],
+)
+def test_a_client_certificate_from_the_secret_is_presented(
+    with_cert: bool, pushed: bool, https_case: FlowCase, mtls_server: GitHttpServer, pki: Pki
+) -> None:
+    auth = GitAuth(ca_pem=pki.ca_cert.read_bytes())
+    if with_cert:
+        auth = replace(auth, cert_pem=pki.client_cert.read_bytes(),
+                       key_pem=pki.client_key.read_bytes())  # fmt: skip
+    case = replace(https_case, url=mtls_server.url(https_case.remote.path), auth=auth)
+    if pushed:
+        case.run(set_image("9.9.9"))
+    else:
+        with pytest.raises(GitCommandError):
+            case.run(set_image("9.9.9"))
+    assert (https_case.remote.head("main") != https_case.remote.initial) is pushed
