@@ -6,22 +6,33 @@ SQLite and the git CLI locally and against Kubernetes later.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from pathlib import Path
+from typing import Any, Literal, Protocol
 
 from tagpilot.core.secrets import SecretValue, TLSMaterial
+from tagpilot.core.setters import SetterTable, TreeResult
 
 __all__ = [
+    "CheckoutRef",
     "Clock",
+    "CommitSpec",
+    "FlowResult",
+    "GitAuth",
+    "GitUpdate",
+    "GitUpdater",
     "ObjectKey",
     "ProxySettings",
+    "PushSpec",
     "RecordedEvent",
     "Registry",
     "RegistryAccess",
+    "SigningKey",
     "StateStore",
     "StoredTags",
+    "TreeEditor",
 ]
 
 
@@ -77,6 +88,10 @@ class StateStore(Protocol):
         """Replace the object's status."""
         ...
 
+    def observe_generation(self, key: ObjectKey, spec_hash: str) -> int:
+        """The object's generation: 1 when first seen, +1 whenever its spec hash changes."""
+        ...
+
     def get_tags(self, canonical_name: str) -> StoredTags | None:
         """The stored tag set of a repository, or None when never scanned."""
         ...
@@ -125,4 +140,127 @@ class Registry(Protocol):
 
     async def head_digest(self, access: RegistryAccess, tag: str) -> str:
         """The manifest digest of ``access.image:tag``."""
+        ...
+
+
+@dataclass(frozen=True)
+class GitAuth:
+    """Credentials and trust material for one remote, as found in a GitRepository Secret.
+
+    SSH uses ``identity_pem`` (OpenSSH private key, optionally ``identity_passphrase``) and
+    ``known_hosts`` (required: unknown hosts are refused, never trusted on first use).
+    HTTPS uses ``username``/``password`` (Basic) or ``bearer_token``, ``ca_pem`` for a
+    private CA and ``cert_pem``/``key_pem`` for a client certificate.
+    """
+
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    bearer_token: str | None = field(default=None, repr=False)
+    identity_pem: bytes | None = field(default=None, repr=False)
+    known_hosts: bytes | None = None
+    ca_pem: bytes | None = None
+    cert_pem: bytes | None = None
+    key_pem: bytes | None = field(default=None, repr=False)
+    identity_passphrase: bytes | None = field(default=None, repr=False)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret string that must never appear in a message or log."""
+        values = (self.password, self.bearer_token)
+        return tuple(v for v in values if v)
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """A commit signing key: ``gpg`` (armored private key) or ``ssh`` (OpenSSH private key)."""
+
+    kind: Literal["gpg", "ssh"]
+    key: bytes = field(repr=False)
+    passphrase: bytes | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class CommitSpec:
+    """Author, message and time of the automation commit.
+
+    ``message`` may be a callable: it is called after the setters ran, so a template can
+    see the changes of that attempt.
+    """
+
+    author_name: str
+    """May be empty (Flux allows it); the e-mail is then used as the name."""
+    author_email: str
+    message: str | Callable[[], str]
+    when: datetime
+
+    def render_message(self) -> str:
+        """The message text, evaluating the callable form."""
+        return self.message() if callable(self.message) else self.message
+
+
+@dataclass(frozen=True)
+class CheckoutRef:
+    """Flux's ``GitRepositoryRef``; precedence when several are set: commit > name > tag >
+    semver > branch, and an empty ref means branch ``master``."""
+
+    branch: str = ""
+    tag: str = ""
+    semver: str = ""
+    name: str = ""
+    commit: str = ""
+
+
+@dataclass(frozen=True)
+class PushSpec:
+    """Flux's ``spec.git.push``: target branch, an extra refspec and push options."""
+
+    branch: str = ""
+    refspec: str = ""
+    options: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class FlowResult:
+    """What one run of the git flow did.
+
+    ``source_revision`` is Flux's ``observedSourceRevision``: ``<branch>@sha1:<sha>`` of the
+    pushed commit when pushing to the checkout branch, else of the checkout commit.
+    """
+
+    changed: bool
+    source_revision: str
+    checkout_commit: str
+    pushed_commit: str | None = None
+    pushed_branch: str | None = None
+    refspecs: tuple[str, ...] = ()
+    attempts: int = 1
+
+
+@dataclass(frozen=True)
+class GitUpdate:
+    """One automation run against one remote: where, as whom, which refs, which commit."""
+
+    url: str
+    auth: GitAuth
+    checkout: CheckoutRef | None
+    push: PushSpec | None
+    commit: CommitSpec
+    signing: SigningKey | None = None
+    timeout_seconds: float = 60.0
+
+
+class TreeEditor(Protocol):
+    """Runs the setters over a directory of a checkout (files are read and written here)."""
+
+    def update(
+        self, root: Path, path: str, table: SetterTable, *, dry_run: bool = False
+    ) -> TreeResult:
+        """Apply ``table`` under ``root/path`` (confined to ``root``); report what changed."""
+        ...
+
+
+class GitUpdater(Protocol):
+    """Runs Flux's git flow: fetch, check out, ``apply`` the setters, commit, push."""
+
+    async def update(self, request: GitUpdate, apply: Callable[[Path], bool]) -> FlowResult:
+        """Run ``apply`` on a worktree of the checkout; commit and push if it changed files."""
         ...

@@ -86,3 +86,34 @@ def test_a_killed_writer_leaves_a_store_that_opens(tmp_path: Path) -> None:
     store = SqliteStore(path)
     statuses = [store.get_status(ObjectKey("K", "ns", f"n{i}")) for i in range(50)]
     assert all(s is not None and s["i"] >= 250 for s in statuses)
+
+
+def test_generations_start_at_one_and_grow_only_when_the_spec_changes(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    assert store.observe_generation(REPO, "a") == 1
+    assert store.observe_generation(REPO, "a") == 1
+    assert store.observe_generation(REPO, "b") == 2
+    assert SqliteStore(tmp_path / "state.db").observe_generation(REPO, "b") == 2
+
+
+def test_a_version_1_file_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    SqliteStore(path).put_status(REPO, {"a": 1})
+    db = sqlite3.connect(path)
+    db.execute("DROP TABLE generations")
+    db.execute("UPDATE schema_version SET version = 1")
+    db.commit()
+    db.close()
+    store = SqliteStore(path)
+    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.get_status(REPO) == {"a": 1}
+    assert store.observe_generation(REPO, "x") == 1
+
+
+def test_statuses_can_be_listed_by_kind(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    policy = ObjectKey("ImagePolicy", "flux-system", "p")
+    store.put_status(policy, {"b": 2})
+    store.put_status(REPO, {"a": 1})
+    assert store.list_statuses("ImagePolicy") == [(policy, {"b": 2})]
+    assert [key for key, _ in store.list_statuses()] == [policy, REPO]

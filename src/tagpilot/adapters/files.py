@@ -16,20 +16,22 @@ import os
 import stat
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from tagpilot.core.changes import ChangeRecord, ChangeSet
 from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocation
 from tagpilot.core.setters import (
+    FileProblem,
     FileResult,
     SetterTable,
+    TreeResult,
     UnknownMarker,
     apply_setters,
 )
 
 __all__ = [
     "FileProblem",
+    "FileTreeEditor",
     "TreeResult",
     "confine",
     "is_manifest_name",
@@ -39,24 +41,6 @@ __all__ = [
 ]
 
 _MARKER_BYTES = b'"$imagepolicy"'
-
-
-@dataclass(frozen=True)
-class FileProblem:
-    """A file the setters had to leave alone, and why (message names file and line)."""
-
-    file: str
-    message: str
-
-
-@dataclass(frozen=True)
-class TreeResult:
-    """One pass over an update path: changes, unified diffs of changed files, diagnostics."""
-
-    changes: ChangeSet = field(default_factory=ChangeSet)
-    diffs: dict[str, str] = field(default_factory=dict)
-    problems: tuple[FileProblem, ...] = ()
-    unknown: tuple[UnknownMarker, ...] = ()
 
 
 def confine(root: Path, relative: str, *, field_name: str = "update.path") -> Path:
@@ -215,3 +199,19 @@ def write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+class FileTreeEditor:
+    """Implements ``tagpilot.ports.TreeEditor``: confine the path, then ``update_tree``."""
+
+    def update(
+        self, root: Path, path: str, table: SetterTable, *, dry_run: bool = False
+    ) -> TreeResult:
+        """Apply ``table`` under ``root/path``; ``path`` may not lead out of ``root``."""
+        target = confine(root, path or ".")
+        if not target.exists():
+            raise RetryableError(
+                f"failed to apply policies: update.path '{path}' does not exist in the checkout",
+                reason="UpdateFailed",
+            )
+        return update_tree(target, table, dry_run=dry_run)

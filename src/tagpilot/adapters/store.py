@@ -35,6 +35,12 @@ _MIGRATIONS: tuple[str, ...] = (
         type TEXT NOT NULL, reason TEXT NOT NULL, message TEXT NOT NULL, time TEXT NOT NULL);
     CREATE INDEX events_by_object ON events (kind, namespace, name, id);
     """,
+    """
+    CREATE TABLE generations (
+        kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+        spec_hash TEXT NOT NULL, generation INTEGER NOT NULL,
+        PRIMARY KEY (kind, namespace, name));
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
 
@@ -117,6 +123,33 @@ class SqliteStore:
                 "DELETE FROM status WHERE kind=? AND namespace=? AND name=?",
                 (key.kind, key.namespace, key.name),
             )
+
+    def observe_generation(self, key: ObjectKey, spec_hash: str) -> int:
+        """The object's generation: 1 when first seen, +1 whenever its spec hash changes."""
+        with self._transaction():
+            row = self._db.execute(
+                "SELECT spec_hash, generation FROM generations "
+                "WHERE kind=? AND namespace=? AND name=?",
+                _key_tuple(key),
+            ).fetchone()
+            if row is not None and row[0] == spec_hash:
+                return int(row[1])
+            generation = 1 if row is None else int(row[1]) + 1
+            self._db.execute(
+                "INSERT INTO generations (kind, namespace, name, spec_hash, generation) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET "
+                "spec_hash=excluded.spec_hash, generation=excluded.generation",
+                (*_key_tuple(key), spec_hash, generation),
+            )
+            return generation
+
+    def list_statuses(self, kind: str | None = None) -> list[tuple[ObjectKey, dict[str, Any]]]:
+        """Every stored status (of one kind), sorted by key."""
+        query, args = "SELECT kind, namespace, name, body FROM status", tuple[str, ...]()
+        if kind is not None:
+            query, args = query + " WHERE kind=?", (kind,)
+        rows = self._db.execute(query + " ORDER BY kind, namespace, name", args).fetchall()
+        return [(ObjectKey(r[0], r[1], r[2]), dict(json.loads(r[3]))) for r in rows]
 
     def get_tags(self, canonical_name: str) -> StoredTags | None:
         """The stored tag set of a repository, or None when never scanned."""

@@ -8,6 +8,7 @@ from tagpilot import __version__
 from tagpilot.cli.create import create
 from tagpilot.cli.errors import GuardedGroup
 from tagpilot.cli.policy import policy_group
+from tagpilot.cli.reconcile_once import reconcile_command
 from tagpilot.cli.scan import scan
 from tagpilot.cli.setters import setters
 from tagpilot.cli.sops import sops_group
@@ -27,7 +28,15 @@ def version() -> None:
     click.echo(f"tagpilot {__version__}")
 
 
-for _command in (create, policy_group, scan, setters, sops_group, template):
+for _command in (
+    create,
+    policy_group,
+    reconcile_command,
+    scan,
+    setters,
+    sops_group,
+    template,
+):
     cli.add_command(_command)
 
 

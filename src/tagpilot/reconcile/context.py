@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.meta import NamespacedName
+from tagpilot.api.source import GitRepository
 from tagpilot.core.secrets import SecretIndex
-from tagpilot.ports import Clock, Registry, StateStore
+from tagpilot.ports import Clock, GitUpdater, Registry, StateStore, TreeEditor
 
 __all__ = ["ReconcileContext"]
 
@@ -23,3 +24,6 @@ class ReconcileContext:
     secrets: SecretIndex = field(default_factory=SecretIndex)
     repositories: Mapping[NamespacedName, ImageRepository] = field(default_factory=dict)
     policies: Mapping[NamespacedName, ImagePolicy] = field(default_factory=dict)
+    git_repositories: Mapping[NamespacedName, GitRepository] = field(default_factory=dict)
+    git: GitUpdater | None = None
+    editor: TreeEditor | None = None

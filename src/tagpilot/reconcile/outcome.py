@@ -22,6 +22,7 @@ __all__ = [
     "STALLED",
     "Event",
     "Outcome",
+    "Preview",
     "failure",
     "format_time",
     "ready_condition",
@@ -47,6 +48,14 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What a dry run would have committed: unified diffs per file and the message."""
+
+    diffs: Mapping[str, str]
+    message: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """The result of one reconcile: status to persist, events, next run."""
 
@@ -54,6 +63,7 @@ class Outcome:
     events: tuple[Event, ...] = ()
     requeue_after: timedelta | None = None
     error: TagpilotError | None = field(default=None, compare=False)
+    preview: Preview | None = None
 
     @property
     def ready(self) -> bool:

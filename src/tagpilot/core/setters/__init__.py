@@ -19,13 +19,16 @@ from tagpilot.core.setters._locate import LIBYAML_PARSER
 from tagpilot.core.setters._markers import marker_setter
 from tagpilot.core.setters._render import needs_quotes
 from tagpilot.core.setters._table import PolicyTarget, SetterTable, setter_values
+from tagpilot.core.setters._tree import FileProblem, TreeResult
 
 __all__ = [
     "LIBYAML_PARSER",
     "MARKER_TOKEN",
+    "FileProblem",
     "FileResult",
     "PolicyTarget",
     "SetterTable",
+    "TreeResult",
     "UnknownMarker",
     "apply_setters",
     "marker_setter",

@@ -1,0 +1,78 @@
+"""Wiring shared by the commands that run reconcilers: store, registry, git, engine.
+
+The one place that reads the environment for keys and picks the concrete adapters; the
+daemon and ``reconcile --once`` both build their engine here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tagpilot.adapters.clock import SystemClock
+from tagpilot.adapters.files import FileTreeEditor
+from tagpilot.adapters.git.updater import CliGitUpdater
+from tagpilot.adapters.manifests import Manifests, load_manifests
+from tagpilot.adapters.registry.pool import RegistryPool
+from tagpilot.adapters.sops.keys import AgeIdentities, identities_from_env, load_identity_file
+from tagpilot.adapters.store import SqliteStore
+from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.runtime.engine import Engine, ResultHook
+
+__all__ = ["DEFAULT_STATE", "App", "build_app", "identities_for"]
+
+DEFAULT_STATE = Path(".tagpilot/state.db")
+
+
+@dataclass
+class App:
+    """A ready engine and the resources to close when done."""
+
+    engine: Engine
+    store: SqliteStore
+    registry: RegistryPool
+    paths: tuple[Path, ...]
+
+    async def aclose(self) -> None:
+        """Close network clients and the state file."""
+        await self.registry.aclose()
+        self.store.close()
+
+
+def identities_for(age_key_file: Path | None) -> AgeIdentities:
+    """age identities from ``--age-key-file`` and the SOPS environment variables."""
+    found = identities_from_env(os.environ)
+    if age_key_file is not None:
+        found = load_identity_file(age_key_file) + found
+    return found
+
+
+def build_app(
+    paths: Sequence[Path],
+    *,
+    state: Path,
+    age_key_file: Path | None = None,
+    dry_run: bool = False,
+    on_result: ResultHook | None = None,
+) -> App:
+    """Load the manifests (decrypting SOPS files) and assemble the engine."""
+    keys = identities_for(age_key_file)
+    state = state.absolute()
+
+    def loader(where: Sequence[Path]) -> Manifests:
+        return load_manifests(where, identities=keys)
+
+    manifests = loader(paths)
+    store = SqliteStore(":memory:" if dry_run else state)
+    registry = RegistryPool()
+    ctx = ReconcileContext(
+        clock=SystemClock(),
+        store=store,
+        registry=registry,
+        git=CliGitUpdater(state.parent),
+        editor=FileTreeEditor(),
+    )
+    engine = Engine(ctx, manifests, loader=loader, dry_run=dry_run, on_result=on_result)
+    return App(engine, store, registry, tuple(paths))

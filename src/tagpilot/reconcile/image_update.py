@@ -1,0 +1,205 @@
+"""The ImageUpdateAutomation reconciler: policies → setters in a checkout → commit → push.
+
+Follows image-automation-controller (spec §3): validate the spec, find the GitRepository,
+select the namespace's ImagePolicies that have a ``latestRef``, run the git flow with the
+setters as its ``apply`` step, and report ``lastAutomationRunTime``, ``lastPushCommit``,
+``lastPushTime``, ``observedPolicies`` and ``observedSourceRevision``.  No change, no commit.
+A dry run computes the diff and the message and pushes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from tagpilot.api.automation import ImageUpdateAutomation
+from tagpilot.api.meta import (
+    REASON_INVALID_SOURCE_CONFIGURATION,
+    REASON_SOURCE_MANAGER_FAILED,
+    REASON_SUCCEEDED,
+    LabelSelector,
+    NamespacedName,
+)
+from tagpilot.api.source import GitRepository
+from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
+from tagpilot.core.message import render_commit_message
+from tagpilot.core.setters import PolicyTarget, TreeResult
+from tagpilot.ports import CommitSpec, FlowResult, GitUpdate, ObjectKey
+from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.git_access import checkout_ref, git_auth, push_spec, signing_key
+from tagpilot.reconcile.outcome import Event, Outcome, Preview, failure, format_time, success
+
+__all__ = ["KIND", "UP_TO_DATE", "reconcile_image_update", "selected_policies"]
+
+KIND = "ImageUpdateAutomation"
+UP_TO_DATE = "repository up-to-date"
+
+
+async def reconcile_image_update(
+    auto: ImageUpdateAutomation,
+    ctx: ReconcileContext,
+    *,
+    generation: int = 1,
+    dry_run: bool = False,
+) -> Outcome:
+    """Run one automation pass and return its status, events and (dry run) preview."""
+    key = ObjectKey(KIND, auto.namespace, auto.name)
+    previous = ctx.store.get_status(key)
+    now = ctx.clock.now()
+    if auto.spec.suspend:
+        return Outcome(previous or {})
+    started = {"lastAutomationRunTime": format_time(now)}
+    try:
+        return await _Run(auto, ctx, previous, now, generation, dry_run).run(started)
+    except TagpilotError as error:
+        status = failure(previous, started, error, generation=generation, now=now)
+        return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
+
+
+def selected_policies(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> dict[str, Any]:
+    """Policies of the automation's namespace matching ``policySelector`` with a latestRef."""
+    chosen: dict[str, Any] = {}
+    for name, policy in sorted(ctx.policies.items(), key=lambda item: item[0].name):
+        if name.namespace != auto.namespace:
+            continue
+        if not _matches(auto.spec.policy_selector, policy.metadata.labels or {}):
+            continue
+        status = ctx.store.get_status(ObjectKey("ImagePolicy", name.namespace, name.name))
+        if status and status.get("latestRef"):
+            chosen[name.name] = dict(status["latestRef"])
+    return chosen
+
+
+def _matches(selector: LabelSelector | None, labels: dict[str, str]) -> bool:
+    if selector is None:
+        return True
+    if any(labels.get(k) != v for k, v in (selector.match_labels or {}).items()):
+        return False
+    for rule in selector.match_expressions or []:
+        present, values = rule.key in labels, rule.values or []
+        wanted = {
+            "In": present and labels.get(rule.key) in values,
+            "NotIn": not present or labels.get(rule.key) not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[rule.operator]
+        if not wanted:
+            return False
+    return True
+
+
+class _Run:
+    """One pass; keeps the last attempt's setter result for the message and the preview."""
+
+    def __init__(
+        self,
+        auto: ImageUpdateAutomation,
+        ctx: ReconcileContext,
+        previous: dict[str, Any] | None,
+        now: datetime,
+        generation: int,
+        dry_run: bool,
+    ) -> None:
+        self.auto, self.ctx, self.previous = auto, ctx, previous
+        self.now, self.generation, self.dry_run = now, generation, dry_run
+        self.who = f"{KIND} {auto.namespace}/{auto.name}"
+        self.tree = TreeResult()
+
+    async def run(self, started: dict[str, Any]) -> Outcome:
+        source = self._source()
+        policies = selected_policies(self.auto, self.ctx)
+        table = {
+            f"{self.auto.namespace}:{name}": PolicyTarget(
+                ref["name"], ref["tag"], ref.get("digest", "")
+            )
+            for name, ref in policies.items()
+        }
+        request = self._request(source)
+        assert self.ctx.git is not None and self.ctx.editor is not None
+        editor, path = self.ctx.editor, self.auto.spec.update.path or ""
+
+        def apply(worktree: Path) -> bool:
+            self.tree = editor.update(worktree, path, table, dry_run=self.dry_run)
+            return bool(self.tree.changes) and not self.dry_run
+
+        result = await self.ctx.git.update(request, apply)
+        fields = {
+            **started,
+            "observedPolicies": policies,
+            "observedSourceRevision": result.source_revision,
+        }
+        return self._outcome(result, fields)
+
+    def _source(self) -> GitRepository:
+        spec = self.auto.spec
+        if spec.git is None:
+            raise StalledError(
+                "source kind 'GitRepository' necessitates field .spec.git",
+                reason=REASON_INVALID_SOURCE_CONFIGURATION,
+            )
+        ref = spec.source_ref
+        wanted = NamespacedName(ref.namespace or self.auto.namespace, ref.name)
+        source = self.ctx.git_repositories.get(wanted)
+        if source is None:
+            raise RetryableError(
+                "failed configuring source manager: referenced git repository does not exist: "
+                f'GitRepository.source.toolkit.fluxcd.io "{wanted.name}" not found',
+                reason=REASON_SOURCE_MANAGER_FAILED,
+            )
+        return source
+
+    def _request(self, source: GitRepository) -> GitUpdate:
+        assert self.auto.spec.git is not None
+        author = self.auto.spec.git.commit.author
+        commit = CommitSpec(author.name or "", author.email, self._message, self.now)
+        return GitUpdate(
+            url=source.spec.url,
+            auth=git_auth(source, self.ctx.secrets, wanted_by=self.who),
+            checkout=checkout_ref(self.auto, source),
+            push=push_spec(self.auto),
+            commit=commit,
+            signing=signing_key(self.auto, self.ctx.secrets, wanted_by=self.who),
+            timeout_seconds=source.spec.timeout.seconds,
+        )
+
+    def _message(self) -> str:
+        assert self.auto.spec.git is not None
+        commit = self.auto.spec.git.commit
+        return render_commit_message(
+            commit.message_template,
+            automation=(self.auto.namespace, self.auto.name),
+            changes=self.tree.changes,
+            values=commit.message_template_values,
+        )
+
+    def _outcome(self, result: FlowResult, fields: dict[str, Any]) -> Outcome:
+        preview = None
+        if self.dry_run:
+            preview = Preview(dict(self.tree.diffs), self._message() if self.tree.changes else "")
+        event = Event("Trace", REASON_SUCCEEDED, "no updates made")
+        if result.pushed_commit:
+            fields |= {
+                "lastPushCommit": result.pushed_commit,
+                "lastPushTime": format_time(self.now),
+            }
+            event = Event("Normal", REASON_SUCCEEDED, _pushed(result, self._message()))
+        status = success(
+            self.previous,
+            fields,
+            generation=self.generation,
+            reason=REASON_SUCCEEDED,
+            message=UP_TO_DATE,
+            now=self.now,
+        )
+        return Outcome(
+            status, (event,), requeue_after=self.auto.spec.interval.timedelta, preview=preview
+        )
+
+
+def _pushed(result: FlowResult, message: str) -> str:
+    short = (result.pushed_commit or "")[:7]
+    text = f"pushed commit '{short}' to branch '{result.pushed_branch}'"
+    if result.refspecs:
+        text += " and refspecs " + ", ".join(f"'{r}'" for r in result.refspecs)
+    return f"{text}\n{message}"

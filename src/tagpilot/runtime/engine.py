@@ -1,0 +1,230 @@
+"""The run engine: the loaded objects, the ports, and one ``reconcile(key)`` for every kind.
+
+Shared by ``reconcile --once`` and the daemon's scheduler.  The engine dispatches to the
+kind's reconciler, persists the status and events it returns, and answers the scheduler's
+questions (interval, suspension, spec hash, which objects depend on a change).  A dry-run
+engine still persists statuses (give it a throwaway store): automations read the policies'.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from tagpilot.adapters.manifests import Manifests
+from tagpilot.api.automation import ImageUpdateAutomation
+from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.loader import LoadedObject
+from tagpilot.api.meta import NamespacedName
+from tagpilot.api.source import GitRepository
+from tagpilot.core.errors import RetryableError, SourceLocation, TagpilotError
+from tagpilot.core.imageref import parse_repository
+from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.image_policy import reconcile_image_policy
+from tagpilot.reconcile.image_repository import reconcile_image_repository
+from tagpilot.reconcile.image_update import reconcile_image_update
+from tagpilot.reconcile.outcome import Event, Outcome, failure
+
+__all__ = ["KINDS", "Engine", "ReloadResult"]
+
+REPOSITORY, POLICY, AUTOMATION = "ImageRepository", "ImagePolicy", "ImageUpdateAutomation"
+KINDS = (REPOSITORY, POLICY, AUTOMATION)
+ResultHook = Callable[[ObjectKey, Outcome, float], None]
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    """What a manifest reload changed, or why it was refused (the old objects stay)."""
+
+    added: list[ObjectKey] = field(default_factory=list)
+    changed: list[ObjectKey] = field(default_factory=list)
+    removed: list[ObjectKey] = field(default_factory=list)
+    error: str | None = None
+
+
+class Engine:
+    """Owns the desired objects and reconciles them through ``ctx``'s ports."""
+
+    def __init__(
+        self,
+        ctx: ReconcileContext,
+        manifests: Manifests,
+        *,
+        loader: Callable[[Sequence[Path]], Manifests] | None = None,
+        dry_run: bool = False,
+        on_result: ResultHook | None = None,
+    ) -> None:
+        self.ctx = ctx
+        self.dry_run = dry_run
+        self.on_result = on_result
+        self._loader = loader
+        self._suspended: dict[ObjectKey, bool] = {}
+        self._objects: dict[ObjectKey, LoadedObject] = {}
+        self._install(manifests)
+
+    # -- what is loaded -------------------------------------------------------------------
+
+    def _install(self, manifests: Manifests) -> None:
+        objects = {}
+        for item in manifests.objects:
+            if item.obj is not None and item.obj.kind in (*KINDS, "GitRepository"):
+                objects[ObjectKey(item.obj.kind, item.obj.namespace, item.obj.name)] = item
+        self._objects = objects
+        self.ctx.secrets = manifests.secrets
+        self.ctx.repositories = self._by_name(ImageRepository)
+        self.ctx.policies = self._by_name(ImagePolicy)
+        self.ctx.git_repositories = self._by_name(GitRepository)
+
+    def _by_name(self, model: type[Any]) -> dict[NamespacedName, Any]:
+        return {
+            NamespacedName(key.namespace, key.name): item.obj
+            for key, item in self._objects.items()
+            if isinstance(item.obj, model)
+        }
+
+    def keys(self) -> list[ObjectKey]:
+        """Every reconcilable object, repositories first, then policies, then automations."""
+        order = {kind: index for index, kind in enumerate(KINDS)}
+        chosen = [key for key in self._objects if key.kind in order]
+        return sorted(chosen, key=lambda key: (order[key.kind], key.namespace, key.name))
+
+    def object(self, key: ObjectKey) -> Any:
+        """The loaded API object for ``key`` (KeyError when unknown)."""
+        return self._objects[key].obj
+
+    def source_of(self, key: ObjectKey) -> SourceLocation:
+        """Where ``key`` was defined."""
+        return self._objects[key].source
+
+    def interval_of(self, key: ObjectKey) -> timedelta:
+        """The object's ``spec.interval`` (a policy without one is re-run by triggers only)."""
+        interval = self.object(key).spec.interval
+        return interval.timedelta if interval is not None else timedelta(0)
+
+    def is_suspended(self, key: ObjectKey) -> bool:
+        """``spec.suspend``, unless the API suspended or resumed the object at run time."""
+        return self._suspended.get(key, bool(self.object(key).spec.suspend))
+
+    def set_suspended(self, key: ObjectKey, suspended: bool) -> None:
+        """Suspend or resume ``key`` until the process ends (the manifest stays as it is)."""
+        self.object(key)
+        self._suspended[key] = suspended
+
+    def spec_hash(self, key: ObjectKey) -> str:
+        """A digest of the object's spec and labels; it changes when the user edits them."""
+        obj = self.object(key)
+        body = {"spec": obj.spec.model_dump(mode="json"), "labels": obj.metadata.labels}
+        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+    # -- reconciling ----------------------------------------------------------------------
+
+    async def reconcile(self, key: ObjectKey, *, reason: str = "") -> Outcome:
+        """Run ``key``'s reconciler, persist status and events, return the outcome."""
+        started = time.monotonic()
+        obj = self.object(key)
+        generation = self.ctx.store.observe_generation(key, self.spec_hash(key))
+        if self.is_suspended(key):
+            outcome = Outcome(self.ctx.store.get_status(key) or {})
+        else:
+            outcome = await self._guarded(key, obj, generation)
+        if not self.is_suspended(key):
+            self._persist(key, outcome)
+        if self.on_result is not None:
+            self.on_result(key, outcome, time.monotonic() - started)
+        return outcome
+
+    async def _guarded(self, key: ObjectKey, obj: Any, generation: int) -> Outcome:
+        try:
+            return await self._dispatch(key, obj, generation)
+        except Exception as exc:  # a bug must not stop the other objects or print a traceback
+            error = RetryableError(
+                f"internal error while reconciling {key}: {type(exc).__name__}: {exc}"
+            )
+            previous = self.ctx.store.get_status(key)
+            status = failure(previous, {}, error, generation=generation, now=self.ctx.clock.now())
+            return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
+
+    async def _dispatch(self, key: ObjectKey, obj: Any, generation: int) -> Outcome:
+        if key.kind == REPOSITORY:
+            return await reconcile_image_repository(obj, self.ctx, generation=generation)
+        if key.kind == POLICY:
+            return await reconcile_image_policy(
+                obj, self.ctx, generation=generation, source=self.source_of(key)
+            )
+        assert isinstance(obj, ImageUpdateAutomation)
+        return await reconcile_image_update(
+            obj, self.ctx, generation=generation, dry_run=self.dry_run
+        )
+
+    def _persist(self, key: ObjectKey, outcome: Outcome) -> None:
+        self.ctx.store.put_status(key, outcome.status)
+        now = self.ctx.clock.now()
+        for event in outcome.events:
+            self.ctx.store.add_event(
+                RecordedEvent(key, event.type, event.reason, event.message, now)
+            )
+
+    def dependants(
+        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> list[ObjectKey]:
+        """Objects to run now because ``key``'s status changed as it did."""
+        if key.kind == REPOSITORY and _revision(before) != _revision(after):
+            wanted = NamespacedName(key.namespace, key.name)
+            return [
+                ObjectKey(POLICY, name.namespace, name.name)
+                for name, policy in sorted(self.ctx.policies.items(), key=lambda i: str(i[0]))
+                if policy.repository_key == wanted
+            ]
+        if key.kind == POLICY and (before or {}).get("latestRef") != after.get("latestRef"):
+            return [k for k in self.keys() if k.kind == AUTOMATION and k.namespace == key.namespace]
+        return []
+
+    def repositories_for_image(self, image: str) -> list[ObjectKey]:
+        """ImageRepositories whose ``spec.image`` or canonical name is ``image``."""
+        wanted = {image, _canonical(image)}
+        return [
+            ObjectKey(REPOSITORY, name.namespace, name.name)
+            for name, repo in sorted(self.ctx.repositories.items(), key=lambda i: str(i[0]))
+            if {repo.spec.image, _canonical(repo.spec.image)} & wanted
+        ]
+
+    def reload(self, paths: Sequence[Path]) -> ReloadResult:
+        """Re-read the manifests; a bad edit is reported and the last good objects stay."""
+        if self._loader is None:
+            return ReloadResult(error="this engine was built without a loader")
+        before = {key: self.spec_hash(key) for key in self.keys()}
+        try:
+            manifests = self._loader(paths)
+        except TagpilotError as error:
+            return ReloadResult(error=str(error))
+        self._install(manifests)
+        after = {key: self.spec_hash(key) for key in self.keys()}
+        return ReloadResult(
+            added=sorted(set(after) - set(before)),
+            changed=sorted(k for k in set(after) & set(before) if after[k] != before[k]),
+            removed=sorted(set(before) - set(after)),
+        )
+
+
+def _revision(status: dict[str, Any] | None) -> str | None:
+    result = (status or {}).get("lastScanResult") or {}
+    revision = result.get("revision")
+    return str(revision) if revision is not None else None
+
+
+def _canonical(image: str) -> str:
+    try:
+        return parse_repository(
+            image.split("@", maxsplit=1)[0].rsplit(":", 1)[0]
+            if ":" in image.rsplit("/", maxsplit=1)[-1]
+            else image
+        ).canonical_name
+    except TagpilotError:
+        return image
