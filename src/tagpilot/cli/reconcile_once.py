@@ -85,6 +85,7 @@ def _print_preview(outcome: Outcome) -> None:
     if not outcome.preview.diffs:
         click.echo("  no changes: nothing would be committed")
         return
+    click.echo(f"  changes under update.path '{outcome.preview.base}':")
     for diff in outcome.preview.diffs.values():
         click.echo(diff.rstrip("\n"))
     click.echo("commit message:")

@@ -176,7 +176,8 @@ class _Run:
     def _outcome(self, result: FlowResult, fields: dict[str, Any]) -> Outcome:
         preview = None
         if self.dry_run:
-            preview = Preview(dict(self.tree.diffs), self._message() if self.tree.changes else "")
+            message = self._message() if self.tree.changes else ""
+            preview = Preview(dict(self.tree.diffs), message, self.auto.spec.update.path or ".")
         event = Event("Trace", REASON_SUCCEEDED, "no updates made")
         if result.pushed_commit:
             fields |= {

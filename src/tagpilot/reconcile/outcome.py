@@ -53,6 +53,8 @@ class Preview:
 
     diffs: Mapping[str, str]
     message: str
+    base: str = ""
+    """The update path the diffs' file names are relative to."""
 
 
 @dataclass(frozen=True)

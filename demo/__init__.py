@@ -1,0 +1,1 @@
+"""``make demo``: the Blaster flow on loopback with a real registry and a real git server."""
