@@ -8,12 +8,15 @@ from __future__ import annotations
 
 from tagpilot.api.automation import ImageUpdateAutomation
 from tagpilot.api.image import IMAGE_API_VERSIONS, ImagePolicy, ImageRepository
+from tagpilot.api.receiver import NOTIFICATION_API_VERSIONS, Receiver
 from tagpilot.api.secret import Secret
 from tagpilot.api.source import SOURCE_API_VERSIONS, GitRepository
 
 __all__ = ["KIND_MODELS", "AnyObject", "model_for", "supported_versions"]
 
-AnyObject = ImageRepository | ImagePolicy | ImageUpdateAutomation | GitRepository | Secret
+AnyObject = (
+    ImageRepository | ImagePolicy | ImageUpdateAutomation | GitRepository | Secret | Receiver
+)
 """Any object the loader returns."""
 
 KIND_MODELS: dict[str, tuple[type[AnyObject], tuple[str, ...]]] = {
@@ -22,6 +25,7 @@ KIND_MODELS: dict[str, tuple[type[AnyObject], tuple[str, ...]]] = {
     "ImageUpdateAutomation": (ImageUpdateAutomation, IMAGE_API_VERSIONS),
     "GitRepository": (GitRepository, SOURCE_API_VERSIONS),
     "Secret": (Secret, ("v1",)),
+    "Receiver": (Receiver, NOTIFICATION_API_VERSIONS),
 }
 
 

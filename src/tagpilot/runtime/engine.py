@@ -125,24 +125,34 @@ class Engine:
 
     # -- reconciling ----------------------------------------------------------------------
 
-    async def reconcile(self, key: ObjectKey, *, reason: str = "") -> Outcome:
-        """Run ``key``'s reconciler, persist status and events, return the outcome."""
+    async def reconcile(
+        self, key: ObjectKey, *, reason: str = "", requested_at: str | None = None
+    ) -> Outcome:
+        """Run ``key``'s reconciler, persist status and events, return the outcome.
+
+        ``requested_at`` is a reconcile request's token (Flux's ``requestedAt`` annotation):
+        it forces a scan and is recorded as ``status.lastHandledReconcileAt``.
+        """
         started = time.monotonic()
         obj = self.object(key)
         generation = self.ctx.store.observe_generation(key, self.spec_hash(key))
         if self.is_suspended(key):
             outcome = Outcome(self.ctx.store.get_status(key) or {})
         else:
-            outcome = await self._guarded(key, obj, generation)
+            outcome = await self._guarded(key, obj, generation, requested_at)
+            if requested_at is not None:
+                outcome.status["lastHandledReconcileAt"] = requested_at
         if not self.is_suspended(key):
             self._persist(key, outcome)
         if self.on_result is not None:
             self.on_result(key, outcome, time.monotonic() - started)
         return outcome
 
-    async def _guarded(self, key: ObjectKey, obj: Any, generation: int) -> Outcome:
+    async def _guarded(
+        self, key: ObjectKey, obj: Any, generation: int, requested_at: str | None
+    ) -> Outcome:
         try:
-            return await self._dispatch(key, obj, generation)
+            return await self._dispatch(key, obj, generation, requested_at)
         except Exception as exc:  # a bug must not stop the other objects or print a traceback
             error = RetryableError(
                 f"internal error while reconciling {key}: {type(exc).__name__}: {exc}"
@@ -151,9 +161,13 @@ class Engine:
             status = failure(previous, {}, error, generation=generation, now=self.ctx.clock.now())
             return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
 
-    async def _dispatch(self, key: ObjectKey, obj: Any, generation: int) -> Outcome:
+    async def _dispatch(
+        self, key: ObjectKey, obj: Any, generation: int, requested_at: str | None
+    ) -> Outcome:
         if key.kind == REPOSITORY:
-            return await reconcile_image_repository(obj, self.ctx, generation=generation)
+            return await reconcile_image_repository(
+                obj, self.ctx, generation=generation, requested_at=requested_at
+            )
         if key.kind == POLICY:
             return await reconcile_image_policy(
                 obj, self.ctx, generation=generation, source=self.source_of(key)

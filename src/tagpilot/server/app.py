@@ -1,0 +1,124 @@
+"""The daemon's Starlette application: health, readiness, metrics, webhooks and the API.
+
+``tagpilot run`` builds it with :func:`build_app` and serves it with
+:func:`tagpilot.server.serve.serve`.  Routes:
+
+``GET /healthz``   200 while the process runs
+``GET /readyz``    200 once ``is_ready()`` (the engine finished its first load), else 503
+``GET /metrics``   Prometheus text format
+``POST /hook/{sha256}``   Receiver deliveries (see :mod:`tagpilot.server.webhooks`):
+                   404 unknown path, 503 suspended Receiver, 413 body over 1 MiB,
+                   401/400 refused, 200 ``{"receiver", "triggered": [...]}`` accepted
+``/api/v1/...``    the JSON API (:mod:`tagpilot.server.api`)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from tagpilot.server.api import api_routes, error_response
+from tagpilot.server.metrics import METRICS_CONTENT_TYPE, Metrics
+from tagpilot.server.protocols import ServerEngine, StatusStore, Trigger
+from tagpilot.server.receivers import ReceiverEntry, ReceiverTable, delivery_targets
+from tagpilot.server.webhooks import MAX_BODY_BYTES, Rejected, verify
+
+__all__ = ["build_app"]
+
+_RESULT_BY_STATUS = {400: "invalid", 401: "unauthorized", 413: "too_large"}
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+class _Webhooks:
+    """The ``/hook/`` endpoint: find the Receiver, verify, trigger its targets."""
+
+    def __init__(
+        self, engine: ServerEngine, trigger: Trigger, metrics: Metrics, receivers: ReceiverTable
+    ) -> None:
+        self.engine, self.trigger = engine, trigger
+        self.metrics, self.receivers = metrics, receivers
+
+    async def deliver(self, request: Request) -> Response:
+        entry = self.receivers.find(request.url.path)
+        if entry is None:
+            self.metrics.webhook("unknown", "not_found")
+            return error_response(404, "no receiver at this path")
+        if entry.receiver.spec.suspend:
+            self.metrics.webhook(entry.label, "suspended")
+            return error_response(503, f"receiver {entry.label} is suspended")
+        body = await _read_limited(request, MAX_BODY_BYTES)
+        if body is None:
+            return self._refused(
+                entry, Rejected(413, f"body is larger than {MAX_BODY_BYTES} bytes")
+            )
+        verdict = verify(entry.receiver, entry.token.reveal(), request.headers, body)
+        if isinstance(verdict, Rejected):
+            return self._refused(entry, verdict)
+        targets = delivery_targets(entry.receiver, self.engine, verdict.images)
+        for key in targets:
+            self.trigger(key, f"webhook from Receiver {entry.label}")
+        self.metrics.webhook(entry.label, "accepted")
+        return JSONResponse({"receiver": entry.label, "triggered": [str(key) for key in targets]})
+
+    def _refused(self, entry: ReceiverEntry, verdict: Rejected) -> Response:
+        self.metrics.webhook(entry.label, _RESULT_BY_STATUS.get(verdict.status, "rejected"))
+        return error_response(verdict.status, verdict.reason)
+
+
+def _probe_routes(metrics: Metrics, is_ready: Callable[[], bool]) -> list[Route]:
+    async def healthz(request: Request) -> Response:
+        return PlainTextResponse("ok\n")
+
+    async def readyz(request: Request) -> Response:
+        if is_ready():
+            return PlainTextResponse("ready\n")
+        return PlainTextResponse("not ready: the first manifest load has not finished\n", 503)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
+
+    return [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+        Route("/metrics", metrics_endpoint, methods=["GET"]),
+    ]
+
+
+def build_app(
+    engine: ServerEngine,
+    trigger: Trigger,
+    store: StatusStore,
+    metrics: Metrics,
+    receivers: ReceiverTable,
+    *,
+    is_ready: Callable[[], bool] = lambda: True,
+) -> Starlette:
+    """The application over the daemon's engine, scheduler trigger, store and metrics.
+
+    ``receivers`` is read on every delivery, so ``receivers.replace(...)`` after a reload
+    takes effect at once.
+    """
+    webhooks = _Webhooks(engine, trigger, metrics, receivers)
+    routes = [
+        *_probe_routes(metrics, is_ready),
+        Route("/hook/{digest}", webhooks.deliver, methods=["POST"]),
+        *api_routes(engine, trigger, store),
+    ]
+    return Starlette(routes=routes)

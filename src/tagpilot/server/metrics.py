@@ -1,0 +1,93 @@
+"""Prometheus metrics of the daemon, in a registry of its own.
+
+The runtime calls :class:`Metrics` as things happen (a reconcile ends, a registry answers,
+a push lands, a webhook arrives); ``GET /metrics`` renders :meth:`Metrics.render`.  Each
+``Metrics`` owns a fresh ``CollectorRegistry`` (never prometheus-client's global one), so
+several daemons or tests in one process never share counters.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["METRICS_CONTENT_TYPE", "RECONCILE_BUCKETS", "Metrics"]
+
+METRICS_CONTENT_TYPE = CONTENT_TYPE_LATEST
+"""The Prometheus text exposition content type."""
+
+RECONCILE_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
+"""Reconcile duration buckets in seconds: a cached scan to a slow clone and push."""
+
+
+class Metrics:
+    """The counters, gauges and histograms the runtime updates, and their rendering."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._reconciles = Counter(
+            "tagpilot_reconcile",
+            "Reconciles finished, by kind and result (success, retry, stalled).",
+            ["kind", "result"],
+            registry=self.registry,
+        )
+        self._durations = Histogram(
+            "tagpilot_reconcile_duration_seconds",
+            "How long reconciles took, by kind.",
+            ["kind"],
+            buckets=RECONCILE_BUCKETS,
+            registry=self.registry,
+        )
+        self._registry_requests = Counter(
+            "tagpilot_registry_requests",
+            "HTTP requests to container registries, by host and status code.",
+            ["host", "status"],
+            registry=self.registry,
+        )
+        self._tags = Gauge(
+            "tagpilot_repository_tags",
+            "Tags found by the last scan of each ImageRepository.",
+            ["namespace", "name"],
+            registry=self.registry,
+        )
+        self._pushes = Counter(
+            "tagpilot_pushes", "Git pushes by result.", ["result"], registry=self.registry
+        )
+        self._webhooks = Counter(
+            "tagpilot_webhook_deliveries",
+            "Webhook deliveries by receiver (namespace/name) and result.",
+            ["receiver", "result"],
+            registry=self.registry,
+        )
+
+    def observe_reconcile(self, kind: str, result: str, seconds: float) -> None:
+        """Count one finished reconcile of ``kind`` and record how long it took."""
+        self._reconciles.labels(kind=kind, result=result).inc()
+        self._durations.labels(kind=kind).observe(seconds)
+
+    def registry_request(self, host: str, status: int | str) -> None:
+        """Count one registry HTTP request (``status``: code, or e.g. ``error`` for no answer)."""
+        self._registry_requests.labels(host=host, status=str(status)).inc()
+
+    def set_tags(self, namespace: str, name: str, count: int) -> None:
+        """Record the tag count of ImageRepository ``namespace/name``."""
+        self._tags.labels(namespace=namespace, name=name).set(count)
+
+    def forget_repository(self, namespace: str, name: str) -> None:
+        """Drop the tag gauge of a removed ImageRepository."""
+        try:
+            self._tags.remove(namespace, name)
+        except KeyError:
+            return
+
+    def push(self, result: str) -> None:
+        """Count one push attempt's result (``pushed``, ``rejected``, ``failed``, ...)."""
+        self._pushes.labels(result=result).inc()
+
+    def webhook(self, receiver: str, result: str) -> None:
+        """Count one webhook delivery to ``receiver`` with its ``result``."""
+        self._webhooks.labels(receiver=receiver, result=result).inc()
+
+    def render(self) -> bytes:
+        """Every metric in the Prometheus text format."""
+        return generate_latest(self.registry)

@@ -1,0 +1,87 @@
+"""Run the HTTP app with uvicorn inside the daemon's own asyncio loop.
+
+``tagpilot run`` binds the listening socket with :func:`bind` (so a busy port is a clear
+error, not uvicorn's ``sys.exit``), then awaits :func:`serve` next to the scheduler.
+Signals stay the daemon's: uvicorn's handlers are not installed; setting ``stop`` ends
+the server gracefully (open requests finish, up to :data:`GRACEFUL_SECONDS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from starlette.types import ASGIApp
+
+from tagpilot.core.errors import StalledError
+
+__all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "GRACEFUL_SECONDS", "BindError", "bind", "serve"]
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 9797
+GRACEFUL_SECONDS = 5
+
+
+class BindError(StalledError):
+    """The address cannot be listened on (in use, not local, no permission)."""
+
+
+def bind(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> socket.socket:
+    """A listening TCP socket on ``host:port`` (port 0: any free port)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError as error:
+        sock.close()
+        raise BindError(
+            f"cannot listen on {host}:{port}: {error.strerror or error} "
+            "(choose another address with the HTTP address option)"
+        ) from error
+    sock.setblocking(False)
+    return sock
+
+
+class _DaemonServer(uvicorn.Server):
+    """uvicorn's server without its signal handlers: the daemon owns SIGTERM and SIGINT."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve(
+    app: ASGIApp,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    stop: asyncio.Event,
+    sock: socket.socket | None = None,
+) -> None:
+    """Serve ``app`` until ``stop`` is set, then shut down gracefully.
+
+    Listens on ``sock`` when given (from :func:`bind`), else binds ``host:port`` itself.
+    """
+    listening = sock if sock is not None else bind(host, port)
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        lifespan="off",
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+    )
+    server = _DaemonServer(config)
+    serving = asyncio.create_task(server.serve(sockets=[listening]))
+    stopping = asyncio.create_task(stop.wait())
+    try:
+        await asyncio.wait({serving, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        server.should_exit = True
+        stopping.cancel()
+        await serving
+        listening.close()
