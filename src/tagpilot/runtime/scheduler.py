@@ -1,0 +1,458 @@
+"""The work queue every runtime shares: which object reconciles when, and how many at once.
+
+``tagpilot run`` builds one ``Scheduler`` over its engine, calls ``start()``, feeds it
+``trigger`` (webhooks, the API, the CLI) and ``on_reload`` (the manifest watcher), and
+awaits ``stop()`` on SIGTERM.  A cluster runtime would drive the same class from watch
+events.  Guarantees:
+
+* one reconcile of a key at a time; at most ``concurrency`` reconciles overall;
+* a key triggered while queued is queued once; triggered while running, it runs once
+  more right after;
+* after each run the key is rescheduled by ``tagpilot.runtime.backoff.plan_next_run``
+  and the engine's dependants of the status change run at once;
+* stalled keys wait for a spec change (their ``spec_hash``) or a trigger; suspended keys
+  are skipped until a reload or trigger finds them resumed.
+
+Time comes from an injected ``TimeSource`` (``backoff.LoopTime`` by default) so tests
+run on a virtual clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+from collections import deque
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from random import Random
+from typing import Any, Protocol
+
+import structlog
+
+from tagpilot.ports import ObjectKey
+from tagpilot.reconcile.outcome import Outcome
+from tagpilot.runtime.backoff import (
+    NEXT_STALLED,
+    LoopTime,
+    NextRun,
+    TimeSource,
+    Timing,
+    plan_next_run,
+    plan_retry,
+)
+
+__all__ = [
+    "PARKED_IDLE",
+    "PARKED_STALLED",
+    "PARKED_SUSPENDED",
+    "REASON_ADDED",
+    "REASON_CHANGED",
+    "REASON_RESUMED",
+    "REASON_STARTUP",
+    "CrashHook",
+    "KeyState",
+    "LoopTime",
+    "ReconcileEngine",
+    "ReloadChanges",
+    "ResultHook",
+    "Scheduler",
+    "TimeSource",
+]
+
+_log = structlog.get_logger(__name__)
+_CANCEL_GRACE = 5.0
+
+REASON_STARTUP = "startup"
+REASON_ADDED = "object added"
+REASON_CHANGED = "spec changed"
+REASON_RESUMED = "resumed"
+
+PARKED_STALLED = "stalled"
+PARKED_SUSPENDED = "suspended"
+PARKED_IDLE = "idle"
+
+ResultHook = Callable[[ObjectKey, Outcome, float], None]
+"""Called after each reconcile with the key, its outcome and the seconds it took."""
+CrashHook = Callable[[ObjectKey, Exception], None]
+"""Called when a reconcile or a hook raised instead of returning an outcome."""
+
+
+class ReconcileEngine(Protocol):
+    """The part of the run engine the scheduler drives (``runtime.engine.Engine`` fits)."""
+
+    def keys(self) -> list[ObjectKey]:
+        """Every reconcilable object now loaded."""
+        ...
+
+    def interval_of(self, key: ObjectKey) -> timedelta | None:
+        """The object's ``spec.interval``; None means it runs only when triggered."""
+        ...
+
+    def is_suspended(self, key: ObjectKey) -> bool:
+        """Whether ``spec.suspend`` is set."""
+        ...
+
+    def spec_hash(self, key: ObjectKey) -> str:
+        """A digest that changes when the object's spec changes."""
+        ...
+
+    async def reconcile(self, key: ObjectKey, *, reason: str) -> Outcome:
+        """Run the object's reconciler and persist its status; never raises TagpilotError."""
+        ...
+
+    def dependants(
+        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> list[ObjectKey]:
+        """Objects to reconcile now because ``key``'s status went from ``before`` to ``after``."""
+        ...
+
+
+class ReloadChanges(Protocol):
+    """What a manifest reload changed (``runtime.engine.ReloadResult`` fits)."""
+
+    @property
+    def added(self) -> Sequence[ObjectKey]:
+        """Keys that are new."""
+        ...
+
+    @property
+    def changed(self) -> Sequence[ObjectKey]:
+        """Keys whose spec changed."""
+        ...
+
+    @property
+    def removed(self) -> Sequence[ObjectKey]:
+        """Keys no longer in the manifests."""
+        ...
+
+
+@dataclass(frozen=True)
+class KeyState:
+    """Where a key stands in the queue, for the API, the CLI and tests."""
+
+    due: float | None
+    """When it runs next (``TimeSource`` seconds); None while queued, running or parked."""
+    reason: str
+    """Why it runs next (or ran last)."""
+    queued: bool
+    """Due and waiting for a free slot."""
+    running: bool
+    """A reconcile is in flight."""
+    parked: str | None
+    """``PARKED_*`` when it waits for a spec change, a resume or a trigger."""
+    failures: int
+    """Consecutive failed runs."""
+
+
+@dataclass(eq=False)
+class _Entry:
+    """The scheduler's mutable bookkeeping for one key."""
+
+    key: ObjectKey
+    reason: str = REASON_STARTUP
+    due: float | None = None
+    token: int = -1
+    queued: bool = False
+    running: bool = False
+    rerun: str | None = None
+    parked: str | None = None
+    stalled_spec: str | None = None
+    failures: int = 0
+    last_status: dict[str, Any] | None = None
+    removed: bool = False
+
+
+class Scheduler:
+    """Runs an engine's objects on their intervals, on triggers and after failures."""
+
+    def __init__(
+        self,
+        engine: ReconcileEngine,
+        *,
+        concurrency: int = 4,
+        time: TimeSource | None = None,
+        timing: Timing | None = None,
+        rng: Random | None = None,
+        on_result: ResultHook | None = None,
+        on_crash: CrashHook | None = None,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self._engine = engine
+        self._concurrency = concurrency
+        self._time: TimeSource = time or LoopTime()
+        self._timing = timing or Timing()
+        self._rng = rng or Random()
+        self._on_result = on_result
+        self._on_crash = on_crash
+        self._entries: dict[ObjectKey, _Entry] = {}
+        self._heap: list[tuple[float, int, ObjectKey]] = []
+        self._ready: deque[_Entry] = deque()
+        self._tasks: dict[ObjectKey, asyncio.Task[None]] = {}
+        self._sequence = 0
+        self._wake = asyncio.Event()
+        self._dispatcher: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # -- the public surface --------------------------------------------------------------
+
+    def start(self) -> None:
+        """Queue every loaded object now and start dispatching (needs a running loop)."""
+        if self._dispatcher is not None or self._stopping:
+            raise RuntimeError("a scheduler starts once")
+        loaded = self._engine.keys()
+        for key in loaded:
+            self._add(key, REASON_STARTUP)
+        self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
+
+    def trigger(self, key: ObjectKey, reason: str) -> bool:
+        """Run ``key`` as soon as a slot is free; False when the key is unknown or stopping."""
+        entry = self._entries.get(key)
+        if entry is None or entry.removed or self._stopping:
+            return False
+        if entry.running:
+            entry.rerun = entry.rerun or reason
+        elif not entry.queued:
+            self._schedule(entry, self._time.now(), reason)
+        return True
+
+    def on_reload(self, changes: ReloadChanges) -> None:
+        """Apply a manifest reload: run added and changed keys now, forget removed ones.
+
+        Stalled keys whose spec hash moved and suspended keys now resumed run too, so a
+        reload that reports nothing still unblocks them.
+        """
+        for key in changes.removed:
+            self._remove(key)
+        for key in changes.added:
+            self._add(key, REASON_ADDED)
+        for key in changes.changed:
+            if key not in self._entries:
+                self._add(key, REASON_CHANGED)
+            self.trigger(key, REASON_CHANGED)
+        self._unpark_changed()
+
+    def state_of(self, key: ObjectKey) -> KeyState | None:
+        """The key's place in the queue, or None for an unknown key."""
+        entry = self._entries.get(key)
+        if entry is None or entry.removed:
+            return None
+        return KeyState(
+            entry.due, entry.reason, entry.queued, entry.running, entry.parked, entry.failures
+        )
+
+    @property
+    def running(self) -> int:
+        """How many reconciles are in flight."""
+        return len(self._tasks)
+
+    async def stop(self, timeout: float = 30.0) -> bool:
+        """Take no new work, wait up to ``timeout`` seconds for running reconciles.
+
+        Returns True when every reconcile finished; otherwise the stragglers are
+        cancelled (and given a few seconds to clean up) and False is returned.
+        """
+        self._stopping = True
+        await self._halt_dispatcher()
+        running = list(self._tasks.values())
+        if not running:
+            return True
+        if await self._wait_tasks(running, timeout):
+            return True
+        for task in running:
+            task.cancel()
+        # A reconcile that swallows its cancellation must not hold the process forever.
+        await self._wait_tasks(running, _CANCEL_GRACE)
+        return False
+
+    # -- queue bookkeeping ---------------------------------------------------------------
+
+    def _add(self, key: ObjectKey, reason: str) -> None:
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = _Entry(key)
+        elif not entry.removed:
+            return
+        # A key removed while running and added back stays one entry: it runs once more
+        # after the old run instead of beside it.
+        entry.removed = False
+        self.trigger(key, reason)
+
+    def _remove(self, key: ObjectKey) -> None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return
+        entry.removed, entry.due, entry.rerun = True, None, None
+        if not entry.running:
+            del self._entries[key]
+
+    def _schedule(self, entry: _Entry, at: float, reason: str) -> None:
+        """Make ``entry`` due at ``at`` unless it is already due sooner."""
+        if entry.due is not None and entry.due <= at:
+            return
+        self._sequence += 1
+        entry.due, entry.token, entry.reason, entry.parked = at, self._sequence, reason, None
+        heapq.heappush(self._heap, (at, self._sequence, entry.key))
+        self._compact_heap()
+        self._wake.set()
+
+    def _park(self, entry: _Entry, why: str) -> None:
+        entry.due, entry.parked = None, why
+        if why == PARKED_STALLED:
+            entry.stalled_spec = self._engine.spec_hash(entry.key)
+
+    def _compact_heap(self) -> None:
+        # Triggers leave the superseded heap items behind; rebuild before they pile up.
+        if len(self._heap) <= 2 * len(self._entries) + 64:
+            return
+        live = [(e.due, e.token, e.key) for e in self._entries.values() if e.due is not None]
+        heapq.heapify(live)
+        self._heap = live
+
+    def _unpark_changed(self) -> None:
+        for entry in list(self._entries.values()):
+            if entry.parked == PARKED_STALLED:
+                if self._engine.spec_hash(entry.key) != entry.stalled_spec:
+                    self.trigger(entry.key, REASON_CHANGED)
+            elif entry.parked == PARKED_SUSPENDED and not self._engine.is_suspended(entry.key):
+                self.trigger(entry.key, REASON_RESUMED)
+
+    # -- dispatching ---------------------------------------------------------------------
+
+    async def _dispatch(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            now = self._time.now()
+            self._promote(now)
+            self._launch()
+            await self._idle(self._next_delay(now))
+
+    def _promote(self, now: float) -> None:
+        while self._heap and self._heap[0][0] <= now:
+            _, token, key = heapq.heappop(self._heap)
+            entry = self._entries.get(key)
+            if entry is None or entry.token != token or entry.due is None:
+                continue
+            entry.due, entry.queued = None, True
+            self._ready.append(entry)
+
+    def _launch(self) -> None:
+        while self._ready and len(self._tasks) < self._concurrency:
+            entry = self._ready.popleft()
+            entry.queued = False
+            if entry.removed or not self._may_run(entry):
+                continue
+            entry.running = True
+            task = asyncio.get_running_loop().create_task(self._run(entry))
+            self._tasks[entry.key] = task
+
+    def _may_run(self, entry: _Entry) -> bool:
+        try:
+            suspended = self._engine.is_suspended(entry.key)
+        except Exception as exc:  # e.g. a key the engine dropped before telling us
+            self._report_crash(entry.key, exc)
+            self._reschedule(entry, plan_retry(entry.failures + 1, self._timing, self._rng))
+            return False
+        if suspended:
+            self._park(entry, PARKED_SUSPENDED)
+        return not suspended
+
+    def _next_delay(self, now: float) -> float | None:
+        while self._heap:
+            due, token, key = self._heap[0]
+            entry = self._entries.get(key)
+            if entry is not None and entry.token == token and entry.due is not None:
+                return max(due - now, 0.0)
+            heapq.heappop(self._heap)
+        return None
+
+    async def _idle(self, delay: float | None) -> None:
+        await self._first_of(self._wake.wait(), delay)
+
+    async def _halt_dispatcher(self) -> None:
+        if self._dispatcher is None:
+            return
+        self._dispatcher.cancel()
+        await asyncio.gather(self._dispatcher, return_exceptions=True)
+
+    async def _wait_tasks(self, tasks: list[asyncio.Task[None]], timeout: float) -> bool:
+        await self._first_of(asyncio.wait(tasks), timeout)
+        return all(task.done() for task in tasks)
+
+    async def _first_of(self, awaitable: Awaitable[Any], seconds: float | None) -> None:
+        """Wait for ``awaitable`` or ``seconds`` of the time source, whichever ends first."""
+        waiters = {asyncio.ensure_future(awaitable)}
+        if seconds is not None:
+            waiters.add(asyncio.ensure_future(self._time.sleep(seconds)))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            await asyncio.gather(*waiters, return_exceptions=True)
+
+    # -- one run -------------------------------------------------------------------------
+
+    async def _run(self, entry: _Entry) -> None:
+        started = self._time.now()
+        try:
+            outcome = await self._engine.reconcile(entry.key, reason=entry.reason)
+        except Exception as exc:  # a bug in one reconciler must not stop the others
+            self._report_crash(entry.key, exc)
+            self._reschedule(entry, plan_retry(entry.failures + 1, self._timing, self._rng))
+        else:
+            self._after(entry, outcome, self._time.now() - started)
+        finally:
+            entry.running = False
+            self._tasks.pop(entry.key, None)
+            if entry.removed and self._entries.get(entry.key) is entry:
+                del self._entries[entry.key]
+            self._wake.set()
+
+    def _after(self, entry: _Entry, outcome: Outcome, seconds: float) -> None:
+        before, entry.last_status = entry.last_status, dict(outcome.status)
+        try:
+            if not entry.removed:
+                self._reschedule(entry, self._plan(entry, outcome))
+                self._trigger_dependants(entry.key, before, entry.last_status)
+            if self._on_result is not None:
+                self._on_result(entry.key, outcome, seconds)
+        except Exception as exc:  # nor may a bug in the engine's bookkeeping or a hook
+            self._report_crash(entry.key, exc)
+            if entry.due is None and entry.parked is None:
+                self._reschedule(entry, plan_retry(entry.failures + 1, self._timing, self._rng))
+
+    def _plan(self, entry: _Entry, outcome: Outcome) -> NextRun:
+        return plan_next_run(
+            outcome,
+            interval=self._engine.interval_of(entry.key),
+            failures=entry.failures,
+            timing=self._timing,
+            rng=self._rng,
+        )
+
+    def _reschedule(self, entry: _Entry, plan: NextRun) -> None:
+        entry.failures = plan.failures
+        if entry.removed:
+            return
+        if entry.rerun is not None:
+            reason, entry.rerun = entry.rerun, None
+            self._schedule(entry, self._time.now(), reason)
+        elif plan.delay is None:
+            self._park(entry, PARKED_STALLED if plan.reason == NEXT_STALLED else PARKED_IDLE)
+            entry.reason = plan.reason
+        else:
+            self._schedule(entry, self._time.now() + plan.delay, plan.reason)
+
+    def _trigger_dependants(
+        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> None:
+        for dependant in self._engine.dependants(key, before, after):
+            self.trigger(dependant, f"{key} changed")
+
+    def _report_crash(self, key: ObjectKey, exc: Exception) -> None:
+        if self._on_crash is not None:
+            self._on_crash(key, exc)
+        else:
+            _log.error("reconcile crashed", key=str(key), exc_info=exc)
