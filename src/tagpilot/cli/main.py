@@ -5,10 +5,14 @@ from __future__ import annotations
 import click
 
 from tagpilot import __version__
+from tagpilot.cli.actions import events_command, resume_group, suspend_group
+from tagpilot.cli.actions import reconcile_command as reconcile_group
 from tagpilot.cli.create import create
 from tagpilot.cli.errors import GuardedGroup
+from tagpilot.cli.get import export_group, get_group
 from tagpilot.cli.policy import policy_group
 from tagpilot.cli.reconcile_once import reconcile_command
+from tagpilot.cli.run_cmd import run_command
 from tagpilot.cli.scan import scan
 from tagpilot.cli.setters import setters
 from tagpilot.cli.sops import sops_group
@@ -30,11 +34,17 @@ def version() -> None:
 
 for _command in (
     create,
+    events_command,
+    export_group,
+    get_group,
     policy_group,
-    reconcile_command,
+    reconcile_group(reconcile_command),
+    resume_group,
+    run_command,
     scan,
     setters,
     sops_group,
+    suspend_group,
     template,
 ):
     cli.add_command(_command)

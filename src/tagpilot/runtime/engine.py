@@ -66,6 +66,7 @@ class Engine:
         self.on_result = on_result
         self._loader = loader
         self._suspended: dict[ObjectKey, bool] = {}
+        self._requests: dict[ObjectKey, str] = {}
         self._objects: dict[ObjectKey, LoadedObject] = {}
         self._install(manifests)
 
@@ -74,7 +75,7 @@ class Engine:
     def _install(self, manifests: Manifests) -> None:
         objects = {}
         for item in manifests.objects:
-            if item.obj is not None and item.obj.kind in (*KINDS, "GitRepository"):
+            if item.obj is not None and item.obj.kind in (*KINDS, "GitRepository", "Receiver"):
                 objects[ObjectKey(item.obj.kind, item.obj.namespace, item.obj.name)] = item
         self._objects = objects
         self.ctx.secrets = manifests.secrets
@@ -94,6 +95,10 @@ class Engine:
         order = {kind: index for index, kind in enumerate(KINDS)}
         chosen = [key for key in self._objects if key.kind in order]
         return sorted(chosen, key=lambda key: (order[key.kind], key.namespace, key.name))
+
+    def receiver_keys(self) -> list[ObjectKey]:
+        """The loaded webhook Receivers."""
+        return sorted(key for key in self._objects if key.kind == "Receiver")
 
     def object(self, key: ObjectKey) -> Any:
         """The loaded API object for ``key`` (KeyError when unknown)."""
@@ -117,6 +122,11 @@ class Engine:
         self.object(key)
         self._suspended[key] = suspended
 
+    def request_reconcile(self, key: ObjectKey, requested_at: str) -> None:
+        """Remember a reconcile request's token for the next run of ``key``."""
+        self.object(key)
+        self._requests[key] = requested_at
+
     def spec_hash(self, key: ObjectKey) -> str:
         """A digest of the object's spec and labels; it changes when the user edits them."""
         obj = self.object(key)
@@ -135,6 +145,7 @@ class Engine:
         """
         started = time.monotonic()
         obj = self.object(key)
+        requested_at = requested_at or self._requests.pop(key, None)
         generation = self.ctx.store.observe_generation(key, self.spec_hash(key))
         if self.is_suspended(key):
             outcome = Outcome(self.ctx.store.get_status(key) or {})

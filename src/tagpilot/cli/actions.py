@@ -1,0 +1,333 @@
+"""``tagpilot reconcile|suspend|resume image …`` and ``events``, as flux does them.
+
+``reconcile``, ``suspend`` and ``resume`` ask the running daemon (``tagpilot run``) through its
+JSON API and print Flux's ``► ✔ ◎`` lines; a reconcile request carries ``requestedAt`` (as
+Flux's ``reconcile.fluxcd.io/requestedAt`` annotation does) and the command waits until the
+object's ``lastHandledReconcileAt`` moves and its Ready condition settles.  Without a daemon
+they say so and exit 1.  ``events`` prints Flux's events table, from the daemon or the state
+file.
+The lead adds ``events_command``, ``suspend_group``, ``resume_group`` and
+``reconcile_command(manifest_reconcile)`` to the ``tagpilot`` group.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tagpilot.api.duration import parse_go_duration
+from tagpilot.cli.get import add_kind_groups, kind_groups, missing_message, source_options
+from tagpilot.cli.objects import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SERVER,
+    KINDS,
+    NS_HELP,
+    DaemonClient,
+    DaemonUnavailableError,
+    KindInfo,
+    fail,
+    flux_errors,
+    kind_by_name,
+    open_source,
+)
+from tagpilot.cli.render import (
+    ACTION,
+    FAILURE,
+    SUCCESS,
+    WAITING,
+    condition,
+    events_table,
+    ready_and_message,
+    requested_at,
+    success_line,
+)
+from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocation
+from tagpilot.ports import ObjectKey
+
+__all__ = [
+    "NO_DAEMON_HINTS",
+    "OBJECT_WORDS",
+    "WaitSettings",
+    "events_command",
+    "reconcile_command",
+    "reconcile_object",
+    "resume_group",
+    "suspend_group",
+]
+
+OBJECT_WORDS = frozenset({"image", "images", "source"})
+"""First arguments of ``reconcile`` that name an object kind rather than a manifest path."""
+
+NO_DAEMON_HINTS = {
+    "reconcile": "start 'tagpilot run' or use 'tagpilot reconcile PATH --once'",
+    "suspend": "to suspend durably, set 'spec.suspend: true' in the object's manifest",
+    "resume": "to resume durably, remove 'spec.suspend: true' from the object's manifest",
+}
+_POLL_SECONDS = 0.25
+
+
+def _echo(symbol: str, text: str) -> None:
+    click.echo(f"{symbol} {text}")
+
+
+def _settled(status: Mapping[str, Any], handled_before: object) -> bool:
+    handled = status.get("lastHandledReconcileAt")
+    if handled is None or handled == handled_before:
+        return False
+    reconciling = condition(status, "Reconciling")
+    if reconciling is not None and str(reconciling.get("status")) == "True":
+        return False
+    return ready_and_message(status)[0] in ("True", "False")
+
+
+@dataclass(frozen=True)
+class WaitSettings:
+    """The daemon to ask and how long to wait for it to finish a requested reconcile."""
+
+    client: DaemonClient
+    timeout_seconds: float
+    poll_seconds: float = _POLL_SECONDS
+
+
+def _wait_for(
+    wait: WaitSettings, key: ObjectKey, before: object, status: Mapping[str, Any]
+) -> Mapping[str, Any]:
+    deadline = time.monotonic() + wait.timeout_seconds
+    while not _settled(status, before):
+        if time.monotonic() > deadline:
+            raise RetryableError(f"timed out waiting for {key.kind} {key.name} reconciliation")
+        time.sleep(wait.poll_seconds)
+        view = wait.client.get_object(key)
+        if view is None:
+            fail(f"{key.kind} {key.name} not found in {key.namespace} namespace")
+        status = view.status
+    ready, message = ready_and_message(status)
+    if ready != "True":
+        fail(f"{key.kind} reconciliation failed: '{message}'")
+    return status
+
+
+def reconcile_object(info: KindInfo, name: str, namespace: str, wait: WaitSettings) -> None:
+    """Ask the daemon to reconcile one object now and wait for the result (``flux reconcile``)."""
+    key = ObjectKey(info.kind, namespace, name)
+    view = wait.client.get_object(key)
+    if view is None:
+        fail(f"{info.kind} {name} not found in {namespace} namespace")
+    if view.suspended:
+        fail("resource is suspended")
+    _echo(ACTION, f"annotating {info.kind} {name} in {namespace} namespace")
+    body = {"requestedAt": requested_at(datetime.now(UTC))}
+    result = wait.client.act(key, "reconcile", body)
+    if result is None:
+        fail(f"{info.kind} {name} not found in {namespace} namespace")
+    _echo(SUCCESS, f"{info.kind} annotated")
+    _echo(WAITING, f"waiting for {info.kind} reconciliation")
+    final = _wait_for(wait, key, view.status.get("lastHandledReconcileAt"), result.status)
+    _echo(SUCCESS, success_line(info.kind, final))
+
+
+def _timeout_seconds(text: str) -> float:
+    try:
+        return parse_go_duration(text) / 1e9
+    except ValueError as error:
+        raise InvalidInputError(
+            str(error), location=SourceLocation(field="--timeout", value=text)
+        ) from error
+
+
+def _daemon_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = (
+        click.option(
+            "-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP
+        ),
+        click.option("--server", default=DEFAULT_SERVER, show_default=True),
+        click.option("--timeout", default="5m0s", show_default=True, help="How long to wait."),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@contextmanager
+def _daemon_needed(action: str) -> Iterator[None]:
+    """Turn "nothing listens at --server" into Flux's failure line with what to do instead."""
+    try:
+        yield
+    except DaemonUnavailableError as error:
+        fail(f"{error}: {NO_DAEMON_HINTS[action]}")
+
+
+def _reconcile_leaf(info: KindInfo) -> click.Command:
+    @click.command(info.word, help=f"Ask the daemon to reconcile {info.kind} NAME now, and wait.")
+    @click.argument("name")
+    @_daemon_options
+    @flux_errors
+    def command(name: str, namespace: str, server: str, timeout: str) -> None:
+        wait = WaitSettings(DaemonClient(server), _timeout_seconds(timeout))
+        with _daemon_needed("reconcile"):
+            reconcile_object(info, name, namespace, wait)
+
+    return command
+
+
+class _ReconcileGroup(click.Group):
+    """``reconcile``: ``image …``/``source …`` go to the daemon, anything else to ``fallback``."""
+
+    def __init__(self, *args: Any, fallback: click.Command | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fallback = fallback
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        if self.fallback is not None and args and args[0] not in self.commands:
+            return self.fallback.name, self.fallback, args
+        return super().resolve_command(ctx, args)
+
+
+def reconcile_command(manifest_reconcile: click.Command | None = None) -> click.Group:
+    """``reconcile image|source KIND NAME``; other first arguments go to ``manifest_reconcile``."""
+    group = _ReconcileGroup(
+        "reconcile",
+        fallback=manifest_reconcile,
+        context_settings={"ignore_unknown_options": True},
+        help="Reconcile an object now through the daemon (reconcile image policy NAME), "
+        "or manifests once (reconcile PATH... --once).",
+    )
+    add_kind_groups(group, kind_groups(_reconcile_leaf, KINDS))
+    return group
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(names))
+
+
+def _targets(
+    info: KindInfo, names: Sequence[str], every: bool, namespace: str, client: DaemonClient
+) -> list[ObjectKey]:
+    """The objects to act on: those named, or with ``--all`` every one in the namespace."""
+    if not names and not every:
+        raise InvalidInputError(f"{info.human} name is required")
+    if not names:
+        names = [view.name for view in client.list_objects(info.kind, namespace)]
+        if not names:
+            fail(missing_message(info.kind, None, namespace))
+    return [ObjectKey(info.kind, namespace, name) for name in _unique(names)]
+
+
+def _missing(key: ObjectKey) -> bool:
+    click.echo(f"{FAILURE} {key.kind} {key.name} not found in {key.namespace} namespace", err=True)
+    return False
+
+
+def _suspend_one(wait: WaitSettings, info: KindInfo, key: ObjectKey) -> bool:
+    if wait.client.get_object(key) is None:
+        return _missing(key)
+    _echo(ACTION, f"suspending {info.human} {key.name} in {key.namespace} namespace")
+    if wait.client.act(key, "suspend", {}) is None:
+        return _missing(key)
+    _echo(SUCCESS, f"{info.human} suspended")
+    return True
+
+
+def _resume_one(wait: WaitSettings, info: KindInfo, key: ObjectKey, *, then_wait: bool) -> bool:
+    view = wait.client.get_object(key)
+    if view is None:
+        return _missing(key)
+    _echo(ACTION, f"resuming {info.human} {key.name} in {key.namespace} namespace")
+    result = wait.client.act(key, "resume", {"requestedAt": requested_at(datetime.now(UTC))})
+    if result is None:
+        return _missing(key)
+    _echo(SUCCESS, f"{info.human} resumed")
+    if then_wait and result.queued:
+        _echo(WAITING, f"waiting for {info.kind} reconciliation")
+        final = _wait_for(wait, key, view.status.get("lastHandledReconcileAt"), result.status)
+        _echo(SUCCESS, f"{info.kind} {key.name} reconciliation completed")
+        _echo(SUCCESS, success_line(info.kind, final))
+    return True
+
+
+def _toggle_leaf(action: str, info: KindInfo) -> click.Command:
+    verb = "Suspend" if action == "suspend" else "Resume"
+
+    @click.command(info.word, help=f"{verb} {info.kind} objects through the running daemon.")
+    @click.argument("names", nargs=-1)
+    @click.option("--all", "every", is_flag=True, help="Every object of the kind in the namespace.")
+    @click.option("--wait/--no-wait", default=None, help="Wait for the reconcile after resuming.")
+    @_daemon_options
+    @flux_errors
+    def command(
+        names: tuple[str, ...],
+        every: bool,
+        wait: bool | None,
+        namespace: str,
+        server: str,
+        timeout: str,
+    ) -> None:
+        waiting = WaitSettings(DaemonClient(server), _timeout_seconds(timeout))
+        then_wait = wait if wait is not None else (len(names) == 1 and not every)
+        with _daemon_needed(action):
+            keys = _targets(info, names, every, namespace, waiting.client)
+            if action == "suspend":
+                done = [_suspend_one(waiting, info, key) for key in keys]
+            else:
+                done = [_resume_one(waiting, info, key, then_wait=then_wait) for key in keys]
+        if not all(done):
+            raise click.exceptions.Exit(1)
+
+    return command
+
+
+def _toggle_group(action: str) -> click.Group:
+    text = "Suspend" if action == "suspend" else "Resume"
+    group = click.Group(action, help=f"{text} reconciliation of objects (needs the daemon).")
+    add_kind_groups(group, kind_groups(lambda info: _toggle_leaf(action, info), KINDS))
+    return group
+
+
+suspend_group = _toggle_group("suspend")
+resume_group = _toggle_group("resume")
+
+
+def _for_key(text: str, namespace: str) -> ObjectKey:
+    kind_name, _, name = text.partition("/")
+    info = kind_by_name(kind_name)
+    if info is None or not name:
+        kinds = ", ".join(known.kind for known in KINDS)
+        raise InvalidInputError(
+            f"expected Kind/name with Kind one of {kinds}",
+            location=SourceLocation(field="--for", value=text),
+        )
+    return ObjectKey(info.kind, namespace, name)
+
+
+@click.command("events")
+@click.option("--for", "for_object", help="Only the events of this object, as Kind/name.")
+@click.option("-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP)
+@click.option("-A", "--all-namespaces", is_flag=True, help="Events of every namespace.")
+@source_options
+@flux_errors
+def events_command(
+    for_object: str | None,
+    namespace: str,
+    all_namespaces: bool,
+    server: str,
+    state: Path,
+    manifests: tuple[Path, ...],
+) -> None:
+    """Print the events of objects, oldest first, like flux events."""
+    key = _for_key(for_object, namespace) if for_object else None
+    scope = None if all_namespaces else namespace
+    events = open_source(server, state, manifests).list_events(scope, key)
+    if not events:
+        where = "" if scope is None else f" in {scope} namespace"
+        fail(f"No events found{where}.", 0)
+    now = datetime.now(UTC)
+    click.echo(events_table(events, now, with_namespace=scope is None), nl=False)

@@ -1,0 +1,377 @@
+"""``tagpilot get image repository|policy|update|all`` and ``get source git``: Flux's tables.
+
+The columns, the table layout and the messages for an empty or missing result are those of
+``flux get`` (``-A`` adds a NAMESPACE column, ``all`` prefixes names with the kind and ends
+each table with an empty line).  ``-o json|yaml`` prints the objects themselves, as a
+``List`` or, with a NAME, the one object.  Objects come from the daemon or, without one, from
+the state file and ``--manifests`` (:mod:`tagpilot.cli.objects`).
+``export image …`` prints objects from ``--manifests`` the way ``flux export`` prints live
+ones: with the defaults the API server would have filled in (``with_server_defaults``).
+The lead adds ``get_group`` and ``export_group`` to the ``tagpilot`` command group.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from tagpilot.api.export import export_document
+from tagpilot.api.goyaml import emit_document
+from tagpilot.api.kinds import AnyObject
+from tagpilot.cli.objects import (
+    DEFAULT_NAMESPACE,
+    DEFAULT_SERVER,
+    DEFAULT_STATE,
+    KINDS,
+    NS_HELP,
+    KindInfo,
+    LocalSource,
+    ObjectSource,
+    ObjectView,
+    fail,
+    flux_errors,
+    open_source,
+    with_server_defaults,
+)
+from tagpilot.cli.render import condition, format_table, ready_and_message, rfc3339
+from tagpilot.core.errors import InvalidInputError, SourceLocation
+
+__all__ = [
+    "COLUMNS",
+    "GetOptions",
+    "StatusSelector",
+    "export_group",
+    "get_group",
+    "missing_message",
+    "render_documents",
+    "render_table",
+    "with_server_defaults",
+]
+
+Cells = Callable[[ObjectView], list[str]]
+
+
+def _flag(value: bool) -> str:
+    return "True" if value else "False"
+
+
+def _repository_cells(view: ObjectView) -> list[str]:
+    scan = view.status.get("lastScanResult") or {}
+    return [rfc3339(scan.get("scanTime")), _flag(view.suspended), *ready_and_message(view.status)]
+
+
+def _policy_cells(view: ObjectView) -> list[str]:
+    ref = view.status.get("latestRef") or {}
+    return [str(ref.get("name", "")), str(ref.get("tag", "")), *ready_and_message(view.status)]
+
+
+def _update_cells(view: ObjectView) -> list[str]:
+    last_run = rfc3339(view.status.get("lastAutomationRunTime"))
+    return [last_run, _flag(view.suspended), *ready_and_message(view.status)]
+
+
+def _git_cells(view: ObjectView) -> list[str]:
+    revision = str((view.status.get("artifact") or {}).get("revision", ""))
+    return [revision, _flag(view.suspended), *ready_and_message(view.status)]
+
+
+COLUMNS: dict[str, tuple[tuple[str, ...], Cells]] = {
+    "ImageRepository": (("LAST SCAN", "SUSPENDED", "READY", "MESSAGE"), _repository_cells),
+    "ImagePolicy": (("IMAGE", "TAG", "READY", "MESSAGE"), _policy_cells),
+    "ImageUpdateAutomation": (("LAST RUN", "SUSPENDED", "READY", "MESSAGE"), _update_cells),
+    "GitRepository": (("REVISION", "SUSPENDED", "READY", "MESSAGE"), _git_cells),
+}
+"""Per kind: the columns after NAME and how to fill them from an object."""
+
+
+@dataclass(frozen=True)
+class StatusSelector:
+    """``--status-selector type=status`` (or ``type!=status``), compared case-insensitively."""
+
+    condition_type: str
+    status: str
+    negated: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> StatusSelector:
+        """Read the flag; ``InvalidInputError`` when it is not ``type=status``."""
+        negated = "!=" in text
+        parts = text.split("!=" if negated else "=", 1)
+        if len(parts) != 2 or not parts[0]:
+            raise InvalidInputError(
+                f"expected status selector in type=status format, but found: {text}",
+                location=SourceLocation(field="--status-selector", value=text),
+            )
+        return cls(parts[0], parts[1], negated)
+
+    def matches(self, view: ObjectView) -> bool:
+        """True when the object's condition has (or, negated, has not) the wanted status."""
+        found = condition(view.status, self.condition_type)
+        equal = found is not None and str(found.get("status", "")).lower() == self.status.lower()
+        return equal != self.negated
+
+
+@dataclass(frozen=True)
+class GetOptions:
+    """What ``get`` was asked for: namespace (None with ``-A``), header, output, selector."""
+
+    namespace: str | None = DEFAULT_NAMESPACE
+    no_header: bool = False
+    output: str = "table"
+    selector: StatusSelector | None = None
+
+    def selected(self, views: Sequence[ObjectView]) -> list[ObjectView]:
+        """The views ``--status-selector`` lets through (all without one)."""
+        return [view for view in views if self.selector is None or self.selector.matches(view)]
+
+
+def _name_cells(view: ObjectView, options: GetOptions, prefixed: bool) -> list[str]:
+    name = f"{view.kind.lower()}/{view.name}" if prefixed else view.name
+    return [name] if options.namespace is not None else [view.namespace, name]
+
+
+def render_table(
+    views: Sequence[ObjectView], kind: str, options: GetOptions, *, prefixed: bool = False
+) -> str:
+    """The ``flux get`` table of ``views``; ``prefixed`` writes NAME as ``kind/name`` (``all``)."""
+    columns, cells = COLUMNS[kind]
+    header = None
+    if not options.no_header:
+        header = (
+            ("NAME", *columns) if options.namespace is not None else ("NAMESPACE", "NAME", *columns)
+        )
+    rows = [
+        [*_name_cells(view, options, prefixed), *cells(view)] for view in options.selected(views)
+    ]
+    return format_table(header, rows)
+
+
+def missing_message(kind: str, name: str | None, namespace: str | None) -> str:
+    """Flux's words for an empty result: no objects, or no object called ``name``."""
+    where = "any" if namespace is None else f'"{namespace}"'
+    if name:
+        return f"{kind} object '{name}' not found in {where} namespace"
+    return f"no {kind} objects found in {where} namespace"
+
+
+def _document(view: ObjectView) -> dict[str, Any]:
+    info = next(info for info in KINDS if info.kind == view.kind)
+    return {
+        "apiVersion": info.api_version,
+        "kind": view.kind,
+        "metadata": {"name": view.name, "namespace": view.namespace},
+        "spec": dict(view.spec),
+        "status": dict(view.status),
+    }
+
+
+def render_documents(views: Sequence[ObjectView], output: str, *, single: bool) -> str:
+    """The objects as JSON or YAML: one object when ``single``, else a ``List``."""
+    documents = [_document(view) for view in views]
+    tree: Mapping[str, Any] = (
+        documents[0] if single else {"apiVersion": "v1", "items": documents, "kind": "List"}
+    )
+    if output == "json":
+        return json.dumps(tree, indent=4, ensure_ascii=False) + "\n"
+    return emit_document(tree)
+
+
+def _fetch(
+    source: ObjectSource, kind: str, name: str | None, options: GetOptions
+) -> list[ObjectView]:
+    views = source.list_objects(kind, options.namespace)
+    return [view for view in views if name is None or view.name == name]
+
+
+def _print_kind(
+    source: ObjectSource, info: KindInfo, name: str | None, options: GetOptions
+) -> None:
+    views = _fetch(source, info.kind, name, options)
+    if options.output != "table":
+        if name and not views:
+            fail(missing_message(info.kind, name, options.namespace))
+        chosen = options.selected(views)
+        text = render_documents(chosen, options.output, single=bool(name and chosen))
+        click.echo(text, nl=False)
+        return
+    if not views:
+        fail(missing_message(info.kind, name, options.namespace), 1 if name else 0)
+    click.echo(render_table(views, info.kind, options), nl=False)
+
+
+def _print_all(source: ObjectSource, options: GetOptions) -> None:
+    image_kinds = [info.kind for info in KINDS if info.group == "image"]
+    if options.output != "table":
+        views = [view for kind in image_kinds for view in _fetch(source, kind, None, options)]
+        text = render_documents(options.selected(views), options.output, single=False)
+        click.echo(text, nl=False)
+        return
+    for kind in image_kinds:
+        views = _fetch(source, kind, None, options)
+        if views:
+            click.echo(render_table(views, kind, options, prefixed=True))
+
+
+_GROUP_HELP = {
+    "image": "Image repositories, policies and update automations.",
+    "source": "Sources (GitRepository).",
+}
+
+
+def kind_groups(
+    leaf: Callable[[KindInfo], click.Command], kinds: Iterable[KindInfo]
+) -> list[click.Group]:
+    """One ``image``/``source`` group per kind group, holding ``leaf(kind)`` for each kind."""
+    groups: dict[str, click.Group] = {}
+    for info in kinds:
+        group = groups.setdefault(info.group, click.Group(info.group, help=_GROUP_HELP[info.group]))
+        group.add_command(leaf(info))
+    return list(groups.values())
+
+
+def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--server``, ``--state`` and ``--manifests`` to a click command."""
+    options = (
+        click.option(
+            "--server",
+            default=DEFAULT_SERVER,
+            show_default=True,
+            help="Address of the running tagpilot daemon.",
+        ),
+        click.option(
+            "--state",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=DEFAULT_STATE,
+            show_default=True,
+            help="State file to read when no daemon answers.",
+        ),
+        click.option(
+            "--manifests",
+            multiple=True,
+            type=click.Path(exists=True, path_type=Path),
+            help="Manifest file or directory (repeatable) to list objects from without a daemon.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _get_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    options = (
+        click.option(
+            "-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP
+        ),
+        click.option(
+            "-A", "--all-namespaces", is_flag=True, help="List objects across all namespaces."
+        ),
+        click.option("--no-header", is_flag=True, help="Skip the header line."),
+        click.option(
+            "-o",
+            "--output",
+            type=click.Choice(["table", "json", "yaml"]),
+            default="table",
+            show_default=True,
+        ),
+        click.option(
+            "--status-selector",
+            default="",
+            help="Only objects whose condition has this status, e.g. ready=false.",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return source_options(command)
+
+
+def _options(
+    namespace: str, all_namespaces: bool, no_header: bool, output: str, status_selector: str
+) -> GetOptions:
+    selector = StatusSelector.parse(status_selector) if status_selector else None
+    return GetOptions(None if all_namespaces else namespace, no_header, output, selector)
+
+
+def _kind_command(info: KindInfo) -> click.Command:
+    @click.command(info.word, help=f"Print the status of {info.kind} objects, as flux does.")
+    @click.argument("name", required=False)
+    @_get_options
+    @flux_errors
+    def command(
+        name: str | None, server: str, state: Path, manifests: tuple[Path, ...], **flags: Any
+    ) -> None:
+        _print_kind(open_source(server, state, manifests), info, name, _options(**flags))
+
+    return command
+
+
+@click.command("all")
+@_get_options
+@flux_errors
+def _all_command(server: str, state: Path, manifests: tuple[Path, ...], **flags: Any) -> None:
+    """Print the status of every image repository, policy and update automation."""
+    _print_all(open_source(server, state, manifests), _options(**flags))
+
+
+@click.group("get")
+def get_group() -> None:
+    """Print objects and their status, like flux get."""
+
+
+def add_kind_groups(parent: click.Group, groups: Iterable[click.Group]) -> None:
+    """Add each group to ``parent``; ``image`` is also reachable as ``images``, as in flux."""
+    for group in groups:
+        parent.add_command(group)
+        if group.name == "image":
+            parent.add_command(group, "images")
+
+
+_get_kinds = kind_groups(_kind_command, KINDS)
+next(group for group in _get_kinds if group.name == "image").add_command(_all_command)
+add_kind_groups(get_group, _get_kinds)
+
+
+def _export_leaf(info: KindInfo) -> click.Command:
+    @click.command(
+        info.word, help=f"Print {info.kind} objects from --manifests, as flux export does."
+    )
+    @click.argument("name", required=False)
+    @click.option("--all", "every", is_flag=True, help="Every object of the kind in the namespace.")
+    @click.option("-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP)
+    @click.option(
+        "--manifests",
+        multiple=True,
+        required=True,
+        type=click.Path(exists=True, path_type=Path),
+        help="Manifest file or directory (repeatable) holding the objects.",
+    )
+    @flux_errors
+    def command(name: str | None, every: bool, namespace: str, manifests: tuple[Path, ...]) -> None:
+        if not name and not every:
+            raise InvalidInputError("name is required")
+        objects = LocalSource(Path(), manifests).manifest_objects(info.kind)
+        in_namespace = [obj for obj in objects if obj.namespace == namespace]
+        chosen = sorted(
+            (obj for obj in in_namespace if name is None or obj.name == name),
+            key=lambda obj: obj.name,
+        )
+        if not chosen:
+            if name:
+                fail(missing_message(info.kind, name, namespace))
+            fail(f"no objects found in {namespace} namespace", 0)
+        click.echo(_export_text(chosen), nl=False)
+
+    return command
+
+
+def _export_text(objects: Iterable[AnyObject]) -> str:
+    documents = (export_document(with_server_defaults(obj)) for obj in objects)
+    return "".join("---\n" + emit_document(document) for document in documents)
+
+
+export_group = click.Group("export", help="Print objects as YAML, like flux export.")
+add_kind_groups(export_group, kind_groups(_export_leaf, (i for i in KINDS if i.group == "image")))
