@@ -7,9 +7,12 @@ daemon and ``reconcile --once`` both build their engine here.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TypeVar
+
+import click
 
 from tagpilot.adapters.clock import SystemClock
 from tagpilot.adapters.files import FileTreeEditor
@@ -21,9 +24,26 @@ from tagpilot.adapters.store import SqliteStore
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.runtime.engine import Engine, ResultHook
 
-__all__ = ["DEFAULT_STATE", "App", "build_app", "identities_for"]
+__all__ = ["DEFAULT_STATE", "App", "build_app", "engine_options", "identities_for"]
 
 DEFAULT_STATE = Path(".tagpilot/state.db")
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def engine_options(command: F) -> F:
+    """``--state`` and ``--age-key-file``: what every command that runs the engine takes."""
+    command = click.option(
+        "--age-key-file",
+        type=click.Path(path_type=Path, exists=True, dir_okay=False),
+        help="age identities for SOPS-encrypted manifests (also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).",
+    )(command)
+    return click.option(
+        "--state",
+        type=click.Path(path_type=Path),
+        default=DEFAULT_STATE,
+        show_default=True,
+        help="The state file (statuses, tags, events); git mirrors live beside it.",
+    )(command)
 
 
 @dataclass

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import click
 
-from tagpilot.cli.app import DEFAULT_STATE, build_app
+from tagpilot.cli.app import build_app, engine_options
 from tagpilot.cli.errors import EXIT_FAILED
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.reconcile.outcome import Outcome, ready_condition
@@ -115,18 +115,7 @@ def _as_json(report: OnceReport) -> list[dict[str, object]]:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--once", is_flag=True, help="One pass over the manifests, then exit.")
 @click.option("--dry-run", is_flag=True, help="Show the diff and commit message; push nothing.")
-@click.option(
-    "--state",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_STATE,
-    show_default=True,
-    help="The state file (statuses, tags, events).",
-)
-@click.option(
-    "--age-key-file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="age identities for SOPS-encrypted manifests (also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).",
-)
+@engine_options
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
 def reconcile_command(
     targets: tuple[str, ...],

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import structlog
 
-from tagpilot.cli.app import DEFAULT_STATE, build_app
+from tagpilot.cli.app import build_app, engine_options
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.runtime.daemon import DaemonOptions, run_daemon
 
@@ -48,18 +48,7 @@ def _address(value: str) -> tuple[str, int]:
 
 @click.command("run")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option(
-    "--state",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_STATE,
-    show_default=True,
-    help="The state file (statuses, tags, events).",
-)
-@click.option(
-    "--age-key-file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="age identities for SOPS-encrypted manifests (also SOPS_AGE_KEY_FILE).",
-)
+@engine_options
 @click.option(
     "--http-address",
     default="127.0.0.1:9797",

@@ -29,7 +29,13 @@ from tagpilot.core.policy import (
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.image_repository import registry_access
-from tagpilot.reconcile.outcome import Event, Outcome, failure, ready_condition, success
+from tagpilot.reconcile.outcome import (
+    Event,
+    Outcome,
+    failed_outcome,
+    ready_condition,
+    success,
+)
 
 __all__ = ["KIND", "compile_image_policy", "policy_spec_of", "reconcile_image_policy"]
 
@@ -88,8 +94,7 @@ async def reconcile_image_policy(
     try:
         return await _reconcile(policy, ctx, previous, now, generation, source)
     except TagpilotError as error:
-        status = failure(previous, {}, error, generation=generation, now=now)
-        return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
+        return failed_outcome(previous, {}, error, generation=generation, now=now)
 
 
 async def _reconcile(

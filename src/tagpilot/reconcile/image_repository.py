@@ -25,7 +25,7 @@ from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.outcome import (
     Event,
     Outcome,
-    failure,
+    failed_outcome,
     format_time,
     ready_condition,
     success,
@@ -113,8 +113,7 @@ async def reconcile_image_repository(
         return await _reconcile(repo, ctx, previous, now, generation, requested_at)
     except TagpilotError as error:
         fields = {"lastHandledReconcileAt": requested_at} if requested_at else {}
-        status = failure(previous, fields, error, generation=generation, now=now)
-        return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
+        return failed_outcome(previous, fields, error, generation=generation, now=now)
 
 
 async def _reconcile(

@@ -28,7 +28,14 @@ from tagpilot.core.setters import PolicyTarget, TreeResult
 from tagpilot.ports import CommitSpec, FlowResult, GitUpdate, ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.git_access import checkout_ref, git_auth, push_spec, signing_key
-from tagpilot.reconcile.outcome import Event, Outcome, Preview, failure, format_time, success
+from tagpilot.reconcile.outcome import (
+    Event,
+    Outcome,
+    Preview,
+    failed_outcome,
+    format_time,
+    success,
+)
 
 __all__ = ["KIND", "UP_TO_DATE", "reconcile_image_update", "selected_policies"]
 
@@ -53,8 +60,7 @@ async def reconcile_image_update(
     try:
         return await _Run(auto, ctx, previous, now, generation, dry_run).run(started)
     except TagpilotError as error:
-        status = failure(previous, started, error, generation=generation, now=now)
-        return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
+        return failed_outcome(previous, started, error, generation=generation, now=now)
 
 
 def selected_policies(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> dict[str, Any]:

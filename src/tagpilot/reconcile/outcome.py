@@ -23,6 +23,7 @@ __all__ = [
     "Event",
     "Outcome",
     "Preview",
+    "failed_outcome",
     "failure",
     "format_time",
     "ready_condition",
@@ -121,6 +122,19 @@ def failure(
     else:
         extra = _condition(RECONCILING, "True", PROGRESSING_WITH_RETRY, error.message, generation)
     return _status(previous, fields, [ready, extra], generation, now)
+
+
+def failed_outcome(
+    previous: Mapping[str, Any] | None,
+    fields: Mapping[str, Any],
+    error: TagpilotError,
+    *,
+    generation: int,
+    now: datetime,
+) -> Outcome:
+    """A failed reconcile: the ``failure`` status and a Warning event with the reason."""
+    status = failure(previous, fields, error, generation=generation, now=now)
+    return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
 
 
 def _condition(kind: str, status: str, reason: str, message: str, generation: int) -> Condition:

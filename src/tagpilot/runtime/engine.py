@@ -30,7 +30,7 @@ from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.image_policy import reconcile_image_policy
 from tagpilot.reconcile.image_repository import reconcile_image_repository
 from tagpilot.reconcile.image_update import reconcile_image_update
-from tagpilot.reconcile.outcome import Event, Outcome, failure
+from tagpilot.reconcile.outcome import Outcome, failed_outcome
 
 __all__ = ["KINDS", "Engine", "ReloadResult"]
 
@@ -169,8 +169,8 @@ class Engine:
                 f"internal error while reconciling {key}: {type(exc).__name__}: {exc}"
             )
             previous = self.ctx.store.get_status(key)
-            status = failure(previous, {}, error, generation=generation, now=self.ctx.clock.now())
-            return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
+            now = self.ctx.clock.now()
+            return failed_outcome(previous, {}, error, generation=generation, now=now)
 
     async def _dispatch(
         self, key: ObjectKey, obj: Any, generation: int, requested_at: str | None
