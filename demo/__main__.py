@@ -2,25 +2,38 @@
 
 Starts Debian's ``docker-registry`` (with a deploy-token login) and a git smart-HTTP server
 on loopback, seeds the app repository with the runbook's marked Deployment and the cluster
-directory with the runbook's Flux objects, then plays GitLab CI: pushes
-``dev-20251115.51`` and runs ``tagpilot reconcile --once`` — first as a dry run, then for
-real — and prints the commit tagpilot pushed.  Everything stops and is removed at the end.
+directory with the runbook's Flux objects and a webhook Receiver, starts ``tagpilot run``,
+then plays GitLab CI: pushes ``dev-20251115.51`` and calls the webhook.  It prints the
+dry-run preview, the commit the daemon pushed and ``tagpilot get image all``, then stops
+the daemon with SIGTERM.  Everything is removed at the end.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from servers.git import GitHttpServer, git, make_bare_repo, run_git_http  # noqa: E402
+from servers.git import (  # noqa: E402
+    GitHttpServer,
+    free_port,
+    git,
+    make_bare_repo,
+    run_git_http,
+)
 from servers.ocipush import seed  # noqa: E402
 from servers.registry import RunningRegistry, run_registry, write_htpasswd  # noqa: E402
 
@@ -29,6 +42,21 @@ DEV = "clusters/my-cluster/blaster/dev"
 DEPLOYMENT = "k8s/dev/50-app-deployment.yaml"
 REGISTRY_USER, REGISTRY_TOKEN = "blaster-dev", "demo-deploy-token"
 GIT_USER, GIT_PASSWORD = "flux", "demo-git-password"
+HOOK_TOKEN = "demo-webhook-token"
+RECEIVER = """apiVersion: notification.toolkit.fluxcd.io/v1
+kind: Receiver
+metadata:
+  name: gitlab-ci
+  namespace: flux-system
+spec:
+  type: generic
+  secretRef:
+    name: webhook-token
+  resources:
+    - apiVersion: image.toolkit.fluxcd.io/v1
+      kind: ImageRepository
+      name: blaster-dev-repo
+"""
 
 
 def say(text: str) -> None:
@@ -80,37 +108,128 @@ def write_cluster(work: Path, registry: RunningRegistry, server: GitHttpServer) 
     (secrets / "flux-http-auth.yaml").write_text(
         secret("flux-http-auth", {"username": GIT_USER, "password": GIT_PASSWORD})
     )
+    (secrets / "webhook-token.yaml").write_text(secret("webhook-token", {"token": HOOK_TOKEN}))
+    (work / "clusters/my-cluster/flux-system/receiver.yaml").write_text(RECEIVER)
     return work / "clusters/my-cluster"
 
 
+def wait_for(check: Callable[[], bool], seconds: float) -> bool:
+    """Poll ``check`` until it holds or ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def http(url: str, body: bytes | None = None) -> int:
+    """GET (or POST ``body``) and return the status code, 0 when nothing answers."""
+    request = urllib.request.Request(url, data=body, method="POST" if body else "GET")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return int(response.status)
+    except OSError:
+        return 0
+
+
+@dataclass
+class Scene:
+    """The running pieces of the demo."""
+
+    work: Path
+    registry: RunningRegistry
+    bare: Path
+    cluster: Path
+    daemon_url: str = ""
+
+    def marked_line(self) -> str:
+        """The Deployment's image line on ``develop``."""
+        return git("show", f"develop:{DEPLOYMENT}", cwd=self.bare).splitlines()[20]
+
+    def push_tag(self, tag: str) -> None:
+        """What GitLab CI does: push an image under ``tag``."""
+        seed(self.registry.url, "games/blaster", [tag], user=REGISTRY_USER, password=REGISTRY_TOKEN)
+
+
+def set_up(work: Path, stack: ExitStack) -> Scene:
+    """Registry, git server, app repo and cluster directory on loopback."""
+    say("starting a registry (deploy-token login) and a git server on loopback")
+    htpasswd = write_htpasswd(work / "htpasswd", {REGISTRY_USER: REGISTRY_TOKEN})
+    registry = stack.enter_context(run_registry(work / "registry", htpasswd=htpasswd))
+    repos = work / "repos"
+    repos.mkdir()
+    server = stack.enter_context(run_git_http(repos, credentials=f"{GIT_USER}:{GIT_PASSWORD}"))
+    print(f"registry {registry.url}, git {server.base_url}")
+    deployment = (EXAMPLE / "app" / DEPLOYMENT).read_text()
+    bare = repos / "blaster.git"
+    make_bare_repo(
+        bare,
+        {DEPLOYMENT: deployment.replace("registry.reids.net.au", registry.host)},
+        branch="develop",
+    )
+    seed(
+        registry.url,
+        "games/blaster",
+        ["dev-20251115.42", "dev-20251114.7", "latest"],
+        user=REGISTRY_USER,
+        password=REGISTRY_TOKEN,
+    )
+    return Scene(work, registry, bare, write_cluster(work, registry, server))
+
+
+def start_daemon(scene: Scene, stack: ExitStack) -> subprocess.Popen[bytes] | None:
+    """``tagpilot run`` in the background; None when it does not become ready."""
+    say("starting the daemon: tagpilot run clusters/my-cluster")
+    port = free_port()
+    scene.daemon_url = f"http://127.0.0.1:{port}"
+    log = stack.enter_context((scene.work / "daemon.log").open("wb"))
+    daemon = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tagpilot",
+            "run",
+            str(scene.cluster),
+            "--http-address",
+            f"127.0.0.1:{port}",
+        ],
+        cwd=scene.work,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    stack.callback(lambda: daemon.poll() is not None or daemon.kill())
+    if not wait_for(lambda: http(scene.daemon_url + "/readyz") == 200, 30):
+        print((scene.work / "daemon.log").read_text())
+        return None
+    wait_for(lambda: "dev-20251115.42" in _policy_message(scene), 20)
+    tagpilot("get", "image", "all", "--server", scene.daemon_url, cwd=scene.work)
+    return daemon
+
+
+def webhook(scene: Scene) -> bool:
+    """Call the Receiver's webhook and wait for the commit; True when it arrived."""
+    say("CI calls the webhook; the daemon scans, selects, rewrites, commits, pushes")
+    digest = hashlib.sha256(f"{HOOK_TOKEN}gitlab-ciflux-system".encode()).hexdigest()
+    started = time.monotonic()
+    status = http(f"{scene.daemon_url}/hook/{digest}", b"{}")
+    print(f"POST {scene.daemon_url}/hook/{digest[:12]}... -> {status}")
+    pushed = wait_for(lambda: "dev-20251115.51" in scene.marked_line(), 30)
+    print(
+        f"pushed {time.monotonic() - started:.1f} s after the webhook"
+        if pushed
+        else "no commit within 30 s"
+    )
+    return pushed
+
+
 def main() -> int:
-    """Run the demo; 0 when tagpilot pushed the expected commit."""
+    """Run the demo; 0 when the daemon pushed the expected commit and stopped cleanly."""
     with tempfile.TemporaryDirectory(prefix="tagpilot-demo-") as scratch, ExitStack() as stack:
-        work = Path(scratch)
-        say("starting a registry (deploy-token login) and a git server on loopback")
-        htpasswd = write_htpasswd(work / "htpasswd", {REGISTRY_USER: REGISTRY_TOKEN})
-        registry = stack.enter_context(run_registry(work / "registry", htpasswd=htpasswd))
-        repos = work / "repos"
-        repos.mkdir()
-        server = stack.enter_context(run_git_http(repos, credentials=f"{GIT_USER}:{GIT_PASSWORD}"))
-        print(f"registry {registry.url}, git {server.base_url}")
-
-        deployment = (EXAMPLE / "app" / DEPLOYMENT).read_text()
-        deployment = deployment.replace("registry.reids.net.au", registry.host)
-        bare = repos / "blaster.git"
-        make_bare_repo(bare, {DEPLOYMENT: deployment}, branch="develop")
-        seed(
-            registry.url,
-            "games/blaster",
-            ["dev-20251115.42", "dev-20251114.7", "latest"],
-            user=REGISTRY_USER,
-            password=REGISTRY_TOKEN,
-        )
-        cluster = write_cluster(work, registry, server)
-
+        scene = set_up(Path(scratch), stack)
         say("the app repo's marked line (develop)")
-        print(git("show", f"develop:{DEPLOYMENT}", cwd=bare).splitlines()[20])
-
+        print(scene.marked_line())
         say("why would the policy pick what it picks? (the runbook's own tags)")
         tagpilot(
             "policy",
@@ -120,24 +239,16 @@ def main() -> int:
             "--tags-file",
             str(EXAMPLE / "tags.txt"),
             "--explain",
-            cwd=work,
+            cwd=scene.work,
         )
-
+        daemon = start_daemon(scene, stack)
+        if daemon is None:
+            return 1
         say("GitLab CI pushes registry/games/blaster:dev-20251115.51")
-        seed(
-            registry.url,
-            "games/blaster",
-            ["dev-20251115.51"],
-            user=REGISTRY_USER,
-            password=REGISTRY_TOKEN,
-        )
-
+        scene.push_tag("dev-20251115.51")
         say("dry run: what tagpilot would commit")
-        tagpilot("reconcile", str(cluster), "--once", "--dry-run", cwd=work)
-
-        say("the real run: scan, select, rewrite, commit, push")
-        code = tagpilot("reconcile", str(cluster), "--once", cwd=work)
-
+        tagpilot("reconcile", str(scene.cluster), "--once", "--dry-run", cwd=scene.work)
+        pushed = webhook(scene)
         say("the commit tagpilot pushed to develop")
         print(
             git(
@@ -147,11 +258,28 @@ def main() -> int:
                 "-p",
                 "--format=commit %H%nAuthor: %an <%ae>%n%n%B",
                 "develop",
-                cwd=bare,
+                cwd=scene.bare,
             )
         )
-        say("stopping everything")
-        return code
+        tagpilot("get", "image", "all", "--server", scene.daemon_url, cwd=scene.work)
+        say("stopping everything (SIGTERM to the daemon)")
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(timeout=60)
+        print(f"daemon exited with {code}")
+        if not pushed:
+            print((scene.work / "daemon.log").read_text())
+        return 0 if pushed and code == 0 else 1
+
+
+def _policy_message(scene: Scene) -> str:
+    done = subprocess.run(
+        [sys.executable, "-m", "tagpilot", "get", "image", "policy", "--server", scene.daemon_url],
+        cwd=scene.work,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout
 
 
 if __name__ == "__main__":
