@@ -84,6 +84,13 @@ SEEN = ScanObservation(
             "no change in repository configuration since last scan",
             id="not-due-yet",
         ),
+        pytest.param(
+            REQUEST,
+            replace(SEEN, last_failed=True),
+            True,
+            "retrying after a failed scan",
+            id="retry-after-failure",
+        ),
     ],
 )
 def test_should_scan_names_the_trigger(

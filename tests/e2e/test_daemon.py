@@ -42,6 +42,12 @@ def _receiver(cluster: Path) -> str:
     return f"/hook/{digest}"
 
 
+def _slow_polling(tmp: Path) -> None:
+    """Ten-minute intervals: a commit that shows up within a minute came from a webhook."""
+    for path in (tmp / "clusters/my-cluster/blaster/dev").glob("*.yaml"):
+        path.write_text(path.read_text().replace("interval: 1m\n", "interval: 10m\n"))
+
+
 def _wait(predicate: Callable[[], bool], seconds: float, what: str) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -64,7 +70,7 @@ class Daemon:
                  "--http-address", f"127.0.0.1:{self.port}", "--log-format", "json"],
                 stdout=out, stderr=subprocess.STDOUT, env=tagpilot_env(),
             )  # fmt: skip
-        _wait(self.ready, 30, f"readyz of the daemon (log: {self.log.read_text()[-2000:]})")
+        _wait(self.ready, 60, f"readyz of the daemon (log: {self.log.read_text()[-2000:]})")
 
     def ready(self) -> bool:
         try:
@@ -104,10 +110,11 @@ def test_the_daemon_polls_answers_webhooks_and_stops_cleanly(
     auth = {"username": GIT_USER, "password": GIT_PASSWORD}
     cluster = write_cluster(tmp_path, registry, f"{git_server.base_url}/blaster.git", auth)
     hook = _receiver(cluster)
+    _slow_polling(tmp_path)
     state = tmp_path / "state/state.db"
     daemon = Daemon(cluster, state, tmp_path / "daemon.log")
     try:
-        _wait(lambda: "dev-20251115.51" in _head_line(bare), 30, "the first commit (polling)")
+        _wait(lambda: "dev-20251115.51" in _head_line(bare), 60, "the first commit (polling)")
         first = git("rev-parse", "develop", cwd=bare)
 
         refused = httpx.post(daemon.url + "/hook/" + "0" * 64, json={}, timeout=5)
@@ -116,7 +123,7 @@ def test_the_daemon_polls_answers_webhooks_and_stops_cleanly(
         seed(registry.url, "games/blaster", ["dev-20251115.52"], user=USER, password=TOKEN)
         delivered = httpx.post(daemon.url + hook, json={"source": "ci"}, timeout=5)
         assert delivered.status_code == 200, delivered.text
-        _wait(lambda: "dev-20251115.52" in _head_line(bare), 20, "the webhook's commit")
+        _wait(lambda: "dev-20251115.52" in _head_line(bare), 60, "the webhook's commit")
         assert git("rev-parse", "develop~1", cwd=bare) == first
 
         metrics = httpx.get(daemon.url + "/metrics", timeout=5).text
@@ -145,12 +152,12 @@ def test_a_manifest_edit_reloads_and_a_broken_edit_keeps_the_last_good_objects(
     policy_file = tmp_path / "clusters/my-cluster/blaster/dev/20-blaster-images-dev.yaml"
     daemon = Daemon(cluster, tmp_path / "state.db", tmp_path / "daemon.log")
     try:
-        _wait(lambda: "dev-20251115.51" in _head_line(bare), 30, "the first commit")
+        _wait(lambda: "dev-20251115.51" in _head_line(bare), 60, "the first commit")
         good = policy_file.read_text()
         policy_file.write_text(good.replace("order: asc", "order: sideways"))
-        _wait(lambda: "manifest edit refused" in daemon.log.read_text(), 15, "the refusal")
+        _wait(lambda: "manifest edit refused" in daemon.log.read_text(), 60, "the refusal")
         assert daemon.ready()
         policy_file.write_text(good.replace("order: asc", "order: desc"))
-        _wait(lambda: "dev-20251115.42" in _head_line(bare), 30, "the reloaded policy's commit")
+        _wait(lambda: "dev-20251115.42" in _head_line(bare), 60, "the reloaded policy's commit")
     finally:
         assert daemon.stop() == 0

@@ -1,8 +1,9 @@
 """Pure scheduling decisions, each returned with the reason that is logged and shown.
 
 ``should_scan`` mirrors image-reflector-controller's ``shouldScan``: the same triggers, in
-the same order, with the same reason strings, plus one of ours — a spec change (new
-generation) rescans at once instead of waiting for the interval.
+the same order, with the same reason strings, plus two of ours — a spec change (new
+generation) rescans at once instead of waiting for the interval, and a retry after a failed
+scan scans again instead of reporting the last good tags as if the scan had worked.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ REASON_NEW_IMAGE = "new image name"
 REASON_EXCLUSIONS = "updated exclusion list"
 REASON_NO_TAGS = "no tags in database"
 REASON_SPEC_CHANGED = "spec changed"
+REASON_RETRY = "retrying after a failed scan"
 REASON_INTERVAL = "triggered by interval"
 REASON_NOT_DUE = "no change in repository configuration since last scan"
 
@@ -53,6 +55,8 @@ class ScanObservation:
     observed_generation: int | None = None
     last_handled_reconcile_at: str | None = None
     has_tags: bool = False
+    last_failed: bool = False
+    """The last reconcile ended with Ready False: a retry must scan, not report old tags."""
 
 
 @dataclass(frozen=True)
@@ -88,4 +92,5 @@ def _immediate_triggers(request: ScanRequest, seen: ScanObservation) -> list[tup
         (REASON_EXCLUSIONS, exclusions_changed),
         (REASON_NO_TAGS, not seen.has_tags),
         (REASON_SPEC_CHANGED, request.generation != seen.observed_generation),
+        (REASON_RETRY, seen.last_failed),
     ]

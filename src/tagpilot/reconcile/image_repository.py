@@ -163,6 +163,7 @@ def _observation(previous: dict[str, Any] | None, stored: StoredTags | None) -> 
         observed_generation=previous.get("observedGeneration"),
         last_handled_reconcile_at=previous.get("lastHandledReconcileAt"),
         has_tags=stored is not None,
+        last_failed=(ready_condition(previous) or {}).get("status") == "False",
     )
 
 

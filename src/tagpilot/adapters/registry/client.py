@@ -27,6 +27,7 @@ from tagpilot.adapters.registry.credentials import AuthConfig, Credentials
 from tagpilot.adapters.registry.errors import RegistryAuthError
 from tagpilot.adapters.registry.pages import (
     MANIFEST_ACCEPT,
+    TagListing,
     check_status,
     next_page_url,
     read_digest,
@@ -38,8 +39,6 @@ from tagpilot.adapters.registry.transport import Deadline, Transport
 from tagpilot.core.imageref import Repository, parse_repository
 
 __all__ = ["Proxy", "RegistryClient"]
-
-_MAX_PAGES = 100_000
 
 
 @dataclass(frozen=True)
@@ -137,16 +136,15 @@ class RegistryClient:
         url = f"{await self._base_url(repository)}/v2/{repository.path}/tags/list"
         if self._limits.page_size:
             url += f"?n={self._limits.page_size}"
-        tags: list[str] = []
-        seen: set[str] = set()
+        listing = TagListing(repository)
         next_url: str | None = url
-        while next_url is not None and len(seen) < _MAX_PAGES:
-            seen.add(next_url)
+        while next_url is not None:
+            listing.start_page(next_url)
             response = await self._request("GET", next_url, repository, {})
             check_status(response, repository, "tag list")
-            tags.extend(read_tags_page(response, repository))
-            next_url = next_page_url(response, next_url, seen)
-        return tags
+            listing.add_page(read_tags_page(response, repository))
+            next_url = next_page_url(response, next_url, listing.pages_read, repository)
+        return listing.tags
 
     async def _base_url(self, repository: Repository) -> str:
         """``https://`` unless the registry may speak plain HTTP and does not speak TLS.

@@ -23,6 +23,7 @@ from tagpilot.core.imageref import Repository
 
 __all__ = [
     "MANIFEST_ACCEPT",
+    "TagListing",
     "check_status",
     "next_page_url",
     "read_digest",
@@ -42,6 +43,10 @@ MANIFEST_ACCEPT = ", ".join(
 _NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*?rel="?next"?', re.IGNORECASE)
 _DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
 _SNIPPET = 60
+MAX_PAGES = 100_000
+"""Most pages one listing may span; past it the registry is refused rather than truncated."""
+MAX_PAGES_WITHOUT_NEW_TAGS = 3
+"""Consecutive linked pages that bring no tag not already seen before the listing is refused."""
 
 
 def _error_codes(response: httpx.Response) -> list[str]:
@@ -111,11 +116,17 @@ def read_tags_page(response: httpx.Response, repository: Repository) -> list[str
     return tags
 
 
-def next_page_url(response: httpx.Response, current: str, seen: set[str]) -> str | None:
+def next_page_url(
+    response: httpx.Response,
+    current: str,
+    seen: set[str],
+    repository: Repository | None = None,
+) -> str | None:
     """The absolute URL of the next page from ``Link: <...>; rel="next"``, or ``None``.
 
     Relative links resolve against ``current``.  A link to another host or scheme, or back to
     a page already read, is refused: following it could leak credentials or never end.
+    ``repository`` only names the listing in the error message.
     """
     header = response.headers.get("link")
     match = _NEXT_LINK.search(header) if header else None
@@ -129,8 +140,54 @@ def next_page_url(response: httpx.Response, current: str, seen: set[str]) -> str
             " refusing to follow it"
         )
     if target in seen:
-        raise MalformedResponseError(f"pagination loops back to an already read page: {target}")
+        of = f" of {repository}" if repository is not None else ""
+        raise MalformedResponseError(
+            f"pagination{of} loops back to an already read page ({target}); refusing to follow it"
+        )
     return target
+
+
+class TagListing:
+    """The tags of one paginated listing so far, and the guards that keep it finite.
+
+    Every page must bring a tag not seen before: a registry whose ``Link`` headers keep
+    leading to fresh URLs with the same tags would otherwise be followed until the deadline,
+    collecting duplicates.  Tags keep the registry's order; a tag repeated across pages is
+    kept once.
+    """
+
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+        self.pages_read: set[str] = set()
+        self._tags: dict[str, None] = {}
+        self._pages_without_new_tags = 0
+
+    @property
+    def tags(self) -> list[str]:
+        """The distinct tags read so far, in the order the registry gave them."""
+        return list(self._tags)
+
+    def start_page(self, url: str) -> None:
+        """Note that ``url`` is about to be read; refuse it when the listing does not end."""
+        if len(self.pages_read) >= MAX_PAGES:
+            raise MalformedResponseError(
+                f"tag list of {self.repository} spans more than {MAX_PAGES} pages;"
+                " refusing to follow its pagination further"
+            )
+        if self._pages_without_new_tags >= MAX_PAGES_WITHOUT_NEW_TAGS:
+            raise MalformedResponseError(
+                f"pagination of {self.repository} keeps linking to pages with no new tags"
+                f" ({self._pages_without_new_tags} in a row, next {url});"
+                " refusing to follow it further"
+            )
+        self.pages_read.add(url)
+
+    def add_page(self, tags: list[str]) -> None:
+        """Add one page's tags, counting the pages in a row that brought nothing new."""
+        before = len(self._tags)
+        self._tags.update(dict.fromkeys(tags))
+        grew = len(self._tags) > before
+        self._pages_without_new_tags = 0 if grew else self._pages_without_new_tags + 1
 
 
 def read_digest(response: httpx.Response, repository: Repository, tag: str) -> str:

@@ -60,10 +60,12 @@ class _Budget:
     def remaining(self) -> float:
         return self.ends_at - time.monotonic()
 
-    def expired(self, host: str) -> RegistryTimeoutError:
+    def expired(self, host: str | None = None) -> RegistryTimeoutError:
+        # without a host, the backstop fired: an answer was arriving, but too slowly
+        who = f"registry {host} did not answer" if host else "the registry did not finish answering"
         return RegistryTimeoutError(
-            f"{self.what} timed out after {self.seconds:g}s: registry {host} did not answer"
-            " in time (spec.timeout / --timeout)"
+            f"{self.what} timed out after {self.seconds:g}s: {who} in time"
+            " (spec.timeout / --timeout)"
         )
 
 
@@ -95,7 +97,7 @@ class Deadline:
         try:
             await self._backstop.__aexit__(exc_type, exc, tb)
         except TimeoutError as error:
-            raise self._budget.expired("(any)") from error
+            raise self._budget.expired() from error
 
 
 def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
