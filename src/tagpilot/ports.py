@@ -16,6 +16,7 @@ from tagpilot.core.secrets import SecretValue, TLSMaterial
 from tagpilot.core.setters import SetterTable, TreeResult
 
 __all__ = [
+    "AutomationRun",
     "CheckoutRef",
     "Clock",
     "CommitSpec",
@@ -77,6 +78,23 @@ class RecordedEvent:
     time: datetime
 
 
+@dataclass(frozen=True)
+class AutomationRun:
+    """One automation run that changed files: when, the commit, and what changed.
+
+    ``changes`` holds one mapping per change: file, apiVersion, kind, name, namespace, old,
+    new, setter (the shape ``template render`` reads).
+    """
+
+    namespace: str
+    name: str
+    time: datetime
+    source_revision: str
+    commit: str | None
+    branch: str | None
+    changes: tuple[Mapping[str, str], ...] = ()
+
+
 class StateStore(Protocol):
     """Durable state: statuses, tag sets, events and automation runs."""
 
@@ -106,6 +124,10 @@ class StateStore(Protocol):
 
     def events(self, key: ObjectKey | None = None, limit: int = 100) -> Sequence[RecordedEvent]:
         """Newest-first events, of one object or of all."""
+        ...
+
+    def add_run(self, run: AutomationRun) -> None:
+        """Record one automation run that changed files."""
         ...
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from tagpilot.adapters.store import EVENT_RING_SIZE, SCHEMA_VERSION, SqliteStore
 from tagpilot.core.errors import InvalidInputError
-from tagpilot.ports import ObjectKey, RecordedEvent, StoredTags
+from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent, StoredTags
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 REPO = ObjectKey("ImageRepository", "flux-system", "blaster-dev-repo")
@@ -101,11 +101,12 @@ def test_a_version_1_file_is_migrated_in_place(tmp_path: Path) -> None:
     SqliteStore(path).put_status(REPO, {"a": 1})
     db = sqlite3.connect(path)
     db.execute("DROP TABLE generations")
+    db.execute("DROP TABLE runs")
     db.execute("UPDATE schema_version SET version = 1")
     db.commit()
     db.close()
     store = SqliteStore(path)
-    assert store.schema_version() == SCHEMA_VERSION == 2
+    assert store.schema_version() == SCHEMA_VERSION
     assert store.get_status(REPO) == {"a": 1}
     assert store.observe_generation(REPO, "x") == 1
 
@@ -117,3 +118,18 @@ def test_statuses_can_be_listed_by_kind(tmp_path: Path) -> None:
     store.put_status(REPO, {"a": 1})
     assert store.list_statuses("ImagePolicy") == [(policy, {"b": 2})]
     assert [key for key, _ in store.list_statuses()] == [policy, REPO]
+
+
+def test_automation_runs_are_kept_newest_first(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    change = {"file": "deploy.yaml", "old": "app:1", "new": "app:2", "setter": "ns:p"}
+    for index in range(3):
+        store.add_run(
+            AutomationRun(
+                "flux-system", "auto", T0, f"main@sha1:{index}", f"c{index}", "main", (change,)
+            )
+        )
+    runs = store.runs("flux-system", "auto")
+    assert [run.commit for run in runs] == ["c2", "c1", "c0"]
+    assert runs[0].changes == (change,)
+    assert store.runs("flux-system", "other") == []

@@ -26,6 +26,7 @@ from e2e_support import (
 from servers.git import SshServer, git, run_sshd
 from servers.ocipush import seed
 from servers.registry import RunningRegistry, run_registry, write_htpasswd
+from tagpilot.adapters.store import SqliteStore
 
 
 def _ssh_cluster(tmp: Path, registry: RunningRegistry, sshd: SshServer, bare: Path) -> Path:
@@ -68,6 +69,13 @@ def test_a_new_dev_tag_lands_as_one_skip_ci_commit_on_develop(
     assert f'+          image: {image}:dev-20251115.51 # {{"$imagepolicy"' in diff
     assert diff.count("\n+") == 2  # the +++ header and the one changed line
     assert "pushed commit" in run.stdout
+    (history,) = SqliteStore(tmp_path / ".tagpilot/state.db").runs(
+        "flux-system", "blaster-dev-automation"
+    )
+    assert history.commit == git("rev-parse", "develop", cwd=bare)
+    assert [(c["old"], c["new"]) for c in history.changes] == [
+        (f"{image}:dev-20251115.42", f"{image}:dev-20251115.51")
+    ]
 
     again = tagpilot("reconcile", str(cluster), "--once", cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tagpilot.core.errors import InvalidInputError, RetryableError
-from tagpilot.ports import ObjectKey, RecordedEvent, StoredTags
+from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent, StoredTags
 
 __all__ = ["EVENT_RING_SIZE", "SCHEMA_VERSION", "SqliteStore"]
 
@@ -40,6 +40,13 @@ _MIGRATIONS: tuple[str, ...] = (
         kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
         spec_hash TEXT NOT NULL, generation INTEGER NOT NULL,
         PRIMARY KEY (kind, namespace, name));
+    """,
+    """
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        namespace TEXT NOT NULL, name TEXT NOT NULL, time TEXT NOT NULL,
+        revision TEXT NOT NULL, commit_sha TEXT, branch TEXT, changes TEXT NOT NULL);
+    CREATE INDEX runs_by_automation ON runs (namespace, name, id);
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
@@ -142,6 +149,42 @@ class SqliteStore:
                 (*_key_tuple(key), spec_hash, generation),
             )
             return generation
+
+    def add_run(self, run: AutomationRun) -> None:
+        """Record one automation run that changed files; the oldest beyond the ring go."""
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO runs (namespace, name, time, revision, commit_sha, branch, changes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.namespace,
+                    run.name,
+                    run.time.isoformat(),
+                    run.source_revision,
+                    run.commit,
+                    run.branch,
+                    json.dumps(list(run.changes)),
+                ),
+            )
+            self._db.execute(
+                "DELETE FROM runs WHERE namespace=? AND name=? AND id NOT IN (SELECT id FROM "
+                "runs WHERE namespace=? AND name=? ORDER BY id DESC LIMIT ?)",
+                (run.namespace, run.name, run.namespace, run.name, EVENT_RING_SIZE),
+            )
+
+    def runs(self, namespace: str, name: str, limit: int = 20) -> list[AutomationRun]:
+        """Newest-first runs of one automation."""
+        rows = self._db.execute(
+            "SELECT namespace, name, time, revision, commit_sha, branch, changes FROM runs "
+            "WHERE namespace=? AND name=? ORDER BY id DESC LIMIT ?",
+            (namespace, name, limit),
+        ).fetchall()
+        return [
+            AutomationRun(
+                r[0], r[1], datetime.fromisoformat(r[2]), r[3], r[4], r[5], tuple(json.loads(r[6]))
+            )
+            for r in rows
+        ]
 
     def list_statuses(self, kind: str | None = None) -> list[tuple[ObjectKey, dict[str, Any]]]:
         """Every stored status (of one kind), sorted by key."""

@@ -25,7 +25,7 @@ from tagpilot.api.source import GitRepository
 from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
 from tagpilot.core.message import render_commit_message
 from tagpilot.core.setters import PolicyTarget, TreeResult
-from tagpilot.ports import CommitSpec, FlowResult, GitUpdate, ObjectKey
+from tagpilot.ports import AutomationRun, CommitSpec, FlowResult, GitUpdate, ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.git_access import checkout_ref, git_auth, push_spec, signing_key
 from tagpilot.reconcile.outcome import (
@@ -185,7 +185,9 @@ class _Run:
             message = self._message() if self.tree.changes else ""
             preview = Preview(dict(self.tree.diffs), message, self.auto.spec.update.path or ".")
         event = Event("Trace", REASON_SUCCEEDED, "no updates made")
+        run = None
         if result.pushed_commit:
+            run = self._run_record(result)
             fields |= {
                 "lastPushCommit": result.pushed_commit,
                 "lastPushTime": format_time(self.now),
@@ -199,8 +201,31 @@ class _Run:
             message=UP_TO_DATE,
             now=self.now,
         )
-        return Outcome(
-            status, (event,), requeue_after=self.auto.spec.interval.timedelta, preview=preview
+        interval = self.auto.spec.interval.timedelta
+        return Outcome(status, (event,), requeue_after=interval, preview=preview, run=run)
+
+    def _run_record(self, result: FlowResult) -> AutomationRun:
+        changes = tuple(
+            {
+                "file": r.file,
+                "apiVersion": r.object.api_version,
+                "kind": r.object.kind,
+                "name": r.object.name,
+                "namespace": r.object.namespace,
+                "old": r.change.old_value,
+                "new": r.change.new_value,
+                "setter": r.change.setter,
+            }
+            for r in self.tree.changes.records
+        )
+        return AutomationRun(
+            self.auto.namespace,
+            self.auto.name,
+            self.now,
+            result.source_revision,
+            result.pushed_commit,
+            result.pushed_branch,
+            changes,
         )
 
 

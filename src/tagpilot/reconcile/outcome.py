@@ -15,6 +15,7 @@ from typing import Any
 
 from tagpilot.api import meta
 from tagpilot.core.errors import StalledError, TagpilotError
+from tagpilot.ports import AutomationRun
 
 __all__ = [
     "READY",
@@ -67,6 +68,8 @@ class Outcome:
     requeue_after: timedelta | None = None
     error: TagpilotError | None = field(default=None, compare=False)
     preview: Preview | None = None
+    run: AutomationRun | None = None
+    """For an automation that pushed: the run to add to the history."""
 
     @property
     def ready(self) -> bool:

@@ -190,6 +190,8 @@ class Engine:
 
     def _persist(self, key: ObjectKey, outcome: Outcome) -> None:
         self.ctx.store.put_status(key, outcome.status)
+        if outcome.run is not None:
+            self.ctx.store.add_run(outcome.run)
         now = self.ctx.clock.now()
         for event in outcome.events:
             self.ctx.store.add_event(
