@@ -99,6 +99,10 @@ def git_server(tmp_path: Path) -> Iterator[GitHttpServer]:
         yield server
 
 
+def _refusals(daemon: Daemon) -> int:
+    return daemon.log.read_text().count("manifest edit refused")
+
+
 def _head_line(bare: Path) -> str:
     return git("show", "develop:k8s/dev/50-app-deployment.yaml", cwd=bare).splitlines()[20]
 
@@ -155,7 +159,9 @@ def test_a_manifest_edit_reloads_and_a_broken_edit_keeps_the_last_good_objects(
         _wait(lambda: "dev-20251115.51" in _head_line(bare), 60, "the first commit")
         good = policy_file.read_text()
         policy_file.write_text(good.replace("order: asc", "order: sideways"))
-        _wait(lambda: "manifest edit refused" in daemon.log.read_text(), 60, "the refusal")
+        _wait(lambda: _refusals(daemon) == 1, 60, "the refusal of a bad value")
+        policy_file.write_text(good.replace("  policy:\n", "  policy: [unclosed\n"))
+        _wait(lambda: _refusals(daemon) == 2, 60, "the refusal of broken YAML")
         assert daemon.ready()
         policy_file.write_text(good.replace("order: asc", "order: desc"))
         _wait(lambda: "dev-20251115.42" in _head_line(bare), 60, "the reloaded policy's commit")
