@@ -34,8 +34,9 @@ class Result:
         return self.subject_value / self.baseline_value if self.baseline_value else float("inf")
 
     def as_dict(self) -> dict[str, object]:
-        """The row as JSON-ready data, ratio included."""
-        return {**asdict(self), "ratio": round(self.ratio, 3)}
+        """The row as JSON-ready data, ratio included (null when there is no baseline)."""
+        ratio = round(self.ratio, 3) if self.baseline_value else None
+        return {**asdict(self), "ratio": ratio}
 
 
 def best_of(fn: Callable[[], object], *, rounds: int = 5) -> float:
