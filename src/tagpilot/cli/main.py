@@ -1,27 +1,63 @@
-"""The ``tagpilot`` command group and the commands it is made of."""
+"""The ``tagpilot`` command group and the commands it is made of.
+
+Commands are imported when they are invoked (or when help lists them), so ``tagpilot scan``
+does not pay for the pydantic models and the daemon's web stack.
+"""
 
 from __future__ import annotations
+
+import importlib
 
 import click
 
 from tagpilot import __version__
-from tagpilot.cli.actions import events_command, resume_group, suspend_group
-from tagpilot.cli.actions import reconcile_command as reconcile_group
-from tagpilot.cli.create import create
 from tagpilot.cli.errors import GuardedGroup
-from tagpilot.cli.get import export_group, get_group
-from tagpilot.cli.policy import policy_group
-from tagpilot.cli.reconcile_once import reconcile_command
-from tagpilot.cli.run_cmd import run_command
-from tagpilot.cli.scan import scan
-from tagpilot.cli.setters import setters
-from tagpilot.cli.sops import sops_group
-from tagpilot.cli.template import template
 
-__all__ = ["cli", "main"]
+__all__ = ["COMMANDS", "cli", "main"]
+
+COMMANDS: dict[str, str] = {
+    "create": "tagpilot.cli.create:create",
+    "events": "tagpilot.cli.actions:events_command",
+    "export": "tagpilot.cli.get:export_group",
+    "get": "tagpilot.cli.get:get_group",
+    "policy": "tagpilot.cli.policy:policy_group",
+    "reconcile": "tagpilot.cli.main:_reconcile",
+    "resume": "tagpilot.cli.actions:resume_group",
+    "run": "tagpilot.cli.run_cmd:run_command",
+    "scan": "tagpilot.cli.scan:scan",
+    "setters": "tagpilot.cli.setters:setters",
+    "sops": "tagpilot.cli.sops:sops_group",
+    "suspend": "tagpilot.cli.actions:suspend_group",
+    "template": "tagpilot.cli.template:template",
+}
+"""Command name → ``module:attribute`` of its click object."""
 
 
-@click.group(cls=GuardedGroup, context_settings={"help_option_names": ["-h", "--help"]})
+class LazyGroup(GuardedGroup):
+    """A ``GuardedGroup`` whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = COMMANDS[cmd_name].partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+        command = found() if attribute == "_reconcile" else found
+        assert isinstance(command, click.Command)
+        return command
+
+
+def _reconcile() -> click.Command:
+    """``reconcile``: manifest paths with ``--once``, or one object through the daemon."""
+    from tagpilot.cli.actions import reconcile_command as daemon_reconcile  # noqa: PLC0415
+    from tagpilot.cli.reconcile_once import reconcile_command  # noqa: PLC0415
+
+    return daemon_reconcile(reconcile_command)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """Flux-compatible image update automation: scan, select, write back, push."""
 
@@ -30,24 +66,6 @@ def cli() -> None:
 def version() -> None:
     """Print tagpilot's version."""
     click.echo(f"tagpilot {__version__}")
-
-
-for _command in (
-    create,
-    events_command,
-    export_group,
-    get_group,
-    policy_group,
-    reconcile_group(reconcile_command),
-    resume_group,
-    run_command,
-    scan,
-    setters,
-    sops_group,
-    suspend_group,
-    template,
-):
-    cli.add_command(_command)
 
 
 def main() -> None:

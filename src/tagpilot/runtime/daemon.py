@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from datetime import UTC, datetime
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import structlog
@@ -20,6 +20,7 @@ import structlog
 from tagpilot.api.receiver import Receiver
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.outcome import Outcome, ready_condition
+from tagpilot.runtime.coalesce import DEFAULT_TRIGGER_GAP, TriggerCoalescer
 from tagpilot.runtime.engine import Engine
 from tagpilot.runtime.scheduler import Scheduler
 from tagpilot.runtime.watch import ManifestWatcher
@@ -42,6 +43,8 @@ class DaemonOptions:
     concurrency: int = 4
     poll_seconds: float = 1.0
     stop_timeout: float = 120.0
+    trigger_gap: float = DEFAULT_TRIGGER_GAP
+    """Seconds between two webhook/API-triggered runs of one object; a burst is merged."""
 
 
 class _Daemon:
@@ -50,6 +53,7 @@ class _Daemon:
         self.metrics = Metrics()
         self.receivers = ReceiverTable([])
         self.scheduler = Scheduler(engine, concurrency=options.concurrency, on_result=self.observe)
+        self.coalescer = TriggerCoalescer(self.scheduler.trigger, gap=options.trigger_gap)
         self.stop_event = asyncio.Event()
         self.ready = False
 
@@ -79,7 +83,8 @@ class _Daemon:
         makes the next run act even if the object is not due (a repository rescans)."""
         token = requested_at or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         self.engine.request_reconcile(key, token)
-        return self.scheduler.trigger(key, reason)
+        self.coalescer.request(key, reason)
+        return self.scheduler.state_of(key) is not None
 
     def load_receivers(self) -> None:
         receivers = [self.engine.object(k) for k in self.engine.receiver_keys()]
@@ -134,6 +139,7 @@ class _Daemon:
         await self.stop_event.wait()
         log.info("stopping: finishing in-flight work")
         await watcher.stop()
+        self.coalescer.cancel()
         finished = await self.scheduler.stop(timeout=self.options.stop_timeout)
         await server
         log.info("stopped", clean=finished)

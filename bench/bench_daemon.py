@@ -1,0 +1,396 @@
+"""The daemon: webhook-to-commit latency over SSH, and CPU and memory at scale.
+
+Everything runs on loopback: registry 2.8 on tmpfs, OpenSSH ``sshd`` or the smart-HTTP git
+server from ``tests/servers``, and ``tagpilot run`` as its own process.
+
+* latency: 50 times, push a new tag, POST the generic Receiver's webhook and time until the
+  bare repository's ``post-receive`` hook records the push; p50 and p95 against the bare
+  cost of one ``git push`` of a one-line change over the same sshd.  Each delivery waits
+  for the previous automation run to finish and for the daemon's trigger gap (one second),
+  as separate CI builds would: what is measured is one delivery, not a queue.
+* scale: 1,000 ImageRepositories of 100 tags, 1,000 ImagePolicies, 50 automations writing
+  to 50 repositories on the smart-HTTP server, every interval one minute; after warm-up the
+  daemon's CPU share (``/proc/<pid>/stat``) over ``SCALE_SECONDS`` (env
+  ``BENCH_DAEMON_SECONDS``) and its peak RSS (``VmHWM``).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from bench.common import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from servers.git import (  # noqa: E402
+    SshServer,
+    free_port,
+    git,
+    make_bare_repo,
+    run_git_http,
+    run_sshd,
+)
+from servers.ocipush import seed  # noqa: E402
+from servers.registry import fast_storage, run_registry  # noqa: E402
+
+__all__ = ["LATENCY_ROUNDS", "SCALE_SECONDS", "run"]
+
+LATENCY_ROUNDS = 50
+SCALE_SECONDS = float(os.environ.get("BENCH_DAEMON_SECONDS", "180"))
+SCALE_WARMUP_LIMIT = 600.0
+REPOSITORIES, TAGS, AUTOMATIONS = 1_000, 100, 50
+TRIGGER_GAP = 1.1
+NS = "flux-system"
+HOOK_TOKEN = "bench-receiver-token"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+# -- manifests -----------------------------------------------------------------------------
+
+
+def _repository(name: str, image: str) -> str:
+    return (
+        f"apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n"
+        f"  name: {name}\n  namespace: {NS}\nspec:\n  image: {image}\n  interval: 1m\n---\n"
+        f"apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n"
+        f"  name: {name}\n  namespace: {NS}\nspec:\n  imageRepositoryRef:\n    name: {name}\n"
+        "  policy:\n    semver:\n      range: '>=1.0.0'\n---\n"
+    )
+
+
+def _automation(name: str, url: str, ssh_secret: str | None) -> str:
+    secret_ref = f"  secretRef:\n    name: {ssh_secret}\n" if ssh_secret else ""
+    return (
+        f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n"
+        f"  name: {name}\n  namespace: {NS}\nspec:\n  interval: 1m\n  url: {url}\n"
+        f"  ref:\n    branch: main\n{secret_ref}---\n"
+        f"apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageUpdateAutomation\nmetadata:\n"
+        f"  name: {name}\n  namespace: {NS}\nspec:\n  interval: 1m\n  sourceRef:\n"
+        f"    kind: GitRepository\n    name: {name}\n  git:\n    checkout:\n      ref:\n"
+        "        branch: main\n    commit:\n      author:\n        name: bench\n"
+        "        email: bench@example.com\n    push:\n      branch: main\n"
+        "  update:\n    strategy: Setters\n    path: ./\n---\n"
+    )
+
+
+def _deployment(images: list[tuple[str, str]]) -> str:
+    """One Deployment with a marked container per (image, policy)."""
+    containers = "".join(
+        f"      - name: c{index}\n        image: {image}:1.0.0 "
+        f'# {{"$imagepolicy": "{NS}:{policy}"}}\n'
+        for index, (image, policy) in enumerate(images)
+    )
+    return (
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n"
+        f"    spec:\n      containers:\n{containers}"
+    )
+
+
+def _secret(name: str, values: dict[str, bytes]) -> str:
+    data = "".join(
+        f"  {key}: {base64.b64encode(value).decode()}\n" for key, value in values.items()
+    )
+    return (
+        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {NS}\ndata:\n{data}"
+    )
+
+
+def _receiver(name: str, targets: str) -> str:
+    return (
+        "apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\nmetadata:\n"
+        f"  name: {name}\n  namespace: {NS}\nspec:\n  type: generic\n"
+        f"  secretRef:\n    name: {name}-token\n  resources:\n"
+        f"    - apiVersion: image.toolkit.fluxcd.io/v1\n      kind: ImageRepository\n"
+        f"      name: {targets}\n---\n" + _secret(f"{name}-token", {"token": HOOK_TOKEN.encode()})
+    )
+
+
+def _hook_path(name: str) -> str:
+    return "/hook/" + hashlib.sha256(f"{HOOK_TOKEN}{name}{NS}".encode()).hexdigest()
+
+
+# -- the daemon process --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Daemon:
+    """A running ``tagpilot run`` process, read through ``/proc`` and its JSON API."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+
+    def cpu_seconds(self, *, children: bool = False) -> float:
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+        if children:
+            ticks += int(fields[13]) + int(fields[14])
+        return ticks / TICKS
+
+    def peak_rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmHWM in /proc status")
+
+    def status(self, kind: str, name: str) -> dict[str, object]:
+        answer = httpx.get(f"{self.url}/api/v1/objects/{kind}/{NS}/{name}", timeout=30)
+        answer.raise_for_status()
+        status: dict[str, object] = answer.json()["status"]
+        return status
+
+
+@contextmanager
+def _daemon(cluster: Path, work: Path, *extra: str) -> Iterator[_Daemon]:
+    url = f"http://127.0.0.1:{free_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+    env["PYTHONPATH"] = str(ROOT / "src")
+    with (work / "daemon.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tagpilot", "run", str(cluster), "--state",
+             str(work / "state.db"), "--http-address", url.removeprefix("http://"), *extra],
+            stdout=log, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    try:
+        daemon = _Daemon(process, url)
+        _wait(lambda: _ready(url), 120, "the daemon's /readyz")
+        yield daemon
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url + "/readyz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _wait(predicate: Callable[[], bool], seconds: float, what: str, step: float = 0.2) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(step)
+    raise RuntimeError(f"timed out waiting for {what}")
+
+
+def _percentile(values: list[float], percent: int) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
+
+
+# -- latency -------------------------------------------------------------------------------
+
+
+def _stamping_repo(path: Path, files: dict[str, str], stamps: Path) -> Path:
+    """A bare repo whose ``post-receive`` hook appends the wall time and new SHA of a push."""
+    make_bare_repo(path, files)
+    hook = path / "hooks/post-receive"
+    hook.write_text(
+        f"#!/bin/sh\nwhile read old new ref; do echo \"$(date +%s.%N) $new\" >> '{stamps}'; done\n"
+    )
+    hook.chmod(0o755)
+    return path
+
+
+def _latency_cluster(root: Path, image: str, ssh: SshServer, bare: Path) -> Path:
+    cluster = root / "cluster"
+    cluster.mkdir()
+    slow_polling = _repository("app", image).replace("interval: 1m", "interval: 30m")
+    (cluster / "images.yaml").write_text(slow_polling)
+    automation = _automation("app", ssh.url(bare), "app-ssh").replace(
+        "interval: 1m", "interval: 30m"
+    )
+    (cluster / "automation.yaml").write_text(automation)
+    keys = {"identity": ssh.client_key, "known_hosts": ssh.known_hosts}
+    (cluster / "secret.yaml").write_text(_secret("app-ssh", keys))
+    (cluster / "receiver.yaml").write_text(_receiver("bench-ci", "app"))
+    return cluster
+
+
+def _stamps(path: Path) -> list[tuple[float, str]]:
+    lines = path.read_text().splitlines() if path.exists() else []
+    return [(float(when), sha) for when, sha in (line.split() for line in lines)]
+
+
+def _delivery_latencies(
+    daemon: _Daemon, registry_url: str, stamps: Path, rounds: int
+) -> list[float]:
+    hook, latencies, last_post = daemon.url + _hook_path("bench-ci"), [], 0.0
+    with httpx.Client(timeout=10) as client:
+        for number in range(1, rounds + 1):
+            seed(registry_url, "bench/app", [f"1.0.{number}"])
+            time.sleep(max(0.0, last_post + TRIGGER_GAP - time.monotonic()))
+            last_post, posted = time.monotonic(), time.time()
+            client.post(hook, json={"source": "bench"}).raise_for_status()
+            pushed = _wait_for_push(stamps, number)
+            latencies.append(pushed[0] - posted)
+            _wait_idle(daemon, pushed[1])
+    return latencies
+
+
+def _wait_for_push(stamps: Path, number: int) -> tuple[float, str]:
+    deadline = time.monotonic() + 30
+    while len(found := _stamps(stamps)) < number:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"push {number} did not arrive")
+        time.sleep(0.002)
+    return found[number - 1]
+
+
+def _wait_idle(daemon: _Daemon, sha: str) -> None:
+    """Until the automation's run that pushed ``sha`` has finished (its status is written)."""
+    _wait(
+        lambda: daemon.status("ImageUpdateAutomation", "app").get("lastPushCommit") == sha,
+        30,
+        f"the run that pushed {sha}",
+        step=0.01,
+    )
+
+
+def _push_costs(ssh: SshServer, root: Path, rounds: int) -> list[float]:
+    """The floor: one ``git push`` of a one-line commit over the same sshd, timed alone."""
+    bare = root / "floor.git"
+    make_bare_repo(bare, {"deploy.yaml": "v: 0\n"})
+    (root / "id").write_bytes(ssh.client_key)
+    (root / "id").chmod(0o600)
+    (root / "kh").write_bytes(ssh.known_hosts)
+    env = {
+        "GIT_SSH_COMMAND": f"ssh -i {root / 'id'} -o IdentitiesOnly=yes "
+        f"-o UserKnownHostsFile={root / 'kh'} -o StrictHostKeyChecking=yes -o BatchMode=yes"
+    }
+    work = root / "floor"
+    git("clone", "--quiet", ssh.url(bare), str(work), env=env)
+    costs = []
+    for number in range(rounds):
+        (work / "deploy.yaml").write_text(f"v: {number + 1}\n")
+        git("commit", "--quiet", "--all", "-m", f"bump {number}", cwd=work)
+        started = time.perf_counter()
+        git("push", "--quiet", "origin", "HEAD:refs/heads/main", cwd=work, env=env)
+        costs.append(time.perf_counter() - started)
+    return costs
+
+
+def _latency(rounds: int) -> list[Result]:
+    with (
+        tempfile.TemporaryDirectory(prefix="tagpilot-bench-daemon-") as tmp,
+        fast_storage() as data,
+    ):
+        root = Path(tmp)
+        with run_registry(data / "registry") as registry, run_sshd(root / "sshd") as ssh:
+            image = f"{registry.host}/bench/app"
+            seed(registry.url, "bench/app", ["1.0.0"])
+            stamps = root / "stamps"
+            files = {"deploy.yaml": _deployment([(image, "app")])}
+            bare = _stamping_repo(root / "app.git", files, stamps)
+            with _daemon(_latency_cluster(root, image, ssh, bare), root) as daemon:
+                _wait(lambda: bool(daemon.status("ImageUpdateAutomation", "app")), 60, "startup")
+                latencies = _delivery_latencies(daemon, registry.url, stamps, rounds)
+            floor = _push_costs(ssh, root, rounds)
+    note = f"{rounds} tags, ssh on loopback, each delivery after the last run finished"
+    return [
+        Result("daemon: webhook -> pushed commit p50", "tagpilot run", statistics.median(latencies),
+               "git push alone (p50)", statistics.median(floor), target="p50 < 1 s", note=note),
+        Result("daemon: webhook -> pushed commit p95", "tagpilot run", _percentile(latencies, 95),
+               "git push alone (p95)", _percentile(floor, 95), target="info", note=note),
+    ]  # fmt: skip
+
+
+# -- scale ---------------------------------------------------------------------------------
+
+
+def _seed_scale(registry_url: str, storage: Path) -> None:
+    """One repository of ``TAGS`` tags pushed for real, then its storage cloned (shared blobs)."""
+    seed(registry_url, "scale/app0000", [f"1.0.{number}" for number in range(TAGS)])
+    repositories = storage / "docker/registry/v2/repositories/scale"
+    for index in range(1, REPOSITORIES):
+        # Hard links: the registry only reads these link files, and copying is the slow part.
+        shutil.copytree(
+            repositories / "app0000", repositories / f"app{index:04d}", copy_function=os.link
+        )
+
+
+def _scale_cluster(root: Path, host: str, git_base: str, repos: Path) -> Path:
+    cluster = root / "cluster"
+    cluster.mkdir()
+    per_app = REPOSITORIES // AUTOMATIONS
+    for app in range(AUTOMATIONS):
+        names = [f"app{index:04d}" for index in range(app * per_app, (app + 1) * per_app)]
+        images = [(f"{host}/scale/{name}", name) for name in names]
+        make_bare_repo(repos / f"app{app:02d}.git", {"deploy.yaml": _deployment(images)})
+        body = "".join(_repository(name, image) for image, name in images)
+        body += _automation(f"git{app:02d}", f"{git_base}/app{app:02d}.git", None)
+        (cluster / f"app{app:02d}.yaml").write_text(body)
+    return cluster
+
+
+def _all_pushed(daemon: _Daemon) -> bool:
+    answer = httpx.get(
+        f"{daemon.url}/api/v1/objects", params={"kind": "ImageUpdateAutomation"}, timeout=60
+    )
+    items = answer.json()["items"]
+    return len(items) == AUTOMATIONS and all(i["status"].get("lastPushCommit") for i in items)
+
+
+def _steady_state(daemon: _Daemon, seconds: float) -> tuple[float, float, float]:
+    """CPU share of one core (daemon alone, and with its git children) and peak RSS in MB."""
+    started, own, total = time.monotonic(), daemon.cpu_seconds(), daemon.cpu_seconds(children=True)
+    time.sleep(seconds)
+    wall = time.monotonic() - started
+    own_share = (daemon.cpu_seconds() - own) / wall
+    total_share = (daemon.cpu_seconds(children=True) - total) / wall
+    return own_share, total_share, daemon.peak_rss_mb()
+
+
+def _scale(seconds: float) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix="tagpilot-bench-scale-") as tmp, fast_storage() as data:
+        root, repos = Path(tmp), Path(tmp) / "repos"
+        repos.mkdir()
+        with run_registry(data / "registry") as registry, run_git_http(repos) as git_server:
+            _seed_scale(registry.url, data / "registry/data")
+            cluster = _scale_cluster(root, registry.host, git_server.base_url, repos)
+            with _daemon(cluster, root) as daemon:
+                warm = time.monotonic()
+                _wait(lambda: _all_pushed(daemon), SCALE_WARMUP_LIMIT, "every automation's push", 5)
+                warmup = time.monotonic() - warm
+                time.sleep(30)  # let the startup wave's stragglers finish
+                own, total, peak = _steady_state(daemon, seconds)
+    scale = (
+        f"{REPOSITORIES} repos x {TAGS} tags, {REPOSITORIES} policies, {AUTOMATIONS} automations"
+        f" over git http, 1m intervals; {seconds:g} s after {warmup:.0f} s warm-up"
+    )
+    return [
+        Result("daemon scale: CPU share (steady state)", "tagpilot run", own * 100,
+               "budget", 25.0, unit="%", target="< 25% of one core",
+               note=f"{scale}; with git children {total * 100:.1f}%"),
+        Result("daemon scale: peak RSS", "tagpilot run", peak, "budget", 300.0, unit="MB",
+               target="< 300 MB", note=scale),
+    ]  # fmt: skip
+
+
+def run(*, rounds: int = LATENCY_ROUNDS, scale_seconds: float = SCALE_SECONDS) -> list[Result]:
+    """The latency rows, then the scale rows (``scale_seconds`` 0 skips the scale run)."""
+    results = _latency(rounds)
+    if scale_seconds > 0:
+        results += _scale(scale_seconds)
+    return results
