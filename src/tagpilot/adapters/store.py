@@ -7,6 +7,7 @@ older files in place; a file written by a newer tagpilot is refused with a clear
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -272,12 +273,28 @@ class _Transaction:
         self._db = db
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise _unavailable(error) from error
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if exc is None:
-            self._db.execute("COMMIT")
-            return
-        self._db.execute("ROLLBACK")
-        if isinstance(exc, sqlite3.OperationalError):
-            raise RetryableError(f"state store busy or unavailable: {exc}") from exc
+            try:
+                self._db.execute("COMMIT")
+                return
+            except sqlite3.Error as error:  # a full disk fails here, not in the statements
+                self._rollback()
+                raise _unavailable(error) from error
+        self._rollback()
+        if isinstance(exc, sqlite3.Error):
+            raise _unavailable(exc) from exc
+
+    def _rollback(self) -> None:
+        # After a failed COMMIT sqlite may already have rolled back; nothing more to undo.
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("ROLLBACK")
+
+
+def _unavailable(error: sqlite3.Error) -> RetryableError:
+    return RetryableError(f"state store busy or unavailable: {error}")

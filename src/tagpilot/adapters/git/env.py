@@ -35,6 +35,7 @@ __all__ = [
 # Inherited CA variables beat ``http.sslCAInfo`` in git/curl, so they go when a CA is given.
 _CA_VARIABLES = ("GIT_SSL_CAINFO", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE")
 _DROPPED_PREFIXES = ("GIT_", "SSH_", "GNUPG", "GPG_")
+_PRIVATE_PREFIX = "tagpilot-git-"
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,8 @@ def _askpass_script(secret: Path) -> bytes:
 @contextmanager
 def isolated_env(url: str, auth: GitAuth) -> Iterator[GitEnvironment]:
     """Build the environment for operations on ``url``; remove its files on exit."""
-    private_dir = Path(tempfile.mkdtemp(prefix="tagpilot-git-"))
+    _remove_orphaned_private_dirs()
+    private_dir = Path(tempfile.mkdtemp(prefix=f"{_PRIVATE_PREFIX}{os.getpid()}-"))
     try:
         home = private_dir / "home"
         home.mkdir(mode=0o700)
@@ -139,6 +141,35 @@ def isolated_env(url: str, auth: GitAuth) -> Iterator[GitEnvironment]:
         yield GitEnvironment(env=env, private_dir=private_dir, secrets=_secret_strings(auth))
     finally:
         shutil.rmtree(private_dir, ignore_errors=True)
+
+
+def _remove_orphaned_private_dirs() -> None:
+    """Remove the private directories of runs whose process is gone.
+
+    A process killed with SIGKILL cannot run its cleanup, and its directory may hold an
+    unlocked SSH key; the owner's PID is part of the name, so only dead owners' go.
+    """
+    for path in Path(tempfile.gettempdir()).glob(f"{_PRIVATE_PREFIX}*-*"):
+        owner = path.name.removeprefix(_PRIVATE_PREFIX).split("-", 1)[0]
+        if owner.isdigit() and not _alive(int(owner)) and _ours(path):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _ours(path: Path) -> bool:
+    try:
+        return path.lstat().st_uid == os.getuid() and path.is_dir() and not path.is_symlink()
+    except OSError:
+        return False
 
 
 def _base_env(home: Path, *, drop_ca: bool) -> dict[str, str]:

@@ -57,13 +57,26 @@ class Mirror:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def ensure(self, git: GitRunner) -> None:
-        """Create the bare repository if missing."""
+        """Create the bare repository if missing; clear lock files a killed run left behind.
+
+        Call only while holding :meth:`locked`.
+        """
         if not (self.path / "HEAD").exists():
             shutil.rmtree(self.path, ignore_errors=True)
             shutil.rmtree(self.worktrees_dir, ignore_errors=True)
             git.run("init", "--quiet", "--bare", str(self.path))
             # An automatic gc must not outlive the run as a detached background process.
             git.run("config", "gc.autoDetach", "false", cwd=self.path)
+        self._clear_stale_locks()
+
+    def _clear_stale_locks(self) -> None:
+        # Every git process that writes this mirror runs under our exclusive flock, so a
+        # ``*.lock`` file seen while holding it belongs to a run that was killed mid-write
+        # (kill -9, OOM, power loss).  git never removes those itself: one left on a ref
+        # would fail every later fetch.
+        for lock in self.path.rglob("*.lock"):
+            if "objects" not in lock.relative_to(self.path).parts:
+                lock.unlink(missing_ok=True)
 
     def fetch(self, git: GitRunner, *refspecs: str) -> None:
         """Fetch ``refspecs`` (default: all branches and tags) from the remote, pruning."""
