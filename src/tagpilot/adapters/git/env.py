@@ -36,6 +36,9 @@ __all__ = [
 _CA_VARIABLES = ("GIT_SSL_CAINFO", "SSL_CERT_FILE", "SSL_CERT_DIR", "CURL_CA_BUNDLE")
 _DROPPED_PREFIXES = ("GIT_", "SSH_", "GNUPG", "GPG_")
 _PRIVATE_PREFIX = "tagpilot-git-"
+_SSH_MUX = "ssh-mux"
+_SSH_MUX_IDLE_SECONDS = 10
+_SSH_MUX_MAX_PATH = 80
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,8 @@ def isolated_env(url: str, auth: GitAuth) -> Iterator[GitEnvironment]:
         env.update(config_env(_http_config(private_dir, auth, url)))
         yield GitEnvironment(env=env, private_dir=private_dir, secrets=_secret_strings(auth))
     finally:
+        if is_ssh_url(url):
+            _close_ssh_master(private_dir)
         shutil.rmtree(private_dir, ignore_errors=True)
 
 
@@ -199,7 +204,7 @@ def _ssh_command(private_dir: Path, auth: GitAuth, url: str) -> str:
             "add the server's host keys (keys are never trusted on first use)"
         )
     known_hosts = write_private(private_dir, "known_hosts", auth.known_hosts)
-    args = ["ssh", "-F", os.devnull]
+    args: list[str] = ["ssh", "-F", os.devnull]
     if auth.identity_pem:
         key = unlocked_ssh_key(
             auth.identity_pem, auth.identity_passphrase,
@@ -211,7 +216,32 @@ def _ssh_command(private_dir: Path, auth: GitAuth, url: str) -> str:
         *("-o", f"GlobalKnownHostsFile={os.devnull}", "-o", "StrictHostKeyChecking=yes"),
         *("-o", "BatchMode=yes", "-o", "ConnectTimeout=30"),
     ]
-    return shlex.join(args)
+    return shlex.join(args + _multiplexing(private_dir))
+
+
+def _multiplexing(private_dir: Path) -> list[str]:
+    """Options that share one SSH connection between the fetch and the push of a run.
+
+    A handshake is most of a small run's time.  The master is closed when the run ends; the
+    short idle timeout ends it anyway when a killed run cannot.  Unix socket paths are short
+    (ssh adds a random suffix while creating one), so a long temp dir goes without.
+    """
+    socket = private_dir / _SSH_MUX
+    if len(str(socket)) > _SSH_MUX_MAX_PATH:
+        return []
+    return [
+        *("-o", "ControlMaster=auto", "-o", f"ControlPath={socket}"),
+        *("-o", f"ControlPersist={_SSH_MUX_IDLE_SECONDS}"),
+    ]
+
+
+def _close_ssh_master(private_dir: Path) -> None:
+    """Ask a shared SSH connection of this run, if one was opened, to exit."""
+    socket = private_dir / _SSH_MUX
+    if not socket.exists():
+        return
+    command = ["ssh", "-F", os.devnull, "-o", f"ControlPath={socket}", "-O", "exit", "mux"]
+    subprocess.run(command, capture_output=True, timeout=10, check=False)
 
 
 def _http_config(private_dir: Path, auth: GitAuth, url: str) -> list[tuple[str, str]]:
