@@ -55,8 +55,15 @@ def confine(root: Path, relative: str, *, field_name: str = "update.path") -> Pa
             f"path {relative!r} is absolute; expected a path relative to the repository root",
             location=location,
         )
-    real_root = root.resolve()
-    target = (real_root / relative).resolve()
+    try:
+        real_root = root.resolve()
+        target = (real_root / relative).resolve()
+    except (ValueError, RuntimeError, OSError) as error:  # NUL byte, symlink loop, I/O
+        raise InvalidInputError(
+            f"path {relative!r} cannot be resolved ({error}); expected a directory inside "
+            "the repository",
+            location=location,
+        ) from error
     if target != real_root and real_root not in target.parents:
         raise InvalidInputError(
             f"path {relative!r} leads outside the repository (resolves elsewhere via '..' or "

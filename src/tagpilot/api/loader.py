@@ -5,7 +5,8 @@ each node knows its line, and validates the kinds tagpilot handles.  Other kinds
 are skipped and counted.  SOPS-encrypted documents (a top-level ``sops`` map with ``mac``)
 are returned undecrypted with ``encrypted=True`` and their raw mapping; after decryption,
 :func:`parse_object` validates them.  All problems of a load are collected and raised as
-one :class:`ManifestError`.
+one :class:`ManifestError`.  Hostile YAML (deep nesting, alias bombs) is refused before
+loading by :mod:`tagpilot.api.yamlguard`.
 
 Pure: text and mappings in, objects out.  ``tagpilot.adapters.manifests.load_paths`` walks
 files and directories and decrypts SOPS files, then calls in here.
@@ -26,6 +27,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from tagpilot.api.kinds import AnyObject, model_for
 from tagpilot.api.meta import DEFAULT_NAMESPACE
 from tagpilot.api.problems import Problem, problems_from
+from tagpilot.api.yamlguard import check_yaml_limits
 from tagpilot.core.errors import InvalidInputError, SourceLocation
 
 __all__ = [
@@ -113,24 +115,43 @@ def _plain(node: Any) -> Any:
     if isinstance(node, datetime.date):
         # An unquoted timestamp (e.g. lastTransitionTime); the models keep times as text.
         return node.isoformat().replace("+00:00", "Z")
+    if isinstance(node, str) and not _is_unicode(node):
+        raise InvalidInputError(
+            "invalid Unicode escape (a lone surrogate such as \\ud800); expected real characters"
+        )
     for kind in (str, int, float):
         if isinstance(node, kind):
             return kind(node)
     return node
 
 
+def _is_unicode(text: str) -> bool:
+    # ruamel's pure parser turns a "\ud800" escape into a lone surrogate; Go's parser refuses it.
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _line_of(document: Any, path: tuple[str | int, ...]) -> int | None:
     """1-based line of the deepest node of ``path`` present in the round-trip tree."""
     node, line = document, None
     for part in path:
-        if isinstance(node, CommentedMap) and part in node:
-            line = node.lc.key(part)[0] + 1
-        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
-            line = node.lc.item(part)[0] + 1
-        else:
+        in_map = isinstance(node, CommentedMap) and part in node
+        in_seq = isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node)
+        position = _position(node, part) if in_map or in_seq else None
+        if position is None:
             break
+        line = position[0] + 1
         node = node[part]
     return line
+
+
+def _position(node: Any, part: str | int) -> Any:
+    # Keys merged in with ``<<`` have no position of their own (``lc.data`` lacks them).
+    data = node.lc.data
+    return data.get(part) if isinstance(data, dict) else None
 
 
 def parse_object(
@@ -161,7 +182,10 @@ def _check(
         return None, [InvalidInputError(str(error), location=location)]
     if model is None:
         return None, []
-    data = _plain(document)
+    try:
+        data = _plain(document)
+    except InvalidInputError as error:
+        return None, [InvalidInputError(error.detail, location=SourceLocation(file))]
     metadata = data.get("metadata")
     if isinstance(metadata, dict) and not metadata.get("namespace"):
         metadata["namespace"] = default_namespace
@@ -182,7 +206,18 @@ def _located(
     return InvalidInputError(shown + problem.message, location=location)
 
 
+_CONSTRUCTOR_ERRORS = (
+    ValueError,
+    ArithmeticError,
+    AssertionError,
+    AttributeError,
+    LookupError,
+    TypeError,
+)
+
+
 def _documents(text: str, file: str) -> Iterator[tuple[int, Any]]:
+    check_yaml_limits(text, file=file)
     yaml = YAML(typ="rt")
     try:
         yield from enumerate(yaml.load_all(text))
@@ -197,6 +232,19 @@ def _documents(text: str, file: str) -> Iterator[tuple[int, Any]]:
     except YAMLError as error:
         raise InvalidInputError(
             f"YAML syntax error: {error}", location=SourceLocation(file)
+        ) from None
+    except RecursionError:
+        raise InvalidInputError(
+            "YAML nested too deeply to load; expected an ordinary manifest",
+            location=SourceLocation(file),
+        ) from None
+    except _CONSTRUCTOR_ERRORS as error:
+        # ruamel's constructors raise these for values their tag cannot hold
+        # (``!!int xyz``, ``2001-13-45``, a 5000-digit integer, a malformed ``!!omap``).
+        raise InvalidInputError(
+            f"YAML value cannot be read ({error or type(error).__name__}); "
+            "expected values that fit their type",
+            location=SourceLocation(file),
         ) from None
 
 

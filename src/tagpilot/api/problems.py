@@ -168,11 +168,19 @@ def _pattern_message(path: Path, pattern: str) -> str:
     return f"must match the pattern {pattern}"
 
 
+_SHOWN_CHARS = 200
+
+
 def _shown(value: Any) -> str | None:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, int) and value.bit_length() > 10_000:
+        return f"<a {value.bit_length()}-bit integer>"  # str() refuses past 4300 digits
     if isinstance(value, str | int | float):
-        return str(value)
+        text = str(value)
+        if len(text) > _SHOWN_CHARS:
+            return f"{text[:_SHOWN_CHARS]}... ({len(text)} characters)"
+        return text
     return None
 
 

@@ -99,8 +99,8 @@ class Version:
 def _identifier_key(identifier: str) -> tuple[int, int, str]:
     # Masterminds treats an identifier as numeric only if it parses as a uint64; longer
     # digit strings fall back to byte-order comparison like alphanumerics.
-    if identifier.isascii() and identifier.isdigit() and int(identifier) <= _MAX_UINT64:
-        return (0, int(identifier), "")
+    if identifier.isascii() and identifier.isdigit() and _fits_uint64(identifier):
+        return (0, int(identifier.lstrip("0") or "0"), "")
     return (1, 0, identifier)
 
 
@@ -126,14 +126,19 @@ def parse_version(text: str) -> Version:
     )
 
 
+def _fits_uint64(digits: str) -> bool:
+    # Length first: int() refuses texts past 4300 digits, and a uint64 has at most 20.
+    significant = digits.lstrip("0")
+    return len(significant) <= 20 and int(significant or "0") <= _MAX_UINT64
+
+
 def _number(text: str, name: str, digits: str) -> int:
-    value = int(digits)
-    if value > _MAX_UINT64:
+    if not _fits_uint64(digits):
         raise SemverError(
             f"{text!r} is not a semantic version: the {name} number {digits} is larger than"
             f" {_MAX_UINT64} (numbers are unsigned 64-bit)"
         )
-    return value
+    return int(digits.lstrip("0") or "0")
 
 
 def _check_prerelease(text: str, prerelease: str) -> None:

@@ -36,8 +36,10 @@ def json_object(body: bytes, *, what: str) -> JsonObject:
     """Decode ``body`` as a JSON object; ``MalformedPayloadError`` naming ``what`` otherwise."""
     try:
         decoded = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except ValueError as error:  # not UTF-8, not JSON, or an integer past 4300 digits
         raise MalformedPayloadError(f"{what} payload is not valid JSON: {error}") from None
+    except RecursionError:
+        raise MalformedPayloadError(f"{what} payload is nested too deeply") from None
     if not isinstance(decoded, dict):
         raise MalformedPayloadError(f"{what} payload must be a JSON object")
     return decoded

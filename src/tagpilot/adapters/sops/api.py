@@ -181,7 +181,10 @@ def _check_format(fmt: str, file: str) -> None:
 
 def _split_metadata(documents: list[Document], fmt: str, file: str) -> tuple[list[Document], Any]:
     if fmt == "dotenv":
-        data, block = unflatten_metadata(documents[0])
+        try:
+            data, block = unflatten_metadata(documents[0])
+        except InvalidInputError as error:
+            raise InvalidInputError(error.detail, location=SourceLocation(file)) from None
         stripped, found = [data], block
     else:
         found = next((_sops_block(doc) for doc in documents if _sops_block(doc) is not None), None)

@@ -24,6 +24,7 @@ __all__ = [
 
 _METADATA_PREFIX = "sops_"
 _FLAT_STEP = re.compile(r"__(list|map)_")
+_MAX_LIST_ENTRIES = 1000
 
 
 def load_dotenv(text: str, *, file: str) -> Document:
@@ -95,7 +96,11 @@ def unflatten_metadata(document: Document) -> tuple[Document, dict[str, Any] | N
         if isinstance(item, Comment) or not item[0].startswith(_METADATA_PREFIX):
             data.append(item)
             continue
-        _unflatten_into(metadata, item[0][len(_METADATA_PREFIX) :], item[1])
+        try:
+            _unflatten_into(metadata, item[0][len(_METADATA_PREFIX) :], item[1])
+        except (ValueError, TypeError, LookupError, AttributeError):
+            # A hand-edited key: a list index that is no number, or a list where a map was.
+            raise InvalidInputError(f"malformed sops metadata key '{item[0]}'") from None
     return MapNode(tuple(data)), (metadata or None)
 
 
@@ -106,10 +111,17 @@ def _unflatten_into(root: dict[str, Any], flat_key: str, value: Any) -> None:
     for kind, name in zip(parts[1::2], parts[2::2], strict=True):
         child_kind: type = list if kind == "list" else dict
         container = _child(container, key, child_kind)
-        key = int(name) if kind == "list" else name
+        key = _list_index(name) if kind == "list" else name
     if isinstance(container, list):
         container.extend([None] * (key + 1 - len(container)))
     container[key] = value
+
+
+def _list_index(name: str) -> int:
+    # Bounded: sops writes one entry per key group and recipient, never thousands.
+    if not (name.isascii() and name.isdigit()) or int(name) >= _MAX_LIST_ENTRIES:
+        raise ValueError(name)
+    return int(name)
 
 
 def _child(container: Any, key: Any, kind: type) -> Any:

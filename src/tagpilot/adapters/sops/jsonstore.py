@@ -26,6 +26,10 @@ def load_json(text: str, *, file: str) -> Document:
         raise InvalidInputError(
             f"not valid JSON: {exc.msg}", location=SourceLocation(file, exc.lineno)
         ) from exc
+    except RecursionError:
+        raise InvalidInputError(
+            "JSON nested too deeply; expected an ordinary sops file", location=SourceLocation(file)
+        ) from None
     if not isinstance(parsed, MapNode):
         raise InvalidInputError(
             "the JSON document must be an object", location=SourceLocation(file)

@@ -154,7 +154,7 @@ def unwrap_data_key(
             data_key: bytes = pyrage.decrypt(
                 stanza.enc.encode("ascii"), list(identities.identities)
             )
-        except pyrage.DecryptError:
+        except (pyrage.DecryptError, UnicodeEncodeError):  # armor is ASCII; else it is corrupt
             continue
         if len(data_key) != 32:
             raise SopsDecryptError(f"{file}: the data key for {stanza.recipient} is not 32 bytes")

@@ -19,10 +19,15 @@ from ruamel.yaml.tokens import CommentToken
 
 from tagpilot.adapters.sops.format import INT64_MAX, INT64_MIN
 from tagpilot.adapters.sops.tree import Comment, Document, ListNode, MapNode, Node
+from tagpilot.api.yamlguard import check_yaml_limits
 from tagpilot.core.errors import InvalidInputError, SourceLocation
 
 __all__ = ["load_yaml"]
 
+_CONSTRUCTOR_ERRORS = (
+    *(ValueError, ArithmeticError, AssertionError, AttributeError, LookupError, TypeError),
+    RecursionError,
+)
 _Slot = tuple[int, int]  # (id of the ruamel container, index of the item a comment precedes)
 
 
@@ -45,6 +50,7 @@ class _CommentLine:
 
 def load_yaml(text: str, *, file: str) -> list[Document]:
     """Parse every document of ``text``; raise ``InvalidInputError`` naming ``file``."""
+    check_yaml_limits(text, file=file)
     yaml = YAML(typ="rt")
     yaml.version = (1, 2)
     try:
@@ -53,6 +59,11 @@ def load_yaml(text: str, *, file: str) -> list[Document]:
         raise InvalidInputError(
             f"not valid YAML: {_first_line(exc)}", location=SourceLocation(file)
         ) from exc
+    except _CONSTRUCTOR_ERRORS as exc:
+        # ruamel's constructors raise these for values their tag cannot hold (``!!int x``).
+        raise InvalidInputError(
+            f"YAML value cannot be read: {_first_line(exc)}", location=SourceLocation(file)
+        ) from None
     if not raw_docs:
         raise InvalidInputError("the file holds no YAML document", location=SourceLocation(file))
     lines = text.splitlines()
@@ -206,7 +217,7 @@ def _scalar(value: Any, file: str, path: tuple[str, ...]) -> Node:
             raise InvalidInputError(
                 "integer does not fit in 64 bits (sops cannot encrypt it); quote it to keep "
                 "it a string",
-                location=SourceLocation(file, None, ".".join(path), str(value)),
+                location=SourceLocation(file, None, ".".join(path), _int_text(value)),
             )
         return int(value)
     if isinstance(value, float):
@@ -222,3 +233,10 @@ def _scalar(value: Any, file: str, path: tuple[str, ...]) -> Node:
         f"unsupported YAML value of type {type(value).__name__}",
         location=SourceLocation(file, None, ".".join(path)),
     )
+
+
+def _int_text(value: int) -> str:
+    try:
+        return str(value)
+    except ValueError:  # past Python's 4300-digit limit for int to text
+        return f"<a {value.bit_length()}-bit integer>"

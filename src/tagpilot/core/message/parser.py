@@ -174,7 +174,9 @@ class _Parser:
         else:
             pipe = self.pipeline(f"{word} clause", Kind.RIGHT)
         if word == "block":
+            self.nest()  # a block's body nests inside the enclosing one
             self.add_template(name, self.body("block"), token)
+            self.depth -= 1
         return n.TemplateNode(token.pos, line, name, pipe)
 
     def loop_control(self, word: str, token: Token, line: int) -> n.Node:

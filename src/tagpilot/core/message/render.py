@@ -51,7 +51,11 @@ class RenderLimits:
 
 
 def _parse_or_fail(template: str, limits: RenderLimits) -> Program:
-    size = len(template.encode())
+    try:
+        size = len(template.encode())
+    except UnicodeEncodeError as error:  # a lone surrogate, e.g. from a "\ud800" YAML escape
+        detail = f"template is not valid Unicode text (character {error.start})"
+        raise TemplateParseError(EngineSyntaxError(detail, 1)) from None
     if size > limits.max_template_bytes:
         detail = f"template is {size} bytes, more than the limit of {limits.max_template_bytes}"
         raise TemplateParseError(EngineSyntaxError(detail, 1))

@@ -16,6 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from tagpilot.api.yamlguard import YamlLimitError, YamlTooDeepError, check_yaml_limits
 from tagpilot.core.changes import ObjectIdentity
 from tagpilot.core.setters._markers import marker_setter
 
@@ -64,12 +65,15 @@ class LocatedMarkers:
 def locate_markers(text: str, path: str) -> LocatedMarkers:
     """Parse ``text`` and return its marked scalars; parse errors become a problem."""
     try:
+        check_yaml_limits(text, file=path)
         documents = _compose(text)
         return _located(documents, text, path)
+    except (RecursionError, YamlTooDeepError):
+        return LocatedMarkers(problem=f"{path}: YAML nested too deeply; file left untouched")
+    except YamlLimitError as error:
+        return LocatedMarkers(problem=f"{error}; file left untouched")
     except YAMLError as error:
         return LocatedMarkers(problem=_parse_problem(error, path))
-    except RecursionError:
-        return LocatedMarkers(problem=f"{path}: YAML nested too deeply; file left untouched")
 
 
 def _located(documents: list[Node], text: str, path: str) -> LocatedMarkers:
@@ -81,7 +85,23 @@ def _located(documents: list[Node], text: str, path: str) -> LocatedMarkers:
             return LocatedMarkers(problem=_not_a_mapping(root, path))
         identity = _identity(root)
         found.extend(_marked(root, text, identity))
+    odd = next((scalar for scalar in found if not _is_unicode(scalar.value)), None)
+    if odd is not None:
+        # ruamel's pure parser reads a "\ud800" escape as a lone surrogate; libyaml and
+        # Go's parser refuse it, and no image reference can hold one.
+        return LocatedMarkers(
+            problem=f"{path}:{odd.line}: invalid Unicode escape (a lone surrogate) in a marked "
+            "value; file left untouched"
+        )
     return LocatedMarkers(scalars=tuple(found))
+
+
+def _is_unicode(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _compose(text: str) -> list[Node]:
@@ -96,7 +116,8 @@ def _compose(text: str) -> list[Node]:
     if _HAS_C_PARSER and not text.startswith("\ufeff"):
         try:
             return list(YAML(typ="safe").compose_all(text))
-        except YAMLError:
+        except (YAMLError, UnicodeEncodeError):
+            # libyaml takes UTF-8 bytes: lone surrogates fail there, the reference words it.
             pass
     return list(YAML(typ="safe", pure=True).compose_all(text))
 

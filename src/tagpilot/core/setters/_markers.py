@@ -25,14 +25,19 @@ def marker_setter(comment: str) -> str | None:
         return None
     try:
         decoded = json.loads(body, parse_constant=_reject_constant)
-    except ValueError:
+    except (ValueError, RecursionError):  # Go's decoder also refuses very deep JSON
         return None
     if not isinstance(decoded, dict):
         return None
     if not all(isinstance(value, str) for value in decoded.values()):
         return None
     setter = decoded.get(MARKER_KEY)
-    return setter if isinstance(setter, str) else None
+    return _go_string(setter) if isinstance(setter, str) else None
+
+
+def _go_string(text: str) -> str:
+    # Go's decoder turns a lone surrogate escape ("\ud800") into U+FFFD; Python keeps it.
+    return "".join("\ufffd" if 0xD800 <= ord(char) <= 0xDFFF else char for char in text)
 
 
 def _reject_constant(name: str) -> object:

@@ -39,6 +39,8 @@ _NON_STRING_PLAIN = re.compile(
 # Plain text may not start with an indicator, hold ": " or " #", end in ":" or space,
 # or (in flow context) hold flow indicators.
 _PLAIN_UNSAFE = re.compile(r"^[-?:,\[\]{}#&*!|>'\"%@`\s]|[,\[\]{}]|:\s|:$|\s#|\s$")
+_LINE_BREAK = re.compile("\r\n|[\n\r\x85\u2028\u2029]")
+_ODD_LINE_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 _DOUBLE_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0"}
 
 
@@ -93,15 +95,22 @@ def splice_for(text: str, scalar: MarkedScalar, value: str) -> Splice:
         replacement = double_quoted(value)
     else:
         replacement = value
+    if scalar.start == scalar.end and scalar.start > 0 and not text[scalar.start - 1].isspace():
+        # An empty value right after its ``key:`` (``tag:  # {"$imagepolicy": ...}``):
+        # without a space the new text would join the key instead of becoming its value.
+        replacement = " " + replacement
     return Splice(scalar.start, scalar.end, scalar.kept_properties + replacement)
 
 
 def _block_splice(text: str, scalar: MarkedScalar, value: str) -> Splice:
     """Replace a block scalar's content lines; keep the header (indicator and comment)."""
-    newline = text.find("\n", scalar.start, scalar.end)
-    header_end = scalar.end if newline < 0 else newline + 1
+    first_break = _LINE_BREAK.search(text, scalar.start, scalar.end)
+    header_end = scalar.end if first_break is None else first_break.end()
     header = text[scalar.start : header_end]
-    content = _content_span(text, header_end, scalar.end)
+    # Content lines are only rewritten in place for LF and CRLF files; YAML also breaks
+    # lines at a bare CR, NEL, LS and PS, which are rare enough to take the fallback.
+    odd_breaks = _ODD_LINE_BREAK.search(text, scalar.start, scalar.end) is not None
+    content = None if odd_breaks else _content_span(text, header_end, scalar.end)
     explicit_indent = any(char.isdigit() for char in header.split("#")[0])
     if explicit_indent or content is None or not _one_line(value):
         return _block_fallback(scalar, value, header)
