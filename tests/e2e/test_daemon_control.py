@@ -31,7 +31,9 @@ from e2e_support import FIRST_TAGS, TOKEN, USER, app_repo, secret, tagpilot_env,
 from servers.git import SshServer, free_port, git, run_sshd
 from servers.ocipush import seed
 from servers.registry import RunningRegistry, run_registry, write_htpasswd
+from tagpilot.adapters.store import SqliteStore
 from tagpilot.cli.main import cli
+from tagpilot.ports import ObjectKey
 
 NAMESPACE = "flux-system"
 REPOSITORY, POLICY = "blaster-dev-repo", "blaster-dev-policy"
@@ -386,3 +388,47 @@ def _sigterm_during_a_push(stack: Stack) -> None:
         assert again.stop() == 0
     assert stack.head() == pushed, "a restart must not push again"
     assert not marker.exists(), "a restart must not even try to push"
+
+
+async def _deliver_while_stopping(daemon: Daemon, hook: str, deliveries: int) -> int:
+    """POST webhooks, SIGTERM the daemon half a second in; count the accepted ones."""
+    accepted = 0
+    gate = asyncio.Semaphore(8)
+    async with httpx.AsyncClient(timeout=10) as client:
+
+        async def deliver() -> None:
+            nonlocal accepted
+            async with gate:
+                try:
+                    answer = await client.post(daemon.url + hook, json={"source": "ci"})
+                    accepted += answer.status_code == 200
+                except httpx.HTTPError:
+                    pass  # the daemon has stopped listening: expected once SIGTERM lands
+
+        sending = asyncio.gather(*(deliver() for _ in range(deliveries)))
+        await asyncio.sleep(0.5)
+        daemon.process.send_signal(signal.SIGTERM)
+        await sending
+    return accepted
+
+
+def test_sigterm_under_a_burst_of_webhooks_exits_zero_and_leaves_whole_state(
+    tmp_path: Path, sshd: SshServer
+) -> None:
+    with _stack(tmp_path, sshd) as stack:
+        daemon = stack.daemon()
+        try:
+            _wait(lambda: stack.deployed_tag() == "dev-20251115.51", 30, "the first commit")
+            stack.push_tag("dev-20251115.59")
+            accepted = asyncio.run(_deliver_while_stopping(daemon, stack.generic_hook, 400))
+            code = daemon.process.wait(timeout=60)
+        finally:
+            daemon.kill()
+        assert code == 0, daemon.log.read_text()[-2000:]
+        assert accepted > 0
+        git("fsck", "--strict", "--no-dangling", cwd=stack.bare)
+        assert stack.deployed_tag() in {"dev-20251115.51", "dev-20251115.59"}
+        store = SqliteStore(stack.tmp / "state.db")
+        key = ObjectKey("ImageUpdateAutomation", NAMESPACE, AUTOMATION)
+        assert store.get_status(key) is not None
+        store.close()
