@@ -51,6 +51,8 @@ async def _run(
     paths: Sequence[Path], state: Path, age_key_file: Path | None, dry_run: bool
 ) -> OnceReport:
     app = build_app(paths, state=state, age_key_file=age_key_file, dry_run=dry_run)
+    for warning in app.engine.insecure_warnings():
+        click.echo(f"warning: {warning}", err=True)
     try:
         return await run_once(app.engine)
     finally:

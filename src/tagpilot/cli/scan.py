@@ -138,6 +138,12 @@ def scan(
 ) -> None:
     """List the tags of IMAGE (a repository, no tag), in the registry's order, like crane ls."""
     repository = parse_repository(image, insecure=insecure, field="IMAGE")
+    if insecure:
+        click.echo(
+            f"warning: --insecure: plain HTTP to {repository.registry} is allowed; "
+            "tags and credentials may travel unencrypted",
+            err=True,
+        )
     client = RegistryClient(
         credentials=Credentials.from_docker_config_file(docker_config) if docker_config else None,
         tls=_tls(ca_file, cert_file, key_file),

@@ -120,6 +120,8 @@ class _Daemon:
         sock = bind(self.options.host, self.options.port)
         watcher = ManifestWatcher(self.paths, self.reload, poll=self.options.poll_seconds)
         self.load_receivers()
+        for warning in self.engine.insecure_warnings():
+            log.warning("insecure registry", detail=warning)
         app = build_app(
             self.engine,
             self.trigger,

@@ -100,6 +100,16 @@ class Engine:
         """The loaded webhook Receivers."""
         return sorted(key for key in self._objects if key.kind == "Receiver")
 
+    def insecure_warnings(self) -> list[str]:
+        """One warning per ImageRepository allowed to use plain HTTP (``spec.insecure``)."""
+        return [
+            f"ImageRepository {name}: spec.insecure is true: plain HTTP to "
+            f"{repo.spec.image.split('/')[0]} is allowed; tags and credentials may travel "
+            "unencrypted"
+            for name, repo in sorted(self.ctx.repositories.items(), key=lambda i: str(i[0]))
+            if repo.spec.insecure
+        ]
+
     def object(self, key: ObjectKey) -> Any:
         """The loaded API object for ``key`` (KeyError when unknown)."""
         return self._objects[key].obj

@@ -104,3 +104,10 @@ def test_scan_with_a_key_but_no_certificate_is_bad_input(pki: Pki) -> None:
     code, _, err = _run("reg.io/a/b", "--key-file", str(pki.client_key))
     assert code == 2
     assert "tls.crt and tls.key must be given together" in err
+
+
+def test_scan_insecure_works_and_warns_that_plain_http_is_allowed(plain_registry: Seeded) -> None:
+    code, out, err = _run(f"{plain_registry.host}/team/app", "--insecure")
+    assert code == 0
+    assert sorted(out.splitlines()) == sorted(APP_TAGS)
+    assert f"warning: --insecure: plain HTTP to {plain_registry.host} is allowed" in err
