@@ -134,8 +134,7 @@ def test_the_libyaml_parser_locates_exactly_what_the_reference_parser_does(
     path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The optional C parser is only a speed-up: same scalars, offsets and problems."""
-    if not _locate._HAS_C_PARSER:
-        pytest.skip("ruamel.yaml.clib is not installed")
+    assert _locate._HAS_C_PARSER, "ruamel.yaml.clib is a dependency: make setup installs it"
     text = path.read_bytes().decode("utf-8", errors="replace")
     fast = _locate.locate_markers(text, "f.yaml")
     monkeypatch.setattr(_locate, "_HAS_C_PARSER", False)
