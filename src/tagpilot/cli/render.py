@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from tagpilot.core.timefmt import rfc3339 as format_rfc3339
 from tagpilot.ports import RecordedEvent
 
 __all__ = [
@@ -117,10 +118,8 @@ def rfc3339(value: object) -> str:
         moment = datetime.fromisoformat(str(value))
     except ValueError:
         return str(value)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    if moment.utcoffset() == UTC.utcoffset(None):
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if moment.tzinfo is None or moment.utcoffset() == UTC.utcoffset(None):
+        return format_rfc3339(moment)
     return moment.replace(microsecond=0).isoformat()
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from tagpilot.api.image import ImagePolicy, ImageRepository
-from tagpilot.api.meta import REASON_DEPENDENCY_NOT_READY, REASON_SUCCEEDED
+from tagpilot.api.meta import REASON_DEPENDENCY_NOT_READY, REASON_SUCCEEDED, ImageRef
 from tagpilot.core.errors import RetryableError, SourceLocation, StalledError, TagpilotError
 from tagpilot.core.imageref import parse_repository
 from tagpilot.core.policy import (
@@ -181,17 +181,12 @@ async def _digest(
         raise
 
 
-def _ref_text(ref: dict[str, Any]) -> str:
-    text = f"{ref['name']}:{ref['tag']}"
-    return f"{text}@{ref['digest']}" if ref.get("digest") else text
-
-
 def _message(latest: dict[str, Any], previous_ref: dict[str, Any] | None) -> str:
     message = f"Latest image tag for {latest['name']} resolved to {latest['tag']}"
     if latest.get("digest"):
         message += f" with digest {latest['digest']}"
     if previous_ref and previous_ref != latest:
-        message += f" (previously {_ref_text(previous_ref)})"
+        message += f" (previously {ImageRef.model_validate(previous_ref)})"
     return message
 
 

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tagpilot.api import meta
 from tagpilot.core.errors import StalledError, TagpilotError
+from tagpilot.core.timefmt import rfc3339
 from tagpilot.ports import AutomationRun
 
 __all__ = [
@@ -78,9 +79,8 @@ class Outcome:
         return condition is not None and condition.get("status") == "True"
 
 
-def format_time(moment: datetime) -> str:
-    """RFC 3339 in UTC with a ``Z``, seconds precision, as Kubernetes writes times."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+format_time = rfc3339
+"""RFC 3339 in UTC with a ``Z``, seconds precision, as Kubernetes writes times."""
 
 
 def ready_condition(status: Mapping[str, Any]) -> Condition | None:

@@ -33,6 +33,7 @@ from tagpilot.adapters.registry.ratelimit import (
     backoff_delay,
     parse_retry_after,
 )
+from tagpilot.core.timefmt import rfc3339
 
 __all__ = ["Deadline", "Transport"]
 
@@ -121,8 +122,7 @@ def _tls_hint(cause: ssl.SSLError) -> str:
 
 
 def _until(seconds: float) -> str:
-    moment = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return rfc3339(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds))
 
 
 class Transport:
