@@ -10,7 +10,6 @@ the daemon with SIGTERM.  Everything is removed at the end.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import signal
@@ -34,6 +33,7 @@ from servers.git import (  # noqa: E402
     make_bare_repo,
     run_git_http,
 )
+from servers.manifests import secret  # noqa: E402
 from servers.ocipush import seed  # noqa: E402
 from servers.registry import RunningRegistry, run_registry, write_htpasswd  # noqa: E402
 
@@ -70,17 +70,6 @@ def tagpilot(*args: str, cwd: Path) -> int:
     return subprocess.run(
         [sys.executable, "-m", "tagpilot", *args], cwd=cwd, check=False
     ).returncode
-
-
-def secret(name: str, values: dict[str, str], kind: str = "Opaque") -> str:
-    """A Secret manifest with base64 ``data``."""
-    data = "\n".join(
-        f"  {key}: {base64.b64encode(value.encode()).decode()}" for key, value in values.items()
-    )
-    return (
-        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n"
-        f"  namespace: flux-system\ntype: {kind}\ndata:\n{data}\n"
-    )
 
 
 def write_cluster(work: Path, registry: RunningRegistry, server: GitHttpServer) -> Path:

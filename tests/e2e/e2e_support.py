@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from servers.git import make_bare_repo
+from servers.manifests import secret
 from servers.registry import RunningRegistry
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -18,16 +19,6 @@ DEV = "clusters/my-cluster/blaster/dev"
 USER, TOKEN = "blaster-dev", "gldt-deploy-token-value"
 DEPLOYMENT = "k8s/dev/50-app-deployment.yaml"
 FIRST_TAGS = ["dev-20251115.42", "dev-20251115.51", "latest"]
-
-
-def secret(name: str, values: dict[str, str], kind: str = "Opaque") -> str:
-    """A Secret manifest in ``flux-system`` with base64 ``data``."""
-    data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
-    body = "\n".join(f"  {k}: {v}" for k, v in data.items())
-    return (
-        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n"
-        f"  namespace: flux-system\ntype: {kind}\ndata:\n{body}\n"
-    )
 
 
 def write_cluster(
