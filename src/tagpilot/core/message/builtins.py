@@ -87,8 +87,20 @@ def _length(ctx: CallContext, item: object) -> int:
     raise FuncError(f"len of type {go_type_name(item)}")
 
 
+def _map_key(item: dict[object, object], key: object) -> None:
+    """Go's ``prepareArg``: a key must be assignable to the map's key type."""
+    key_type = item.key_type if isinstance(item, TypedMap) else "string"
+    if key_type == ANY:
+        return
+    if key is None:
+        raise FuncError(f"value is nil; should be of type {key_type}")
+    if go_type_name(key) != key_type:
+        raise FuncError(f"value has type {go_type_name(key)}; should be {key_type}")
+
+
 def _index_one(item: object, key: object) -> object:
     if isinstance(item, dict):
+        _map_key(item, key)
         if isinstance(item, TypedMap):
             return item.get(key, item.zero)
         return item.get(key)
@@ -117,6 +129,8 @@ def _kind(value: object) -> str:
         return "int"
     if isinstance(value, float):
         return "float"
+    if isinstance(value, complex):
+        return "complex"
     if isinstance(value, str):
         return "string"
     return "invalid" if value is None else "other"

@@ -11,14 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tagpilot.core.message.data import NO_VALUE, TypedMap, go_type_name
+from tagpilot.core.message.data import NO_VALUE, Int64, TypedMap, go_type_name
 
 __all__ = [
     "ANY",
     "BOOL",
     "DICT",
+    "FLOAT",
     "INT",
+    "INT64",
     "STRING",
+    "UINT32",
     "CallContext",
     "FuncError",
     "FuncSpec",
@@ -30,6 +33,9 @@ ANY = "interface {}"
 STRING = "string"
 INT = "int"
 BOOL = "bool"
+FLOAT = "float64"
+INT64 = "int64"
+UINT32 = "uint32"
 DICT = "map[string]interface {}"
 
 
@@ -81,12 +87,17 @@ def _coerce(value: object, kind: str) -> object:
         if isinstance(value, dict) and not isinstance(value, TypedMap):
             return value
         raise TypeError(f"wrong type for value; expected {kind}; got {go_type_name(value)}")
-    expected = {STRING: str, INT: int, BOOL: bool}[kind]
-    if type(value) is not expected:
-        if value is None:
-            raise TypeError(f"cannot assign nil to {kind}")
+    if value is None:
+        raise TypeError(f"cannot assign nil to {kind}")
+    expected = _BASIC.get(kind)
+    if (type(value) is not expected) if expected else (go_type_name(value) != kind):
         raise TypeError(f"wrong type for value; expected {kind}; got {go_type_name(value)}")
     return value
+
+
+# Parameter kinds a template value must match exactly; any other kind (``time.Time``,
+# ``*semver.Version``) is compared by Go type name.
+_BASIC: dict[str, type] = {STRING: str, INT: int, BOOL: bool, FLOAT: float, INT64: Int64}
 
 
 def coerce_args(spec: FuncSpec, args: list[object]) -> list[object]:

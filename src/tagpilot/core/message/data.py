@@ -17,6 +17,7 @@ from tagpilot.core.changes import Change, ChangeSet, ObjectIdentity
 __all__ = [
     "NO_VALUE",
     "GoStruct",
+    "Int64",
     "NoValue",
     "TypedList",
     "TypedMap",
@@ -43,13 +44,28 @@ class NoValue:
 NO_VALUE = NoValue()
 
 
-class TypedMap(dict[Any, object]):
-    """A Go map: its Go type name and the zero value ``index`` returns for a missing key."""
+class Int64(int):
+    """A Go ``int64`` (what Sprig's arithmetic returns), distinct from ``int`` for types."""
 
-    def __init__(self, items: Mapping[Any, object], *, go_type: str, zero: object) -> None:
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
+class TypedMap(dict[Any, object]):
+    """A Go map: its Go type name, key type and the zero value ``index`` returns."""
+
+    def __init__(
+        self,
+        items: Mapping[Any, object],
+        *,
+        go_type: str,
+        zero: object,
+        key_type: str | None = None,
+    ) -> None:
         super().__init__(items)
         self.go_type = go_type
         self.zero = zero
+        self.key_type = key_type or go_type.removeprefix("map[").partition("]")[0]
 
 
 class TypedList(list[object]):
@@ -66,19 +82,24 @@ class GoStruct:
     GO_TYPE: ClassVar[str] = "struct"
     GO_FIELDS: ClassVar[tuple[tuple[str, str, bool], ...]] = ()
     GO_METHODS: ClassVar[Mapping[str, str]] = {}
+    GO_METHOD_PARAMS: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     JSON_OMITEMPTY_NAMES: ClassVar[Mapping[str, str]] = {}
 
     def field_values(self) -> tuple[object, ...]:
         """The field values in declaration order, as ``%v`` prints them."""
         return tuple(getattr(self, attr) for _, attr, _ in self.GO_FIELDS)
 
-    def method(self, name: str) -> Callable[[], object] | None:
-        """The bound niladic method called ``name`` (Go name), if the type has one."""
+    def method(self, name: str) -> Callable[..., object] | None:
+        """The bound method called ``name`` (Go name), if the type has one."""
         attr = self.GO_METHODS.get(name)
         if attr is None:
             return None
-        bound: Callable[[], object] = getattr(self, attr)
+        bound: Callable[..., object] = getattr(self, attr)
         return bound
+
+    def params(self, name: str) -> tuple[str, ...]:
+        """The Go parameter types of method ``name`` (most methods take none)."""
+        return self.GO_METHOD_PARAMS.get(name, ())
 
     def field(self, name: str) -> tuple[bool, object]:
         """Look up a field by Go name, searching embedded structs like Go's promotion."""
@@ -95,6 +116,10 @@ class GoStruct:
 
     def go_string(self) -> str | None:
         """The ``String()`` method's result when the type is a ``fmt.Stringer``."""
+        return None
+
+    def marshal_text(self) -> str | None:
+        """The JSON string the type marshals to, when it has its own ``MarshalJSON``."""
         return None
 
     def __eq__(self, other: object) -> bool:
@@ -182,7 +207,12 @@ def _change_list(changes: list[Change]) -> TypedList:
 
 def _object_changes(objects: Mapping[ObjectIdentity, list[Change]]) -> TypedMap:
     items = {ObjectIdentifier(key): _change_list(value) for key, value in objects.items()}
-    return TypedMap(items, go_type="update.ObjectChanges", zero=_change_list([]))
+    return TypedMap(
+        items,
+        go_type="update.ObjectChanges",
+        zero=_change_list([]),
+        key_type=ObjectIdentifier.GO_TYPE,
+    )
 
 
 class Result(GoStruct):
@@ -245,7 +275,8 @@ def go_type_name(value: object) -> str:
         return value.GO_TYPE
     if isinstance(value, (TypedMap, TypedList)):
         return value.go_type
-    simple = {bool: "bool", int: "int", float: "float64", str: "string"}
+    simple = {bool: "bool", int: "int", Int64: "int64", float: "float64", str: "string"}
+    simple |= {complex: "complex128"}
     if type(value) in simple:
         return simple[type(value)]
     if isinstance(value, dict):

@@ -17,15 +17,25 @@ from tagpilot.core.message import nodes as n
 from tagpilot.core.message.calls import (
     ANY,
     BOOL,
+    FLOAT,
     INT,
+    INT64,
     STRING,
+    UINT32,
     CallContext,
     FuncError,
     FuncSpec,
     ValueTooLargeError,
     coerce_args,
 )
-from tagpilot.core.message.data import NO_VALUE, GoStruct, TypedMap, go_sort_key, go_type_name
+from tagpilot.core.message.data import (
+    NO_VALUE,
+    GoStruct,
+    Int64,
+    TypedMap,
+    go_sort_key,
+    go_type_name,
+)
 from tagpilot.core.message.failures import TEMPLATE_NAME, EngineExecError, EngineLimitError
 from tagpilot.core.message.gofmt import FormatLimitError, format_value
 from tagpilot.core.message.nodetext import node_text
@@ -236,7 +246,7 @@ class _Executor:
         first = cmd.args[0]
         self.at(first)
         if isinstance(first, n.FieldNode):
-            return self.field_chain(dot, first, first.names, cmd.args, final)
+            return self.field_chain(dot, first, first.names, cmd.args, final, dot)
         if isinstance(first, n.ChainNode):
             return self.chain(dot, first, cmd.args, final)
         if isinstance(first, n.IdentifierNode):
@@ -271,30 +281,36 @@ class _Executor:
             return value
         if value is None:
             raise self.fail(f"nil pointer evaluating interface {{}}.{node.names[0]}")
-        return self.field_chain(value, node, node.names, args, final)
+        return self.field_chain(value, node, node.names, args, final, dot)
 
     def variable(self, dot: object, node: n.VariableNode, args: Args, final: object) -> object:
         value = self.lookup_var(node.names[0])
         if len(node.names) == 1:
             self.not_a_function(args, final)
             return value
-        return self.field_chain(value, node, node.names[1:], args, final)
+        return self.field_chain(value, node, node.names[1:], args, final, dot)
 
     def field_chain(
-        self, receiver: object, node: n.Node, names: tuple[str, ...], args: Args, final: object
+        self,
+        receiver: object,
+        node: n.Node,
+        names: tuple[str, ...],
+        args: Args,
+        final: object,
+        dot: object,
     ) -> object:
         self.at(node)
         for name in names[:-1]:
-            receiver = self.field(name, receiver, (), _MISSING)
-        return self.field(names[-1], receiver, args, final)
+            receiver = self.field(name, receiver, (), _MISSING, dot)
+        return self.field(names[-1], receiver, args, final, dot)
 
-    def field(self, name: str, receiver: object, args: Args, final: object) -> object:
+    def field(self, name: str, receiver: object, args: Args, final: object, dot: object) -> object:
         self.charge()
         has_args = len(args) > 1 or final is not _MISSING
         if receiver is NO_VALUE:
             return NO_VALUE
         if isinstance(receiver, GoStruct):
-            return self.struct_field(name, receiver, args, final)
+            return self.struct_field(name, receiver, args, final, dot)
         if isinstance(receiver, dict) and _has_string_keys(receiver):
             if has_args:
                 raise self.fail(f"{name} is not a method but has arguments")
@@ -303,13 +319,20 @@ class _Executor:
             raise self.fail(f"nil pointer evaluating interface {{}}.{name}")
         raise self.fail(f"can't evaluate field {name} in type {go_type_name(receiver)}")
 
-    def struct_field(self, name: str, receiver: GoStruct, args: Args, final: object) -> object:
+    def struct_field(
+        self, name: str, receiver: GoStruct, args: Args, final: object, dot: object
+    ) -> object:
         method = receiver.method(name)
         given = max(len(args) - 1, 0) + (final is not _MISSING)
         if method is not None:
-            if given:
-                raise self.fail(f"wrong number of args for {name}: want 0 got {given}")
-            return method()
+            at = self.node
+            spec = FuncSpec(name, lambda ctx, *values: method(*values), receiver.params(name))
+            values = [self.typed_arg(dot, arg, spec.kind_at(i)) for i, arg in enumerate(args[1:])]
+            if final is not _MISSING:
+                values.append(final)
+            if at is not None:
+                self.at(at)
+            return self.invoke(spec, values)
         found, value = receiver.field(name)
         if not found:
             raise self.fail(f"can't evaluate field {name} in type {receiver.GO_TYPE}")
@@ -337,9 +360,12 @@ class _Executor:
             return node.text
         if kind == BOOL and isinstance(node, n.BoolNode):
             return node.value
-        if kind == INT and isinstance(node, n.NumberNode) and float(node.value).is_integer():
-            return int(node.value)
-        expected = {STRING: "string", INT: "integer", BOOL: "bool"}.get(kind, kind)
+        if isinstance(node, n.NumberNode):
+            number = _numeric_constant(node.value, kind)
+            if number is not None:
+                return number
+        expected = {STRING: "string", BOOL: "bool", FLOAT: "float"}.get(kind, kind)
+        expected = "integer" if kind in _INTEGER_KINDS else expected
         raise self.fail(f"expected {expected}; found {node_text(node)}")
 
     def invoke(self, spec: FuncSpec, values: list[object]) -> object:
@@ -385,7 +411,7 @@ class _Executor:
     def arg(self, dot: object, node: n.Node) -> object:
         self.at(node)
         if isinstance(node, n.FieldNode):
-            return self.field_chain(dot, node, node.names, (node,), _MISSING)
+            return self.field_chain(dot, node, node.names, (node,), _MISSING, dot)
         if isinstance(node, n.VariableNode):
             return self.variable(dot, node, (node,), _MISSING)
         if isinstance(node, n.PipeNode):
@@ -397,6 +423,33 @@ class _Executor:
         if isinstance(node, n.NilNode):
             return None
         return self.constant(dot, node)
+
+
+_INTEGER_KINDS = {INT: (-(2**63), 2**63 - 1), INT64: (-(2**63), 2**63 - 1), UINT32: (0, 2**32 - 1)}
+
+
+def _numeric_constant(value: int | float | complex, kind: str) -> object:
+    """A number constant given for a typed parameter (Go's evalInteger/evalFloat), or None."""
+    if kind == FLOAT:
+        if isinstance(value, complex):
+            return value.real if value.imag == 0 else None
+        return float(value)
+    bounds = _INTEGER_KINDS.get(kind)
+    integer = _integral(value)
+    if bounds is None or integer is None or not bounds[0] <= integer <= bounds[1]:
+        return None
+    return Int64(integer) if kind == INT64 else integer
+
+
+def _integral(value: int | float | complex) -> int | None:
+    """The integer a numeric constant denotes, as Go's ``NumberNode.IsInt`` has it."""
+    if isinstance(value, complex):
+        if value.imag != 0:
+            return None
+        value = value.real
+    if isinstance(value, float) and not value.is_integer():
+        return None
+    return int(value.real)
 
 
 def _work(value: object) -> int:

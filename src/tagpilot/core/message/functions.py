@@ -8,12 +8,27 @@ from __future__ import annotations
 
 from tagpilot.core.message.builtins import BUILTINS
 from tagpilot.core.message.calls import FuncSpec
+from tagpilot.core.message.sprig_dicts import DICT_FUNCS
+from tagpilot.core.message.sprig_encoding import ENCODING_FUNCS
 from tagpilot.core.message.sprig_lists import LIST_FUNCS
+from tagpilot.core.message.sprig_math import MATH_FUNCS
+from tagpilot.core.message.sprig_strings import STRING_FUNCS
 from tagpilot.core.message.sprig_text import TEXT_FUNCS
+from tagpilot.core.message.sprig_values import VALUE_FUNCS
 
-__all__ = ["FUNCTIONS"]
+__all__ = ["FUNCTIONS", "SPRIG_FUNCTIONS"]
 
-FUNCTIONS: dict[str, FuncSpec] = {
-    **BUILTINS,
-    **{spec.name: spec for spec in (*TEXT_FUNCS, *LIST_FUNCS)},
-}
+_FAMILIES = (
+    TEXT_FUNCS,
+    STRING_FUNCS,
+    LIST_FUNCS,
+    DICT_FUNCS,
+    MATH_FUNCS,
+    ENCODING_FUNCS,
+    VALUE_FUNCS,
+)
+
+SPRIG_FUNCTIONS: dict[str, FuncSpec] = {spec.name: spec for family in _FAMILIES for spec in family}
+"""Every Sprig function a template may call, by name."""
+
+FUNCTIONS: dict[str, FuncSpec] = {**BUILTINS, **SPRIG_FUNCTIONS}

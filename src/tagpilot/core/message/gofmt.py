@@ -113,6 +113,8 @@ def _scalar(value: object, verb: str, plus: bool) -> str:
         return _format_int(value, verb)
     if isinstance(value, float):
         return _format_float(value, verb, None)
+    if isinstance(value, complex):
+        return _format_complex(value, verb)
     if value is None:
         return "<nil>" if verb == "v" else _bad(verb, value)
     return _bad(verb, value)
@@ -138,6 +140,16 @@ def _format_float(value: float, verb: str, precision: int | None) -> str:
         text = format(value, f".{6 if precision is None else precision}{verb}")
         return re.sub(r"e([+-])(\d)$", r"e\g<1>0\2", text)
     return _bad(verb, value)
+
+
+def _format_complex(value: complex, verb: str) -> str:
+    if verb not in "vgGeEf":
+        return _bad(verb, value)
+    real = _format_float(value.real, verb, None)
+    imaginary = _format_float(value.imag, verb, None)
+    if not imaginary.startswith(("-", "+")):
+        imaginary = "+" + imaginary
+    return f"({real}{imaginary}i)"
 
 
 def format_value(value: object, verb: str = "v", plus: bool = False) -> str:

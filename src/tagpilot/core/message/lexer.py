@@ -237,17 +237,45 @@ class _Lexer:
         self._emit_checked(kind, start)
 
     def _number(self, start: int) -> None:
-        if self.src[self.pos] in "+-":
-            self.pos += 1
-        self._skip_while(lambda c: _is_alnum(c) or c == ".")
-        self._extend_exponent_sign()
+        """Go's ``lexNumber``: one number, or a complex ``1+2i`` written without spaces."""
+        if not self._scan_number():
+            raise self.fail(f"bad number syntax: {self.src[start : self.pos]!r}")
+        complex_part = self.src[self.pos : self.pos + 1] in ("+", "-")
+        if complex_part and (not self._scan_number() or self.src[self.pos - 1] != "i"):
+            raise self.fail(f"bad number syntax: {self.src[start : self.pos]!r}")
         self.emit(Kind.NUMBER, start)
 
-    def _extend_exponent_sign(self) -> None:
-        text = self.src[: self.pos]
-        if text[-1:] in ("e", "E", "p", "P") and self.src[self.pos : self.pos + 1] in ("+", "-"):
+    def _accept(self, chars: str) -> bool:
+        if self.pos < len(self.src) and self.src[self.pos] in chars:
             self.pos += 1
-            self._skip_while(lambda c: _is_alnum(c) or c == ".")
+            return True
+        return False
+
+    def _accept_run(self, chars: str) -> None:
+        self._skip_while(lambda c: c in chars)
+
+    def _scan_number(self) -> bool:
+        """Go's ``scanNumber``: sign, base prefix, digits, fraction, exponent, ``i``."""
+        self._accept("+-")
+        digits, exponent = "0123456789_", "eE"
+        if self._accept("0"):
+            if self._accept("xX"):
+                digits, exponent = "0123456789abcdefABCDEF_", "pP"
+            elif self._accept("oO"):
+                digits = "01234567_"
+            elif self._accept("bB"):
+                digits = "01_"
+        self._accept_run(digits)
+        if self._accept("."):
+            self._accept_run(digits)
+        if self._accept(exponent):
+            self._accept("+-")
+            self._accept_run("0123456789_")
+        self._accept("i")
+        if self.pos < len(self.src) and _is_alnum(self.src[self.pos]):
+            self.pos += 1
+            return False
+        return True
 
     def _quoted(self, quote: str, kind: Kind, unterminated: str) -> None:
         start = self.pos

@@ -65,11 +65,11 @@ class BoolNode:
 
 @dataclass(frozen=True)
 class NumberNode:
-    """A numeric constant; ``value`` is an int or a float as Go would evaluate it."""
+    """A numeric constant; ``value`` is an int, float or complex as Go would evaluate it."""
 
     pos: int
     text: str
-    value: int | float
+    value: int | float | complex
 
 
 @dataclass(frozen=True)

@@ -1,258 +1,226 @@
-"""Sprig's hermetic list, dictionary, default, integer and JSON functions.
+"""Sprig's hermetic list functions: ``list``, ``first``, ``without``, ``concat``, ``chunk``...
 
-``until``/``untilStep`` and every list builder check the item limit before allocating,
-so ``{{range until 100000000}}`` fails at once instead of building a huge list.
-Part of ``functions.function_map``.
+Each ``mustX`` is the same function as ``X``: Sprig's plain forms panic where the
+``must`` forms return the error, and Go's template executor reports both as
+``error calling NAME: ...``.  Membership (``has``, ``uniq``, ``without``) uses
+``reflect.DeepEqual``.  ``until``/``untilStep``/``chunk`` and every list builder check
+the item limit before allocating, so ``{{range until 100000000}}`` fails at once.
+Part of ``functions``.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
-from tagpilot.core.message.calls import (
-    ANY,
-    BOOL,
-    DICT,
-    INT,
-    STRING,
-    CallContext,
-    FuncError,
-    FuncSpec,
-)
-from tagpilot.core.message.data import GoStruct, TypedList, go_type_name
+from tagpilot.core.message.calls import ANY, INT, STRING, CallContext, FuncError, FuncSpec
+from tagpilot.core.message.data import TypedList, TypedMap
+from tagpilot.core.message.sprig_math import to_int64, until_step
 from tagpilot.core.message.sprig_text import strval
-from tagpilot.core.message.truth import is_true
+from tagpilot.core.message.sprig_values import deep_equal, empty, go_kind
 
-__all__ = ["LIST_FUNCS"]
+__all__ = ["LIST_FUNCS", "strslice"]
 
 
-def _as_list(value: object, function: str) -> list[object]:
+def _as_list(value: object, message: str) -> list[object]:
+    """The items of a slice, or Sprig's error naming the value's kind (``map``, ``int``...)."""
     if isinstance(value, (list, tuple)):
         return list(value)
-    raise FuncError(f"Cannot find {function} on type {go_type_name(value)}")
+    if value is None:
+        raise FuncError("runtime error: invalid memory address or nil pointer dereference")
+    raise FuncError(message.format(kind=go_kind(value)))
 
 
-def _strslice(value: object) -> list[str]:
+def strslice(value: object) -> list[str]:
+    """Sprig's ``strslice``: a slice's non-nil items as strings, else the value itself."""
     if isinstance(value, (list, tuple)):
         return [strval(item) for item in value if item is not None]
     return [] if value is None else [strval(value)]
 
 
-def _until_step(ctx: CallContext, start: int, stop: int, step: int) -> TypedList:
-    if step == 0 or (stop < start) != (step < 0):
-        return TypedList([], go_type="[]int")
-    ctx.check_size(len(range(start, stop, step)), "items")
-    return TypedList(list(range(start, stop, step)), go_type="[]int")
+def _string_list(items: list[str]) -> TypedList:
+    return TypedList(list(items), go_type="[]string")
 
 
 def _until(ctx: CallContext, count: int) -> TypedList:
-    return _until_step(ctx, 0, count, -1 if count < 0 else 1)
+    return TypedList(list(until_step(ctx, 0, count, -1 if count < 0 else 1)), go_type="[]int")
+
+
+def _until_step(ctx: CallContext, start: int, stop: int, step: int) -> TypedList:
+    return TypedList(list(until_step(ctx, start, stop, step)), go_type="[]int")
 
 
 def _join(ctx: CallContext, separator: str, value: object) -> str:
     size = 0
-    parts = _strslice(value)
+    parts = strslice(value)
     for part in parts:
         size += len(part.encode()) + len(separator.encode())
         ctx.check_size(size, "string")
     return separator.join(parts)
 
 
-def _split(ctx: CallContext, separator: str, text: str) -> dict[object, object]:
-    parts = text.split(separator) if separator else list(text)
-    return {f"_{index}": part for index, part in enumerate(parts)}
+def _pieces(separator: str, text: str, limit: int = -1) -> list[str]:
+    """Go's ``strings.SplitN`` (``limit`` < 0: all pieces; an empty separator splits runes)."""
+    if limit == 0:
+        return []
+    if separator:
+        return text.split(separator, limit - 1 if limit > 0 else -1)
+    runes = list(text)
+    if 0 < limit < len(runes):
+        return [*runes[: limit - 1], "".join(runes[limit - 1 :])]
+    return runes
 
 
-def _split_list(ctx: CallContext, separator: str, text: str) -> list[object]:
-    return list(text.split(separator) if separator else list(text))
-
-
-def _dict(ctx: CallContext, *pairs: object) -> dict[object, object]:
-    result: dict[object, object] = {}
-    for index in range(0, len(pairs), 2):
-        value = pairs[index + 1] if index + 1 < len(pairs) else ""
-        result[strval(pairs[index])] = value
-    return result
+def _split_map(pieces: list[str]) -> TypedMap:
+    items = {f"_{index}": piece for index, piece in enumerate(pieces)}
+    return TypedMap(items, go_type="map[string]string", zero="")
 
 
 def _first(ctx: CallContext, value: object) -> object:
-    items = _as_list(value, "first")
+    items = _as_list(value, "Cannot find first on type {kind}")
     return items[0] if items else None
 
 
 def _last(ctx: CallContext, value: object) -> object:
-    items = _as_list(value, "last")
+    items = _as_list(value, "Cannot find last on type {kind}")
     return items[-1] if items else None
 
 
+def _rest(ctx: CallContext, value: object) -> list[object] | None:
+    items = _as_list(value, "Cannot find rest on type {kind}")
+    return items[1:] if items else None
+
+
+def _initial(ctx: CallContext, value: object) -> list[object] | None:
+    items = _as_list(value, "Cannot find initial on type {kind}")
+    return items[:-1] if items else None
+
+
+def _unique(ctx: CallContext, items: list[object], exclude: list[object]) -> list[object]:
+    """Items not deep-equal to any in ``exclude`` nor to an earlier kept item."""
+    kept: list[object] = []
+    for item in items:
+        ctx.charge(1 + (len(kept) + len(exclude)) // 64)  # pairwise comparison: pay for it
+        if not any(deep_equal(item, other) for other in (*exclude, *kept)):
+            kept.append(item)
+    return kept
+
+
 def _uniq(ctx: CallContext, value: object) -> list[object]:
-    items = _as_list(value, "uniq")
-    try:
-        return list(dict.fromkeys(items))
-    except TypeError:  # unhashable items (lists, maps): compare pairwise, and pay for it
-        unique: list[object] = []
-        for item in items:
-            ctx.charge(1 + len(unique) // 64)
-            if item not in unique:
-                unique.append(item)
-        return unique
+    items = _as_list(value, "Cannot find uniq on type {kind}")
+    return _unique(ctx, items, [])
 
 
-def _sort_alpha(ctx: CallContext, value: object) -> list[object]:
+def _without(ctx: CallContext, value: object, *omit: object) -> list[object]:
+    items = _as_list(value, "Cannot find without on type {kind}")
+    kept: list[object] = []
+    for item in items:
+        ctx.charge(1 + len(omit) // 64)
+        if not any(deep_equal(item, other) for other in omit):
+            kept.append(item)
+    return kept
+
+
+def _has(ctx: CallContext, needle: object, haystack: object) -> bool:
+    if haystack is None:
+        return False
+    items = _as_list(haystack, "Cannot find has on type {kind}")
+    return any(deep_equal(needle, item) for item in items)
+
+
+def _sort_alpha(ctx: CallContext, value: object) -> TypedList:
     if isinstance(value, (list, tuple)):
-        return list[object](sorted(_strslice(value)))
-    return [strval(value)]
+        return _string_list(sorted(strslice(value), key=lambda text: text.encode()))
+    return _string_list([strval(value)])
 
 
-def _slice(ctx: CallContext, value: object, *indices: object) -> list[object]:
-    if not isinstance(value, (list, tuple)):
-        kind = "string" if isinstance(value, str) else go_type_name(value)
-        raise FuncError(f"list should be type of slice or array but {kind}")
-    start = _to_int(indices[0]) if indices else 0
-    end = _to_int(indices[1]) if len(indices) > 1 else len(value)
-    if not 0 <= start <= end <= len(value):
-        raise FuncError(f"slice bounds out of range [{start}:{end}]")
-    return list(value[start:end])
+def _slice(ctx: CallContext, value: object, *indices: object) -> object:
+    items = _as_list(value, "list should be type of slice or array but {kind}")
+    if not items:
+        return None
+    start = to_int64(indices[0]) if indices else 0
+    end = to_int64(indices[1]) if len(indices) > 1 else len(items)
+    if not 0 <= start <= end <= len(items):
+        raise FuncError("reflect.Value.Slice: slice index out of range")
+    part = items[start:end]
+    return TypedList(part, go_type=value.go_type) if isinstance(value, TypedList) else part
 
 
-def _default(ctx: CallContext, fallback: object, *given: object) -> object:
-    return given[0] if given and is_true(given[0]) else fallback
+def _concat(ctx: CallContext, *lists: object) -> list[object] | None:
+    joined: list[object] = []
+    for value in lists:
+        if not isinstance(value, (list, tuple)):
+            raise FuncError(f"Cannot concat type {go_kind(value)} as list")
+        ctx.check_size(len(joined) + len(value), "items")
+        joined.extend(value)
+    return joined or None
 
 
-def _coalesce(ctx: CallContext, *values: object) -> object:
-    return next((value for value in values if is_true(value)), None)
+def _chunk(ctx: CallContext, size: int, value: object) -> TypedList:
+    items = _as_list(value, "Cannot chunk type {kind}")
+    if size <= 0:
+        raise FuncError("runtime error: makeslice: len out of range")
+    chunks = [items[start : start + size] for start in range(0, len(items), size)]
+    return TypedList(list(chunks), go_type="[][]interface {}")
 
 
-def _to_int(value: object) -> int:
-    if isinstance(value, bool):
-        return int(value)
-    if isinstance(value, (int, float)):
-        return int(value)
-    if isinstance(value, str):
-        try:
-            return int(value.strip(), 0)
-        except ValueError:
-            return 0
-    return 0
+def _push(ctx: CallContext, value: object, item: object) -> list[object]:
+    items = _as_list(value, "Cannot push on type {kind}")
+    ctx.check_size(len(items) + 1, "items")
+    return [*items, item]
 
 
-def _json_value(value: object) -> object:
-    if isinstance(value, GoStruct):
-        return {name: _json_value(item) for name, item in _json_fields(value)}
-    if isinstance(value, dict):
-        if not all(isinstance(key, str) for key in value):
-            raise FuncError(f"json: unsupported type: {go_type_name(value)}")
-        return {key: _json_value(item) for key, item in sorted(value.items())}
-    if isinstance(value, (list, tuple)):
-        return [_json_value(item) for item in value]
-    return value
+def _prepend(ctx: CallContext, value: object, item: object) -> list[object]:
+    items = _as_list(value, "Cannot prepend on type {kind}")
+    ctx.check_size(len(items) + 1, "items")
+    return [item, *items]
 
 
-def _json_fields(value: GoStruct) -> list[tuple[str, object]]:
-    fields: list[tuple[str, object]] = []
-    for (name, _, embedded), item in zip(value.GO_FIELDS, value.field_values(), strict=True):
-        tagged = value.JSON_OMITEMPTY_NAMES.get(name)
-        if embedded and isinstance(item, GoStruct):
-            fields.extend(_json_fields(item))
-        elif tagged is None:
-            fields.append((name, item))
-        elif is_true(item):
-            fields.append((tagged, item))
-    return fields
+def _reverse(ctx: CallContext, value: object) -> list[object]:
+    return _as_list(value, "Cannot find reverse on type {kind}")[::-1]
 
 
-def _to_json(ctx: CallContext, value: object) -> str:
-    text = json.dumps(_json_value(value), ensure_ascii=False, separators=(",", ":"))
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(char, escaped)
-    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+def _compact(ctx: CallContext, value: object) -> list[object]:
+    return [item for item in _as_list(value, "Cannot compact on type {kind}") if not empty(item)]
 
 
-def _int_op(operation: Callable[[int, int], int]) -> Callable[..., object]:
-    def call(ctx: CallContext, *values: object) -> int:
-        if not values:
-            return 0
-        result = _to_int(values[0])
-        for value in values[1:]:
-            result = operation(result, _to_int(value))
-        return result
-
-    return call
-
-
-def _divide(left: int, right: int) -> int:
-    if right == 0:
-        raise FuncError("runtime error: integer divide by zero")
-    quotient = abs(left) // abs(right)
-    return quotient if (left < 0) == (right < 0) else -quotient
-
-
-def _modulo(left: int, right: int) -> int:
-    return left - _divide(left, right) * right
-
-
-def _atoi(text: str) -> int:
-    return int(text) if text.lstrip("+-").isdigit() else 0
-
-
-def _fail(ctx: CallContext, message: str) -> str:
-    raise FuncError(message)
-
-
-def _plain(function: Callable[..., object]) -> Callable[..., object]:
-    def call(ctx: CallContext, *args: object) -> object:
-        return function(*args)
-
-    return call
+def _both(
+    name: str, impl: Callable[..., object], *kinds: str, variadic: str | None = None
+) -> tuple[FuncSpec, ...]:
+    """``name`` and its ``mustName`` twin (same behaviour in a template, see the docstring)."""
+    must = "must" + name[0].upper() + name[1:]
+    return FuncSpec(name, impl, kinds, variadic), FuncSpec(must, impl, kinds, variadic)
 
 
 LIST_FUNCS: tuple[FuncSpec, ...] = (
-    FuncSpec("list", _plain(lambda *items: list(items)), (), ANY),
-    FuncSpec("tuple", _plain(lambda *items: list(items)), (), ANY),
-    FuncSpec("dict", _dict, (), ANY),
-    FuncSpec("get", _plain(lambda d, key: d.get(key, "")), (DICT, STRING)),
-    FuncSpec("hasKey", _plain(lambda d, key: key in d), (DICT, STRING)),
-    FuncSpec("keys", _plain(lambda *ds: sorted({k for d in ds for k in d})), (), DICT),
-    FuncSpec("first", _first, (ANY,)),
-    FuncSpec("last", _last, (ANY,)),
-    FuncSpec("rest", _plain(lambda v: _as_list(v, "rest")[1:]), (ANY,)),
-    FuncSpec("initial", _plain(lambda v: _as_list(v, "initial")[:-1]), (ANY,)),
-    FuncSpec("reverse", _plain(lambda v: _as_list(v, "reverse")[::-1]), (ANY,)),
-    FuncSpec("append", _plain(lambda v, item: [*_as_list(v, "push"), item]), (ANY, ANY)),
-    FuncSpec("push", _plain(lambda v, item: [*_as_list(v, "push"), item]), (ANY, ANY)),
-    FuncSpec("prepend", _plain(lambda v, item: [item, *_as_list(v, "prepend")]), (ANY, ANY)),
-    FuncSpec("has", _plain(lambda needle, v: needle in _as_list(v, "has")), (ANY, ANY)),
-    FuncSpec(
-        "compact", _plain(lambda v: [i for i in _as_list(v, "compact") if is_true(i)]), (ANY,)
-    ),
-    FuncSpec("uniq", _uniq, (ANY,)),
+    FuncSpec("list", lambda ctx, *items: list(items), (), ANY),
+    FuncSpec("tuple", lambda ctx, *items: list(items), (), ANY),
+    *_both("first", _first, ANY),
+    *_both("last", _last, ANY),
+    *_both("rest", _rest, ANY),
+    *_both("initial", _initial, ANY),
+    *_both("reverse", _reverse, ANY),
+    *_both("append", _push, ANY, ANY),
+    *_both("push", _push, ANY, ANY),
+    *_both("prepend", _prepend, ANY, ANY),
+    *_both("has", _has, ANY, ANY),
+    *_both("compact", _compact, ANY),
+    *_both("uniq", _uniq, ANY),
+    *_both("without", _without, ANY, variadic=ANY),
+    *_both("slice", _slice, ANY, variadic=ANY),
+    *_both("chunk", _chunk, INT, ANY),
+    FuncSpec("concat", _concat, (), ANY),
     FuncSpec("sortAlpha", _sort_alpha, (ANY,)),
-    FuncSpec("slice", _slice, (ANY,), ANY),
     FuncSpec("join", _join, (STRING, ANY)),
-    FuncSpec("toStrings", _plain(_strslice), (ANY,)),
-    FuncSpec("split", _split, (STRING, STRING)),
-    FuncSpec("splitList", _split_list, (STRING, STRING)),
+    FuncSpec("toStrings", lambda ctx, value: _string_list(strslice(value)), (ANY,)),
+    FuncSpec("split", lambda ctx, sep, text: _split_map(_pieces(sep, text)), (STRING, STRING)),
+    FuncSpec(
+        "splitn",
+        lambda ctx, sep, limit, text: _split_map(_pieces(sep, text, limit)),
+        (STRING, INT, STRING),
+    ),
+    FuncSpec(
+        "splitList", lambda ctx, sep, text: _string_list(_pieces(sep, text)), (STRING, STRING)
+    ),
     FuncSpec("until", _until, (INT,)),
     FuncSpec("untilStep", _until_step, (INT, INT, INT)),
-    FuncSpec("default", _default, (ANY,), ANY),
-    FuncSpec("empty", _plain(lambda v: not is_true(v)), (ANY,)),
-    FuncSpec("coalesce", _coalesce, (), ANY),
-    FuncSpec("ternary", _plain(lambda yes, no, cond: yes if cond else no), (ANY, ANY, BOOL)),
-    FuncSpec("toJson", _to_json, (ANY,)),
-    FuncSpec(
-        "atoi", _plain(lambda s: _to_int(s) if s.strip().lstrip("+-").isdigit() else 0), (STRING,)
-    ),
-    FuncSpec("int", _plain(_to_int), (ANY,)),
-    FuncSpec("int64", _plain(_to_int), (ANY,)),
-    FuncSpec("add1", _plain(lambda v: _to_int(v) + 1), (ANY,)),
-    FuncSpec("add", _int_op(lambda a, b: a + b), (), ANY),
-    FuncSpec("sub", _int_op(lambda a, b: a - b), (ANY, ANY)),
-    FuncSpec("mul", _int_op(lambda a, b: a * b), (ANY,), ANY),
-    FuncSpec("div", _int_op(_divide), (ANY, ANY)),
-    FuncSpec("mod", _int_op(_modulo), (ANY, ANY)),
-    FuncSpec("max", _int_op(max), (ANY,), ANY),
-    FuncSpec("min", _int_op(min), (ANY,), ANY),
-    FuncSpec("plural", _plain(lambda one, many, n: one if n == 1 else many), (STRING, STRING, INT)),
-    FuncSpec("fail", _fail, (STRING,)),
 )

@@ -8,9 +8,9 @@ Regular expressions use RE2, like Go's ``regexp``.  Part of ``functions.function
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
+import zlib
 from collections.abc import Callable
 
 import re2
@@ -122,10 +122,14 @@ def _text(raw: bytes) -> str:
     return raw.decode(errors="replace")
 
 
+def _must_regex_match(ctx: CallContext, pattern: str, text: str) -> bool:
+    return _compile(pattern).search(text.encode()) is not None
+
+
 def _regex_match(ctx: CallContext, pattern: str, text: str) -> bool:
     try:
-        return re2.compile(pattern.encode()).search(text.encode()) is not None
-    except re2.error:
+        return _must_regex_match(ctx, pattern, text)
+    except FuncError:
         return False
 
 
@@ -231,22 +235,20 @@ def _digest(name: str) -> Callable[[CallContext, str], str]:
     return digest
 
 
-def _b64enc(ctx: CallContext, text: str) -> str:
-    return base64.b64encode(text.encode()).decode()
-
-
-def _b64dec(ctx: CallContext, text: str) -> str:
-    try:
-        return base64.b64decode(text.encode(), validate=True).decode(errors="replace")
-    except ValueError as error:
-        return str(error)
-
-
 def _plain(function: Callable[..., object]) -> Callable[..., object]:
     def call(ctx: CallContext, *args: object) -> object:
         return function(*args)
 
     return call
+
+
+def _with_must(
+    name: str, impl: Callable[..., object], params: tuple[str, ...]
+) -> tuple[FuncSpec, ...]:
+    """``name`` and ``mustName``: Sprig's plain form panics on a bad pattern, the other returns
+    the error; a template reports both the same way."""
+    must = "must" + name[0].upper() + name[1:]
+    return FuncSpec(name, impl, params), FuncSpec(must, impl, params)
 
 
 TEXT_FUNCS: tuple[FuncSpec, ...] = (
@@ -255,6 +257,7 @@ TEXT_FUNCS: tuple[FuncSpec, ...] = (
     FuncSpec("title", _title, (STRING,)),
     FuncSpec("trim", _plain(str.strip), (STRING,)),
     FuncSpec("trimAll", _plain(lambda cut, s: s.strip(cut)), (STRING, STRING)),
+    FuncSpec("trimall", _plain(lambda cut, s: s.strip(cut)), (STRING, STRING)),
     FuncSpec("trimPrefix", _plain(lambda p, s: s.removeprefix(p)), (STRING, STRING)),
     FuncSpec("trimSuffix", _plain(lambda p, s: s.removesuffix(p)), (STRING, STRING)),
     FuncSpec("contains", _plain(lambda sub, s: sub in s), (STRING, STRING)),
@@ -274,13 +277,13 @@ TEXT_FUNCS: tuple[FuncSpec, ...] = (
     FuncSpec("sha1sum", _digest("sha1"), (STRING,)),
     FuncSpec("sha256sum", _digest("sha256"), (STRING,)),
     FuncSpec("sha512sum", _digest("sha512"), (STRING,)),
-    FuncSpec("b64enc", _b64enc, (STRING,)),
-    FuncSpec("b64dec", _b64dec, (STRING,)),
+    FuncSpec("adler32sum", lambda ctx, text: str(zlib.adler32(text.encode())), (STRING,)),
     FuncSpec("regexMatch", _regex_match, (STRING, STRING)),
-    FuncSpec("regexFind", _regex_find, (STRING, STRING)),
-    FuncSpec("regexFindAll", _regex_find_all, (STRING, STRING, INT)),
-    FuncSpec("regexReplaceAll", _regex_replace_all, (STRING, STRING, STRING)),
-    FuncSpec("regexReplaceAllLiteral", _regex_replace_literal, (STRING, STRING, STRING)),
-    FuncSpec("regexSplit", _regex_split, (STRING, STRING, INT)),
+    FuncSpec("mustRegexMatch", _must_regex_match, (STRING, STRING)),
+    *_with_must("regexFind", _regex_find, (STRING, STRING)),
+    *_with_must("regexFindAll", _regex_find_all, (STRING, STRING, INT)),
+    *_with_must("regexReplaceAll", _regex_replace_all, (STRING, STRING, STRING)),
+    *_with_must("regexReplaceAllLiteral", _regex_replace_literal, (STRING, STRING, STRING)),
+    *_with_must("regexSplit", _regex_split, (STRING, STRING, INT)),
     FuncSpec("regexQuoteMeta", _quote_meta, (STRING,)),
 )

@@ -17,7 +17,7 @@ def is_true(value: object) -> bool:
         return False
     if isinstance(value, GoStruct):
         return True
-    if isinstance(value, (bool, int, float)):
+    if isinstance(value, (bool, int, float, complex)):
         return value != 0
     if isinstance(value, (str, list, tuple, dict)):
         return len(value) > 0
