@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tagpilot.core.message.data import NO_VALUE, Int64, TypedMap, go_type_name
+from tagpilot.core.message.data import NO_VALUE, Int64, TypedMap, Uint32, go_type_name
 
 __all__ = [
     "ANY",
@@ -98,6 +98,7 @@ def _coerce(value: object, kind: str) -> object:
 # Parameter kinds a template value must match exactly; any other kind (``time.Time``,
 # ``*semver.Version``) is compared by Go type name.
 _BASIC: dict[str, type] = {STRING: str, INT: int, BOOL: bool, FLOAT: float, INT64: Int64}
+_BASIC |= {UINT32: Uint32}
 
 
 def coerce_args(spec: FuncSpec, args: list[object]) -> list[object]:

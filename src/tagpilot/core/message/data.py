@@ -21,6 +21,7 @@ __all__ = [
     "NoValue",
     "TypedList",
     "TypedMap",
+    "Uint32",
     "build_template_data",
     "go_sort_key",
     "go_type_name",
@@ -46,6 +47,13 @@ NO_VALUE = NoValue()
 
 class Int64(int):
     """A Go ``int64`` (what Sprig's arithmetic returns), distinct from ``int`` for types."""
+
+    def __repr__(self) -> str:
+        return int.__repr__(self)
+
+
+class Uint32(int):
+    """A Go ``uint32`` (a constant given for such a parameter)."""
 
     def __repr__(self) -> str:
         return int.__repr__(self)
@@ -276,7 +284,7 @@ def go_type_name(value: object) -> str:
     if isinstance(value, (TypedMap, TypedList)):
         return value.go_type
     simple = {bool: "bool", int: "int", Int64: "int64", float: "float64", str: "string"}
-    simple |= {complex: "complex128"}
+    simple |= {complex: "complex128", Uint32: "uint32"}
     if type(value) in simple:
         return simple[type(value)]
     if isinstance(value, dict):

@@ -33,6 +33,7 @@ from tagpilot.core.message.data import (
     GoStruct,
     Int64,
     TypedMap,
+    Uint32,
     go_sort_key,
     go_type_name,
 )
@@ -364,8 +365,10 @@ class _Executor:
             number = _numeric_constant(node.value, kind)
             if number is not None:
                 return number
-        expected = {STRING: "string", BOOL: "bool", FLOAT: "float"}.get(kind, kind)
+        expected = {STRING: "string", BOOL: "bool", FLOAT: "float"}.get(kind)
         expected = "integer" if kind in _INTEGER_KINDS else expected
+        if expected is None:
+            raise self.fail(f"can't handle {node_text(node)} for arg of type {kind}")
         raise self.fail(f"expected {expected}; found {node_text(node)}")
 
     def invoke(self, spec: FuncSpec, values: list[object]) -> object:
@@ -438,7 +441,7 @@ def _numeric_constant(value: int | float | complex, kind: str) -> object:
     integer = _integral(value)
     if bounds is None or integer is None or not bounds[0] <= integer <= bounds[1]:
         return None
-    return Int64(integer) if kind == INT64 else integer
+    return {INT64: Int64, UINT32: Uint32}.get(kind, int)(integer)
 
 
 def _integral(value: int | float | complex) -> int | None:

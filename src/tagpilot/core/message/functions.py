@@ -8,10 +8,14 @@ from __future__ import annotations
 
 from tagpilot.core.message.builtins import BUILTINS
 from tagpilot.core.message.calls import FuncSpec
+from tagpilot.core.message.sprig_crypto import CRYPTO_FUNCS
+from tagpilot.core.message.sprig_dates import DATE_FUNCS
 from tagpilot.core.message.sprig_dicts import DICT_FUNCS
 from tagpilot.core.message.sprig_encoding import ENCODING_FUNCS
 from tagpilot.core.message.sprig_lists import LIST_FUNCS
 from tagpilot.core.message.sprig_math import MATH_FUNCS
+from tagpilot.core.message.sprig_paths import PATH_FUNCS
+from tagpilot.core.message.sprig_semver import SEMVER_FUNCS
 from tagpilot.core.message.sprig_strings import STRING_FUNCS
 from tagpilot.core.message.sprig_text import TEXT_FUNCS
 from tagpilot.core.message.sprig_values import VALUE_FUNCS
@@ -25,6 +29,10 @@ _FAMILIES = (
     DICT_FUNCS,
     MATH_FUNCS,
     ENCODING_FUNCS,
+    PATH_FUNCS,
+    DATE_FUNCS,
+    SEMVER_FUNCS,
+    CRYPTO_FUNCS,
     VALUE_FUNCS,
 )
 
