@@ -15,6 +15,7 @@ from tagpilot.core.message.sprig_encoding import ENCODING_FUNCS
 from tagpilot.core.message.sprig_lists import LIST_FUNCS
 from tagpilot.core.message.sprig_math import MATH_FUNCS
 from tagpilot.core.message.sprig_paths import PATH_FUNCS
+from tagpilot.core.message.sprig_regex import REGEX_FUNCS
 from tagpilot.core.message.sprig_semver import SEMVER_FUNCS
 from tagpilot.core.message.sprig_strings import STRING_FUNCS
 from tagpilot.core.message.sprig_text import TEXT_FUNCS
@@ -24,6 +25,7 @@ __all__ = ["FUNCTIONS", "SPRIG_FUNCTIONS"]
 
 _FAMILIES = (
     TEXT_FUNCS,
+    REGEX_FUNCS,
     STRING_FUNCS,
     LIST_FUNCS,
     DICT_FUNCS,
