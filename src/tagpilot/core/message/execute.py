@@ -159,7 +159,8 @@ class _Executor:
 
     def print_value(self, node: n.Node, value: object) -> None:
         self.at(node)
-        self.write("<no value>" if value is NO_VALUE else format_value(value))
+        # Go digs an interface{} result out before printing: a nil one is no value at all.
+        self.write("<no value>" if value is NO_VALUE or value is None else format_value(value))
 
     def call_template(self, dot: object, node: n.TemplateNode) -> None:
         tree = self.templates.get(node.name)

@@ -85,14 +85,12 @@ def _last(ctx: CallContext, value: object) -> object:
     return items[-1] if items else None
 
 
-def _rest(ctx: CallContext, value: object) -> list[object] | None:
-    items = _as_list(value, "Cannot find rest on type {kind}")
-    return items[1:] if items else None
+def _rest(ctx: CallContext, value: object) -> list[object]:
+    return _as_list(value, "Cannot find rest on type {kind}")[1:]
 
 
-def _initial(ctx: CallContext, value: object) -> list[object] | None:
-    items = _as_list(value, "Cannot find initial on type {kind}")
-    return items[:-1] if items else None
+def _initial(ctx: CallContext, value: object) -> list[object]:
+    return _as_list(value, "Cannot find initial on type {kind}")[:-1]
 
 
 def _unique(ctx: CallContext, items: list[object], exclude: list[object]) -> list[object]:
@@ -145,14 +143,14 @@ def _slice(ctx: CallContext, value: object, *indices: object) -> object:
     return TypedList(part, go_type=value.go_type) if isinstance(value, TypedList) else part
 
 
-def _concat(ctx: CallContext, *lists: object) -> list[object] | None:
+def _concat(ctx: CallContext, *lists: object) -> list[object]:
     joined: list[object] = []
     for value in lists:
         if not isinstance(value, (list, tuple)):
             raise FuncError(f"Cannot concat type {go_kind(value)} as list")
         ctx.check_size(len(joined) + len(value), "items")
         joined.extend(value)
-    return joined or None
+    return joined
 
 
 def _chunk(ctx: CallContext, size: int, value: object) -> TypedList:
