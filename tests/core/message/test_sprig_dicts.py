@@ -13,7 +13,11 @@ from tagpilot.core.message import TemplateExecutionError
 P = pytest.param
 
 DICTS = [
-    P('{{ $d := dict "a" 1 }}{{ $_ := set $d "b" 2 }}{{ $d }}', "map[a:1 b:2]", id="set-changes-the-map"),
+    P(
+        '{{ $d := dict "a" 1 }}{{ $_ := set $d "b" 2 }}{{ $d }}',
+        "map[a:1 b:2]",
+        id="set-changes-the-map",
+    ),
     P('{{ unset (dict "a" 1 "b" 2) "a" }}', "map[b:2]", id="unset"),
     P('{{ pluck "name" (dict "name" "a") (dict "x" 1) (dict "name" "b") }}', "[a b]", id="pluck"),
     P('{{ pick (dict "a" 1 "b" 2 "c" 3) "a" "c" "z" }}', "map[a:1 c:3]", id="pick"),
@@ -61,7 +65,7 @@ def test_dict_functions_give_sprigs_results(render: Render, template: str, expec
         P('{{ dig "a" (dict) }}', "dig needs at least three arguments", id="dig-arguments"),
         P('{{ dig "a" "b" "d" (dict "a" 1) }}', "interface {} is int, not map", id="dig-into-int"),
         P('{{ set .Values "a" "b" }}', "expected map[string]interface {}", id="typed-map"),
-        P('{{ pick (dict) 1 }}', "expected string", id="pick-keys-are-strings"),
+        P("{{ pick (dict) 1 }}", "expected string", id="pick-keys-are-strings"),
     ],
 )
 def test_dict_functions_refuse_what_go_refuses(render: Render, template: str, detail: str) -> None:

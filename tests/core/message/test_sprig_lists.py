@@ -28,7 +28,11 @@ LISTS = [
     P("{{ has 1 nil }}", "false", id="has-in-nil-list"),
     P('{{ compact (list 1 "" 0 false "a") }}', "[1 a]", id="compact"),
     P('{{ mustCompact (list "" "x") }}', "[x]", id="mustCompact"),
-    P("{{ slice (list 1 2 3 4 5) 1 3 }} {{ mustSlice (list 1 2 3 4 5) 3 }}", "[2 3] [4 5]", id="slice"),
+    P(
+        "{{ slice (list 1 2 3 4 5) 1 3 }} {{ mustSlice (list 1 2 3 4 5) 3 }}",
+        "[2 3] [4 5]",
+        id="slice",
+    ),
     P("{{ slice (list) }}", "<no value>", id="slice-of-empty-list-is-nil"),
     P("{{ first (list) }}|{{ print (first (list)) }}", "<no value>|<nil>", id="nil-prints-as-go"),
     P("{{ rest (list) }} {{ initial (list) }} {{ concat }}", "[] [] []", id="empty-slices"),

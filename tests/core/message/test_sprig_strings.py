@@ -57,7 +57,11 @@ REGEX = [
     P('{{ regexMatch "(" "abc" }}', "false", id="regexMatch-bad-pattern-is-no-match"),
     P('{{ mustRegexFind "[0-9]+" "ab12cd34" }}', "12", id="mustRegexFind"),
     P('{{ mustRegexFindAll "[2,4,6,8]" "123456789" -1 }}', "[2 4 6 8]", id="mustRegexFindAll"),
-    P('{{ mustRegexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }}', "-W-xxW-", id="mustRegexReplaceAll"),
+    P(
+        '{{ mustRegexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }}',
+        "-W-xxW-",
+        id="mustRegexReplaceAll",
+    ),
     P(
         '{{ mustRegexReplaceAllLiteral "a(x*)b" "-ab-axxb-" "${1}" }}',
         "-${1}-${1}-",
@@ -69,9 +73,7 @@ REGEX = [
 
 
 @pytest.mark.parametrize(("template", "expected"), WORDS + HASHES + REGEX)
-def test_string_functions_give_sprigs_results(
-    render: Render, template: str, expected: str
-) -> None:
+def test_string_functions_give_sprigs_results(render: Render, template: str, expected: str) -> None:
     assert render(template) == expected
 
 
