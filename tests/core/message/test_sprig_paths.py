@@ -40,7 +40,7 @@ URLS = [
     P('{{ (urlParse "HTTPS://[::1]:8443/a%20b").hostname }}', "::1", id="urlParse-ipv6-host"),
     P(
         '{{ (urlParse "https://h/a%20b").path }} {{ (urlParse "https://h/a%20b").scheme }}',
-        "a b https",
+        "/a b https",
         id="urlParse-unescapes-path",
     ),
     P('{{ (urlParse "mailto:ops@example.com").opaque }}', "ops@example.com", id="urlParse-opaque"),
