@@ -45,6 +45,12 @@ LISTS = [
     P('{{ split "," "a,b" | typeOf }}', "map[string]string", id="split-gives-string-map"),
     P("{{ until 3 | typeOf }} {{ list 1 | typeOf }}", "[]int []interface {}", id="list-types"),
     P('{{ sortAlpha (list "b" 10 "a") }}', "[10 a b]", id="sortAlpha-sorts-as-strings"),
+    P(
+        "{{ toStrings (list 1 nil 2.5) | typeOf }} {{ toStrings (list 1 nil 2.5) }}",
+        "[]string [1 2.5]",
+        id="toStrings",
+    ),
+    P('{{ tuple 1 "a" }}', "[1 a]", id="tuple-is-list"),
 ]
 
 

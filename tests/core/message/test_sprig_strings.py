@@ -40,6 +40,10 @@ WORDS = [
     P('{{ kebabcase "GO_PATH" }}', "go-path", id="kebabcase-underscore"),
     P('{{ trimall "$" "$5.00" }} {{ trimAll "$" "$5.00$" }}', "5.00 5.00", id="trimall"),
     P("{{ hello }}", "Hello!", id="hello"),
+    P('{{ nospace "hello w o r l d" }}', "helloworld", id="nospace"),
+    P('{{ plural "one anchovy" "many anchovies" 1 }}', "one anchovy", id="plural-one"),
+    P('{{ len "ab" | plural "one" "many" }}', "many", id="plural-many"),
+    P('{{ substr 0 5 "hello world" }} {{ substr 6 -1 "hello world" }}', "hello world", id="substr"),
 ]
 
 HASHES = [

@@ -316,7 +316,12 @@ def _lower_case_words(text: str, connector: str) -> str:
     return _WordWriter(text, connector).run() if text else ""
 
 
+def _plural(ctx: CallContext, one: str, many: str, count: int) -> str:
+    return one if count == 1 else many
+
+
 STRING_FUNCS: tuple[FuncSpec, ...] = (
+    FuncSpec("plural", _plural, (STRING, STRING, INT)),
     FuncSpec("abbrev", _abbrev, (INT, STRING)),
     FuncSpec("abbrevboth", _abbrevboth, (INT, INT, STRING)),
     FuncSpec("initials", _initials, (STRING,)),
