@@ -1,4 +1,4 @@
-"""Sprig's deterministic crypto functions: ``derivePassword``, ``decryptAES``, ``buildCustomCert``."""
+"""Sprig's deterministic crypto: ``derivePassword``, ``decryptAES``, ``buildCustomCert``."""
 
 from __future__ import annotations
 

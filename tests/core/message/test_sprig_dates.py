@@ -35,7 +35,8 @@ DATES = [
     P(
         '{{ $t := toDate "2006-01-02T15:04:05.999999999Z07:00" "2024-05-01T10:20:30.5+05:30" }}'
         '{{ $t }}|{{ $t.UTC }}|{{ $t.Format "15:04:05.000 -07:00 Z0700" }}',
-        "2024-05-01 10:20:30.5 +0530 +0530|2024-05-01 04:50:30.5 +0000 UTC|10:20:30.500 +05:30 +0530",
+        "2024-05-01 10:20:30.5 +0530 +0530|2024-05-01 04:50:30.5 +0000 UTC|"
+        "10:20:30.500 +05:30 +0530",
         id="offsets-and-fractions",
     ),
     P(
@@ -55,7 +56,7 @@ DATES = [
     ),
     P('{{ toDate "2006 002" "2024 060" }}', "2024-02-29 00:00:00 +0000 UTC", id="year-day"),
     P(
-        f'{{{{ mustToDate "2006-01-02" "2017-12-31" | unixEpoch }}}}',
+        '{{ mustToDate "2006-01-02" "2017-12-31" | unixEpoch }}',
         "1514678400",
         id="mustToDate-and-unixEpoch",
     ),
@@ -97,7 +98,8 @@ DATES = [
         id="durationRound",
     ),
     P(
-        '{{ durationRound "1000h" }} {{ durationRound "-3m" }} {{ durationRound (int64 5000000000) }}',
+        '{{ durationRound "1000h" }} {{ durationRound "-3m" }} '
+        "{{ durationRound (int64 5000000000) }}",
         "1m 3m 5s",
         id="durationRound-months-negative-int64",
     ),

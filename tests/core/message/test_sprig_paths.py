@@ -17,14 +17,16 @@ PATHS = [
     ),
     P('{{ dir "foo/bar/baz" }} {{ dir "x" }} {{ dir "/x" }}', "foo/bar . /", id="dir"),
     P(
-        '{{ clean "foo/bar/../baz" }} {{ clean "//a/./b/.." }} {{ clean "" }} {{ clean "../../x" }}',
+        '{{ clean "foo/bar/../baz" }} {{ clean "//a/./b/.." }} {{ clean "" }} '
+        '{{ clean "../../x" }}',
         "foo/baz /a . ../../x",
         id="clean",
     ),
     P('{{ ext "foo.bar" }} {{ ext "a.tar.gz" }} {{ ext "dir.d/file" }}|', ".bar .gz |", id="ext"),
     P('{{ isAbs "/x" }} {{ isAbs "x/y" }}', "true false", id="isAbs"),
     P(
-        '{{ osBase "a/b.yaml" }} {{ osDir "a/b.yaml" }} {{ osClean "a//b" }} {{ osExt "b.yaml" }} {{ osIsAbs "a" }}',
+        '{{ osBase "a/b.yaml" }} {{ osDir "a/b.yaml" }} {{ osClean "a//b" }} '
+        '{{ osExt "b.yaml" }} {{ osIsAbs "a" }}',
         "b.yaml a a/b .yaml false",
         id="os-variants-on-linux",
     ),
@@ -45,7 +47,8 @@ URLS = [
     ),
     P('{{ (urlParse "mailto:ops@example.com").opaque }}', "ops@example.com", id="urlParse-opaque"),
     P(
-        '{{ urlJoin (dict "fragment" "fragment" "host" "host:80" "path" "/path" "query" "query" "scheme" "proto") }}',
+        '{{ urlJoin (dict "fragment" "fragment" "host" "host:80" "path" "/path" '
+        '"query" "query" "scheme" "proto") }}',
         "proto://host:80/path?query#fragment",
         id="urlJoin",
     ),

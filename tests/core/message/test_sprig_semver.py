@@ -26,7 +26,8 @@ SEMVER = [
         id="semverCompare-prereleases-opt-in",
     ),
     P(
-        '{{ $v := semver "v1.2.3-rc.1+build.5" }}{{ $v.Major }}.{{ $v.Minor }}.{{ $v.Patch }} {{ $v.Prerelease }} {{ $v.Metadata }} {{ $v.Original }}',
+        '{{ $v := semver "v1.2.3-rc.1+build.5" }}{{ $v.Major }}.{{ $v.Minor }}.{{ $v.Patch }} '
+        "{{ $v.Prerelease }} {{ $v.Metadata }} {{ $v.Original }}",
         "1.2.3 rc.1 build.5 v1.2.3-rc.1+build.5",
         id="semver-fields",
     ),
@@ -36,17 +37,20 @@ SEMVER = [
         id="semver-prints-normalised",
     ),
     P(
-        '{{ (semver "1.2.3").Compare (semver "1.3.0") }} {{ (semver "2.0.0").GreaterThan (semver "1.9.9") }}',
+        '{{ (semver "1.2.3").Compare (semver "1.3.0") }} '
+        '{{ (semver "2.0.0").GreaterThan (semver "1.9.9") }}',
         "-1 true",
         id="semver-compare-methods",
     ),
     P(
-        '{{ (semver "1.0.0+a").Equal (semver "1.0.0+b") }} {{ (semver "1.0.0").LessThan (semver "1.0.0-rc.1") }}',
+        '{{ (semver "1.0.0+a").Equal (semver "1.0.0+b") }} '
+        '{{ (semver "1.0.0").LessThan (semver "1.0.0-rc.1") }}',
         "true false",
         id="semver-equal-ignores-metadata",
     ),
     P(
-        '{{ (semver "v1.2.3-rc.1").IncPatch }} {{ (semver "v1.2.3").IncPatch.Original }} {{ (semver "1.2.3").IncMinor }} {{ (semver "1.2.3").IncMajor }}',
+        '{{ (semver "v1.2.3-rc.1").IncPatch }} {{ (semver "v1.2.3").IncPatch.Original }} '
+        '{{ (semver "1.2.3").IncMinor }} {{ (semver "1.2.3").IncMajor }}',
         "1.2.3 v1.2.4 1.3.0 2.0.0",
         id="semver-increments",
     ),

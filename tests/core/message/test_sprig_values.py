@@ -22,7 +22,8 @@ VALUES = [
         id="typeOf-basics",
     ),
     P(
-        "{{ typeOf (list) }} {{ typeOf (dict) }} {{ typeOf .Values }} {{ typeOf .AutomationObject }}",
+        "{{ typeOf (list) }} {{ typeOf (dict) }} {{ typeOf .Values }} "
+        "{{ typeOf .AutomationObject }}",
         "[]interface {} map[string]interface {} map[string]string types.NamespacedName",
         id="typeOf-composites",
     ),
@@ -38,7 +39,8 @@ VALUES = [
         id="typeIsLike-allows-pointer",
     ),
     P(
-        "{{ kindOf 1 }} {{ kindOf (add 1) }} {{ kindOf (list) }} {{ kindOf (dict) }} {{ kindOf .AutomationObject }} {{ kindOf nil }}",
+        "{{ kindOf 1 }} {{ kindOf (add 1) }} {{ kindOf (list) }} {{ kindOf (dict) }} "
+        "{{ kindOf .AutomationObject }} {{ kindOf nil }}",
         "int int64 slice map struct invalid",
         id="kindOf",
     ),

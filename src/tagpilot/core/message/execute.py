@@ -478,5 +478,11 @@ def execute(
     executor = _Executor(source, funcs, limits)
     executor.templates = {**program.templates, TEMPLATE_NAME: program.root}
     executor.vars.append(("$", data))
-    executor.walk(data, program.root)
+    try:
+        executor.walk(data, program.root)
+    except RecursionError:
+        # ``set`` can put a map inside itself; Go would overflow its stack printing it.
+        raise executor.fail(
+            "value nesting too deep (a map that contains itself?)", limit=True
+        ) from None
     return "".join(executor.out)

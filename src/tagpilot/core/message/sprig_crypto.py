@@ -27,7 +27,7 @@ from tagpilot.core.message.data import GoStruct
 __all__ = ["CRYPTO_FUNCS"]
 
 _SEED = b"com.lyndir.masterpassword"
-_SCRYPT_STEPS = 2_000  # one scrypt call is worth thousands of ordinary template steps
+_SCRYPT_STEPS = 60_000  # one scrypt call (0.1-1 s) is worth most of a render
 _TEMPLATES = {
     "maximum": ("anoxxxxxxxxxxxxxxxxx", "axxxxxxxxxxxxxxxxxno"),
     "long": (

@@ -157,6 +157,7 @@ def _chunk(ctx: CallContext, size: int, value: object) -> TypedList:
     items = _as_list(value, "Cannot chunk type {kind}")
     if size <= 0:
         raise FuncError("runtime error: makeslice: len out of range")
+    ctx.charge(len(items) // size)  # one new list per chunk
     chunks = [items[start : start + size] for start in range(0, len(items), size)]
     return TypedList(list(chunks), go_type="[][]interface {}")
 

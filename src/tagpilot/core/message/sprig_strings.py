@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from functools import lru_cache
 
 from tagpilot.core.message.calls import INT, STRING, CallContext, FuncSpec
 from tagpilot.core.message.sprig_text import go_lower, go_upper
@@ -24,6 +25,7 @@ def _is_space(char: str) -> bool:
     return char in _SPACES or (ord(char) > 0xFF and char.isspace())
 
 
+@lru_cache(maxsize=4096)
 def _category(char: str) -> str:
     return unicodedata.category(char)
 
@@ -142,10 +144,12 @@ def _wrap(ctx: CallContext, width: int, text: str, newline: str = "\n", long: bo
     return _text(bytes(out + raw[offset:]))
 
 
+@lru_cache(maxsize=4096)
 def _is_connector(char: str) -> bool:
     return char in "-_" or _is_space(char)
 
 
+@lru_cache(maxsize=4096)
 def _is_alphabet(char: str) -> bool:
     """xstrings' ``isAlphabet``: a letter that is not a CJK ideograph."""
     code = ord(char)
@@ -186,6 +190,7 @@ def _camelcase(ctx: CallContext, text: str) -> str:
     return "".join(out)
 
 
+@lru_cache(maxsize=4096)
 def _word_kind(char: str) -> str:
     if _is_connector(char):
         return "connector"
@@ -316,6 +321,25 @@ def _lower_case_words(text: str, connector: str) -> str:
     return _WordWriter(text, connector).run() if text else ""
 
 
+def _costly(steps_per_char: int, function: Callable[..., str]) -> Callable[..., str]:
+    """Charge for rune-by-rune work up front (the text is the last argument)."""
+
+    def call(ctx: CallContext, *args: object) -> str:
+        text = args[-1]
+        ctx.charge(steps_per_char * len(text) if isinstance(text, str) else 1)
+        return function(ctx, *args)
+
+    return call
+
+
+def _snakecase(ctx: CallContext, text: str) -> str:
+    return _lower_case_words(text, "_")
+
+
+def _kebabcase(ctx: CallContext, text: str) -> str:
+    return _lower_case_words(text, "-")
+
+
 def _plural(ctx: CallContext, one: str, many: str, count: int) -> str:
     return one if count == 1 else many
 
@@ -325,15 +349,15 @@ STRING_FUNCS: tuple[FuncSpec, ...] = (
     FuncSpec("abbrev", _abbrev, (INT, STRING)),
     FuncSpec("abbrevboth", _abbrevboth, (INT, INT, STRING)),
     FuncSpec("initials", _initials, (STRING,)),
-    FuncSpec("untitle", _untitle, (STRING,)),
-    FuncSpec("swapcase", _swapcase, (STRING,)),
+    FuncSpec("untitle", _costly(1, _untitle), (STRING,)),
+    FuncSpec("swapcase", _costly(2, _swapcase), (STRING,)),
     FuncSpec("wrap", _wrap_plain, (INT, STRING)),
     FuncSpec(
         "wrapWith",
         lambda ctx, width, sep, text: _wrap(ctx, width, text, sep, long=True),
         (INT, STRING, STRING),
     ),
-    FuncSpec("camelcase", _camelcase, (STRING,)),
-    FuncSpec("snakecase", lambda ctx, text: _lower_case_words(text, "_"), (STRING,)),
-    FuncSpec("kebabcase", lambda ctx, text: _lower_case_words(text, "-"), (STRING,)),
+    FuncSpec("camelcase", _costly(2, _camelcase), (STRING,)),
+    FuncSpec("snakecase", _costly(4, _snakecase), (STRING,)),
+    FuncSpec("kebabcase", _costly(4, _kebabcase), (STRING,)),
 )
