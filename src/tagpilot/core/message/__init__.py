@@ -15,9 +15,12 @@ template call and iteration (long arguments and regex matches cost more), bounds
 depth, measures the output and every intermediate value, and checks sizes before
 allocating; it needs no threads or signals.  Limits: ``RenderLimits``.
 
-Not supported: Sprig functions outside ``functions.FUNCTIONS`` (semver, crypto, date and
-encoding helpers beyond base64) fail to parse with Go's "function ... not defined", as the
-non-hermetic ones (``now``, ``env``, ``randAlpha``...) do in Flux.
+Functions: Go's built-ins and Sprig v3.3's ``HermeticTxtFuncMap`` (``functions``), the
+set Flux gives commit templates, minus the few members that draw random numbers or read
+the clock (``randInt``, ``shuffle``, ``ago``, ``bcrypt``, ``htpasswd``, ``encryptAES``,
+key and certificate generation): a commit message must be the same for the same change.
+Those, like the non-hermetic ones Flux lacks (``now``, ``date``, ``env``, ``uuidv4``...),
+fail to parse with Go's "function ... not defined".  Local time is UTC.
 """
 
 from __future__ import annotations

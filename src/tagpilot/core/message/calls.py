@@ -26,6 +26,7 @@ __all__ = [
     "FuncError",
     "FuncSpec",
     "ValueTooLargeError",
+    "argument_work",
     "coerce_args",
 ]
 
@@ -112,3 +113,12 @@ def coerce_args(spec: FuncSpec, args: list[object]) -> list[object]:
         )
     kinds = [*spec.params, *[spec.variadic or ANY] * (len(args) - fixed)]
     return [_coerce(arg, kind) for arg, kind in zip(args, kinds, strict=True)]
+
+
+def argument_work(value: object) -> int:
+    """Extra steps a call costs for its argument sizes: long strings and lists mean work."""
+    if isinstance(value, str):
+        return len(value) // 16
+    if isinstance(value, (list, tuple, dict)):
+        return len(value) // 4
+    return 0

@@ -25,6 +25,7 @@ __all__ = [
     "build_template_data",
     "go_sort_key",
     "go_type_name",
+    "has_string_keys",
 ]
 
 
@@ -301,3 +302,10 @@ def go_sort_key(value: object) -> Any:
     if isinstance(value, bool):
         return int(value)
     return value
+
+
+def has_string_keys(mapping: dict[object, object]) -> bool:
+    """True for a Go map keyed by strings (where ``.key`` field syntax works)."""
+    if isinstance(mapping, TypedMap):
+        return mapping.key_type == "string"
+    return all(isinstance(key, str) for key in mapping)

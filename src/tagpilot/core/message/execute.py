@@ -16,26 +16,20 @@ from dataclasses import dataclass
 from tagpilot.core.message import nodes as n
 from tagpilot.core.message.calls import (
     ANY,
-    BOOL,
-    FLOAT,
-    INT,
-    INT64,
-    STRING,
-    UINT32,
     CallContext,
     FuncError,
     FuncSpec,
     ValueTooLargeError,
+    argument_work,
     coerce_args,
 )
+from tagpilot.core.message.constants import constant_argument
 from tagpilot.core.message.data import (
     NO_VALUE,
     GoStruct,
-    Int64,
-    TypedMap,
-    Uint32,
     go_sort_key,
     go_type_name,
+    has_string_keys,
 )
 from tagpilot.core.message.failures import TEMPLATE_NAME, EngineExecError, EngineLimitError
 from tagpilot.core.message.gofmt import FormatLimitError, format_value
@@ -313,7 +307,7 @@ class _Executor:
             return NO_VALUE
         if isinstance(receiver, GoStruct):
             return self.struct_field(name, receiver, args, final, dot)
-        if isinstance(receiver, dict) and _has_string_keys(receiver):
+        if isinstance(receiver, dict) and has_string_keys(receiver):
             if has_args:
                 raise self.fail(f"{name} is not a method but has arguments")
             return receiver.get(name, NO_VALUE)
@@ -358,26 +352,17 @@ class _Executor:
         if kind == ANY or not isinstance(node, (n.BoolNode, n.NumberNode, n.StringNode)):
             return self.arg(dot, node)
         self.at(node)
-        if kind == STRING and isinstance(node, n.StringNode):
-            return node.text
-        if kind == BOOL and isinstance(node, n.BoolNode):
-            return node.value
-        if isinstance(node, n.NumberNode):
-            number = _numeric_constant(node.value, kind)
-            if number is not None:
-                return number
-        expected = {STRING: "string", BOOL: "bool", FLOAT: "float"}.get(kind)
-        expected = "integer" if kind in _INTEGER_KINDS else expected
-        if expected is None:
-            raise self.fail(f"can't handle {node_text(node)} for arg of type {kind}")
-        raise self.fail(f"expected {expected}; found {node_text(node)}")
+        try:
+            return constant_argument(node, kind)
+        except TypeError as error:
+            raise self.fail(str(error)) from None
 
     def invoke(self, spec: FuncSpec, values: list[object]) -> object:
         try:
             coerced = coerce_args(spec, values)
         except TypeError as error:
             raise self.fail(str(error)) from None
-        self.charge(1 + sum(_work(value) for value in coerced))
+        self.charge(1 + sum(argument_work(value) for value in coerced))
         try:
             result = spec.impl(self.context, *coerced)
             self.check_result(result)
@@ -427,48 +412,6 @@ class _Executor:
         if isinstance(node, n.NilNode):
             return None
         return self.constant(dot, node)
-
-
-_INTEGER_KINDS = {INT: (-(2**63), 2**63 - 1), INT64: (-(2**63), 2**63 - 1), UINT32: (0, 2**32 - 1)}
-
-
-def _numeric_constant(value: int | float | complex, kind: str) -> object:
-    """A number constant given for a typed parameter (Go's evalInteger/evalFloat), or None."""
-    if kind == FLOAT:
-        if isinstance(value, complex):
-            return value.real if value.imag == 0 else None
-        return float(value)
-    bounds = _INTEGER_KINDS.get(kind)
-    integer = _integral(value)
-    if bounds is None or integer is None or not bounds[0] <= integer <= bounds[1]:
-        return None
-    return {INT64: Int64, UINT32: Uint32}.get(kind, int)(integer)
-
-
-def _integral(value: int | float | complex) -> int | None:
-    """The integer a numeric constant denotes, as Go's ``NumberNode.IsInt`` has it."""
-    if isinstance(value, complex):
-        if value.imag != 0:
-            return None
-        value = value.real
-    if isinstance(value, float) and not value.is_integer():
-        return None
-    return int(value.real)
-
-
-def _work(value: object) -> int:
-    """Extra steps a call costs for its argument sizes: long strings and lists mean work."""
-    if isinstance(value, str):
-        return len(value) // 16
-    if isinstance(value, (list, tuple, dict)):
-        return len(value) // 4
-    return 0
-
-
-def _has_string_keys(mapping: dict[object, object]) -> bool:
-    if isinstance(mapping, TypedMap):
-        return mapping.go_type.startswith("map[string]")
-    return all(isinstance(key, str) for key in mapping)
 
 
 def execute(
