@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tagpilot.cli.create import create
 from tagpilot.cli.template import template
 
 GOLDEN = Path(__file__).resolve().parents[1] / "testdata" / "templates"
@@ -148,3 +149,48 @@ def test_exactly_one_template_option_is_required(tmp_path: Path, both: bool) -> 
     code, _, err = _render(*args, "--changes", changes)
     assert code == 2
     assert "exactly one of --template and --template-file" in err
+
+
+# A template a Flux user might paste, using Sprig functions and literals beyond the basics.
+SPRIG_TEMPLATE = (
+    '{{ $t := toDate "2006-01-02" "2024-05-01" }}'
+    '[{{ .AutomationObject.Name | camelcase }}] {{ $t.Format "Jan 2006" }}'
+    '{{ range .Changed.Changes }} {{ base (splitList ":" .NewValue | first) }}'
+    '@{{ (semver (splitList ":" .NewValue | last)).IncMinor }}'
+    '{{ if semverCompare "^5" (splitList ":" .NewValue | last) }} major-5{{ end }}'
+    "{{ end }} {{ typeOf 1_000 }} {{ 0x1p-2 }} {{ 1+2i }}"
+)
+
+
+def test_render_handles_sprigs_hermetic_functions_and_go_literals(tmp_path: Path) -> None:
+    changes = _write(tmp_path, "changes.json", [CHANGE])
+    code, out, err = _render(
+        "--template", SPRIG_TEMPLATE, "--changes", changes, "--automation", "ns/podinfo-auto"
+    )
+    assert (code, err) == (0, "")
+    assert out == "[PodinfoAuto] May 2024 podinfo@5.1.0 major-5 int 0.25 (1+2i)"
+
+
+def test_render_reports_a_wrongly_typed_map_key(tmp_path: Path) -> None:
+    changes = _write(tmp_path, "changes.json", [CHANGE])
+    code, _, err = _render("--template", "{{ index .Values 1 }}", "--changes", changes)
+    assert code == 2
+    assert "error calling index: value has type int; should be string" in err
+
+
+def test_create_image_update_exports_a_template_with_the_new_functions() -> None:
+    args = [
+        "image",
+        "update",
+        "podinfo",
+        "--git-repo-ref=flux-system",
+        "--checkout-branch=main",
+        "--author-name=bot",
+        "--author-email=bot@example.com",
+        f"--commit-template={SPRIG_TEMPLATE}",
+        "--export",
+    ]
+    result = CliRunner().invoke(create, args)
+    assert result.exit_code == 0, result.output
+    assert "semverCompare" in result.stdout
+    assert "messageTemplate:" in result.stdout
