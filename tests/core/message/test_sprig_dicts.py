@@ -39,6 +39,12 @@ DICTS = [
     ),
     P('{{ mustMergeOverwrite (dict "a" 1) (dict "a" 2) }}', "map[a:2]", id="mustMergeOverwrite"),
     P(
+        '{{ mergeOverwrite (dict "a" 1 "b" 2) (dict "a" (dict "x" 1) "b" nil) }}',
+        "map[a:1 b:<nil>]",
+        id="mergeOverwrite-map-never-replaces-a-value",
+    ),
+    P('{{ merge (dict "a" 1) (dict "a" nil "b" nil) }}', "map[a:1]", id="merge-skips-nil"),
+    P(
         '{{ dig "user" "role" "name" "guest" (dict "user" (dict "role" (dict "name" "admin"))) }}',
         "admin",
         id="dig",

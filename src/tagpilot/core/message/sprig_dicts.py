@@ -65,12 +65,18 @@ def _is_dict(value: object) -> TypeGuard[Dict]:
 
 
 def _merge_into(ctx: CallContext, target: Dict, source: Dict, *, overwrite: bool) -> None:
+    """``mergo``'s map merge: nested maps merge; a map never replaces a set value."""
     for key, value in source.items():
         ctx.charge(1)
         current = target.get(key)
         if _is_dict(current) and _is_dict(value):
             _merge_into(ctx, current, value, overwrite=overwrite)
-        elif value is not None and (overwrite or key not in target or empty(current)):
+        elif _is_dict(value) and not empty(current):
+            continue
+        elif value is None:
+            if overwrite:
+                target[key] = None
+        elif overwrite or key not in target or empty(current):
             target[key] = value
 
 
