@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tagpilot.core.message.calls import ANY, INT, STRING, CallContext, FuncError, FuncSpec
-from tagpilot.core.message.data import TypedList, TypedMap
+from tagpilot.core.message.data import GoStruct, TypedList, TypedMap, go_type_name
 from tagpilot.core.message.sprig_math import to_int64, until_step
 from tagpilot.core.message.sprig_text import strval
 from tagpilot.core.message.sprig_values import deep_equal, empty, go_kind
@@ -93,8 +93,24 @@ def _initial(ctx: CallContext, value: object) -> list[object]:
     return _as_list(value, "Cannot find initial on type {kind}")[:-1]
 
 
+def _scalar_key(item: object) -> tuple[str, object] | None:
+    """A dict key that is equal exactly when ``deep_equal`` is (strings, ints, bools)."""
+    if isinstance(item, (str, int)) and not isinstance(item, GoStruct):
+        return go_type_name(item), item
+    return None
+
+
 def _unique(ctx: CallContext, items: list[object], exclude: list[object]) -> list[object]:
     """Items not deep-equal to any in ``exclude`` nor to an earlier kept item."""
+    keys = [_scalar_key(item) for item in (*items, *exclude)]
+    if all(key is not None for key in keys):  # the common case, in linear time
+        seen = set(keys[len(items) :])
+        kept_fast: list[object] = []
+        for item, key in zip(items, keys, strict=False):
+            if key not in seen:
+                seen.add(key)
+                kept_fast.append(item)
+        return kept_fast
     kept: list[object] = []
     for item in items:
         ctx.charge(1 + (len(kept) + len(exclude)) // 64)  # pairwise comparison: pay for it
@@ -110,6 +126,9 @@ def _uniq(ctx: CallContext, value: object) -> list[object]:
 
 def _without(ctx: CallContext, value: object, *omit: object) -> list[object]:
     items = _as_list(value, "Cannot find without on type {kind}")
+    omitted = {_scalar_key(item) for item in omit}
+    if None not in omitted and all(_scalar_key(item) is not None for item in items):
+        return [item for item in items if _scalar_key(item) not in omitted]
     kept: list[object] = []
     for item in items:
         ctx.charge(1 + len(omit) // 64)
