@@ -59,4 +59,3 @@ def test_sprig_functions_stop_at_the_limits(render: Render, template: str, detai
 
 def test_uniq_of_a_long_list_of_scalars_stays_cheap(render: Render) -> None:
     assert render("{{ len (uniq (concat (until 5000) (until 5000))) }}") == "5000"
-

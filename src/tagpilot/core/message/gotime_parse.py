@@ -250,9 +250,8 @@ def _implicit_fraction(value: str, layout_rest: str, fields: _Fields) -> str:
     """Seconds followed by ``.123`` though the layout has no fraction: Go reads it anyway."""
     if len(value) < 2 or value[0] not in ".," or not value[1].isdigit():
         return value
-    following = next(chunks(layout_rest))
-    if not following[0] and following[1][:1] in (".", ","):
-        return value
+    if next(chunks(layout_rest))[1][:1] in (".", ","):
+        return value  # the layout's own fraction element reads it
     size = 2
     while size < len(value) and value[size].isdigit():
         size += 1
