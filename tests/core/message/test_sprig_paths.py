@@ -81,6 +81,8 @@ def test_path_and_url_functions_give_sprigs_results(
             id="bad-escape",
         ),
         P('{{ urlParse ":nope" }}', "missing protocol scheme", id="missing-scheme"),
+        P('{{ urlParse "http://h:x/" }}', 'invalid port ":x" after host', id="port"),
+        P('{{ urlParse "http://[::1/" }}', "missing ']' in host", id="ipv6-bracket"),
         P(
             '{{ urlParse "a:b/c" | toJson }}{{ urlParse "1a:b" }}',
             "first path segment in URL cannot contain colon",

@@ -102,6 +102,19 @@ def _hostname(host: str) -> str:
     return host.rsplit(":", 1)[0] if ":" in host else host
 
 
+def _check_host(raw: str, host: str) -> None:
+    """Go's ``parseHost`` checks: a closed IPv6 bracket and a numeric port."""
+    port_at = host.rfind(":")
+    if host.startswith("["):
+        if "]" not in host:
+            raise FuncError(f"unable to parse url: parse {go_quote(raw)}: missing ']' in host")
+        port_at = host.find(":", host.find("]"))
+    port = host[port_at:] if port_at >= 0 else ""
+    if port and not port[1:].isdigit() and port != ":":
+        detail = f"invalid port {go_quote(port)} after host"
+        raise FuncError(f"unable to parse url: parse {go_quote(raw)}: {detail}")
+
+
 def _url_parse(ctx: CallContext, raw: str) -> dict[str, object]:
     if any(ord(char) < 0x20 or char == "\x7f" for char in raw):
         raise FuncError("unable to parse url: net/url: invalid control character in URL")
@@ -119,6 +132,7 @@ def _url_parse(ctx: CallContext, raw: str) -> dict[str, object]:
         parts["opaque"] = rest
     elif rest.startswith("//"):
         userinfo, host, rest = _split_authority(rest[2:])
+        _check_host(raw, host)
         parts |= {"userinfo": _userinfo(userinfo) if userinfo else "", "host": _unescape(host)}
         parts["hostname"] = _hostname(str(parts["host"]))
         parts["path"] = _unescape(rest)
