@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from git_helpers import HTTP_PASSWORD, HTTP_USER, FlowCase, set_image
 
-from servers.git import GitHttpServer, SshServer, host_key_line, make_ssh_key
+from servers.git import GitHttpServer, SshServer, git, host_key_line, make_ssh_key
 from servers.pki import Pki
 from tagpilot.adapters.git import GitAuth, GitAuthError, GitCommandError
+from tagpilot.adapters.git.mirror import Mirror
 
 
 def test_a_wrong_host_key_is_refused_and_not_learned(
@@ -113,3 +114,43 @@ def test_a_client_certificate_from_the_secret_is_presented(
         with pytest.raises(GitCommandError):
             case.run(set_image("9.9.9"))
     assert (https_case.remote.head("main") != https_case.remote.initial) is pushed
+
+
+_HOOKS = (
+    "post-checkout", "pre-commit", "post-commit", "reference-transaction", "pre-push",
+    "post-index-change", "pre-auto-gc", "post-rewrite",
+)  # fmt: skip
+
+
+def _plant_hooks(directory: Path, marks: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in _HOOKS:
+        hook = directory / name
+        hook.write_text(f"#!/bin/sh\ntouch {marks}/{name}\n")
+        hook.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        pytest.param("mirror-hooks-dir", id="in-the-mirrors-hooks-directory"),
+        pytest.param("config-hooks-path", id="named-by-the-mirrors-core-hooksPath"),
+    ],
+)
+def test_hooks_planted_in_the_state_directory_never_run(
+    where: str, any_case: FlowCase, tmp_path: Path
+) -> None:
+    any_case.run(set_image("1.1.0"))
+    mirror = Mirror.for_url(any_case.state_dir, any_case.url)
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    if where == "mirror-hooks-dir":
+        _plant_hooks(mirror.path / "hooks", marks)
+    else:
+        _plant_hooks(tmp_path / "planted-hooks", marks)
+        git("config", "core.hooksPath", str(tmp_path / "planted-hooks"), cwd=mirror.path)
+
+    any_case.run(set_image("1.2.0"))
+
+    assert any_case.remote.show("main", "deploy.yaml") == "image: app:1.2.0"
+    assert sorted(path.name for path in marks.iterdir()) == []

@@ -19,6 +19,7 @@ __all__ = [
     "GitCommandError",
     "PushRejectedError",
     "PushSpec",
+    "RedirectRefusedError",
     "SigningKey",
     "SigningKeyError",
     "SourceManagerError",
@@ -39,6 +40,10 @@ class GitAuthError(StalledError):
     """Authentication or host verification failed: the Secret must change."""
 
     reason = "GitOperationFailed"
+
+
+class RedirectRefusedError(GitAuthError):
+    """The remote redirected to another origin, where the credentials are not sent."""
 
 
 class SigningKeyError(StalledError):

@@ -2,8 +2,11 @@
 
 Called by :mod:`.mirror`, :mod:`.workspace` and :mod:`.flow`.  Every failure becomes a
 tagpilot error: :class:`GitAuthError` (Stalled) when the Secret is wrong (credentials, host
-key), :class:`PushRejectedError` when the remote branch moved, :class:`GitCommandError`
-otherwise.  Secrets and URL passwords are removed from git's stderr before it is quoted.
+key), :class:`RedirectRefusedError` (Stalled) when a remote holding credentials redirects to
+another origin (checked after successful commands too: git follows the redirect), and
+:class:`PushRejectedError` when the remote branch moved (a non-fast-forward, or a ref the
+remote could not update because another writer held it), :class:`GitCommandError` otherwise.
+Secrets and URL passwords are removed from git's stderr before it is quoted.
 """
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tagpilot.adapters.git.credentials import origin
 from tagpilot.adapters.git.env import GitEnvironment
 from tagpilot.adapters.git.model import (
     GitAuthError,
     GitCommandError,
     PushRejectedError,
+    RedirectRefusedError,
     SigningKeyError,
 )
 
@@ -38,6 +43,12 @@ _AUTH_HINTS = (
     "The requested URL returned error: 403",
 )
 _REJECTED_HINTS = ("[rejected]", "non-fast-forward", "fetch first", "stale info")
+# "[remote rejected]" alone also means a hook said no; these say another writer won the race.
+_RACE_HINTS = ("failed to update ref", "cannot lock ref", "failed to lock")
+_REDIRECTED_TO = re.compile(
+    r"redirecting to (\S+)|could not read (?:Username|Password) for '([^']+)'"
+)
+_REDIRECT_STATUS = re.compile(r"The requested URL returned error: (30[0-9])")
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
@@ -81,6 +92,9 @@ class GitRunner:
                 f"git {args[0]} timed out after {self.timeout:g}s; the remote is slow or "
                 "unreachable (raise the GitRepository timeout if the repository is large)"
             ) from exc
+        refused = self._refused_redirect(args, done.stderr)
+        if refused is not None:
+            raise refused
         if done.returncode != 0:
             raise self._error(args, done.stderr or done.stdout)
         return done.stdout.strip()
@@ -97,6 +111,28 @@ class GitRunner:
             check=False,
         )
         return done.stdout.strip() if done.returncode == 0 else None
+
+    def _refused_redirect(self, args: Sequence[str], stderr: str) -> Exception | None:
+        """The error for a redirect away from the origin the credentials belong to, if any."""
+        home = self.environment.guarded_origin
+        if not home or not stderr:
+            return None
+        for match in _REDIRECTED_TO.finditer(stderr):
+            elsewhere = origin(match.group(1) or match.group(2))
+            if elsewhere and elsewhere != home:
+                return RedirectRefusedError(
+                    f"git {args[0]}: the remote {home} redirected to another origin, "
+                    f"{elsewhere}; the credentials are not sent there (they belong to {home} "
+                    "only). Point the GitRepository URL at the new address if it is trusted"
+                )
+        status = _REDIRECT_STATUS.search(stderr)
+        if status is None:
+            return None
+        return RedirectRefusedError(
+            f"git {args[0]}: the remote {home} answered with a redirect (HTTP "
+            f"{status.group(1)}); with a bearer token no redirect is followed, so the token "
+            "is never sent to another origin. Point the GitRepository URL at the final address"
+        )
 
     def _error(self, args: Sequence[str], stderr: str) -> Exception:
         lines = [ln for ln in redact(stderr, self.environment.secrets).splitlines() if ln.strip()]
@@ -116,6 +152,13 @@ class GitRunner:
                 f"{command}: signing the commit failed; check the signing key and its "
                 f"passphrase in the Secret ({detail})"
             )
-        if args[0] == "push" and any(hint in stderr for hint in _REJECTED_HINTS):
+        if args[0] == "push" and _moved(stderr):
             return PushRejectedError(f"{command}: rejected by the remote ({detail})")
         return GitCommandError(f"{command} failed: {detail}")
+
+
+def _moved(stderr: str) -> bool:
+    """True when a push failed because the remote branch moved under it (worth a retry)."""
+    if any(hint in stderr for hint in _REJECTED_HINTS):
+        return True
+    return "[remote rejected]" in stderr and any(hint in stderr for hint in _RACE_HINTS)
