@@ -81,8 +81,9 @@ class Mirror:
     def fetch(self, git: GitRunner, *refspecs: str) -> None:
         """Fetch ``refspecs`` (default: all branches and tags) from the remote, pruning."""
         wanted = refspecs or (BRANCH_REFSPEC, TAG_REFSPEC)
+        # Not --quiet: git names a redirect it followed only then, and the runner checks it.
         git.run(
-            "fetch", "--quiet", "--prune", "--no-write-fetch-head", "--", self.url, *wanted,
+            "fetch", "--prune", "--no-write-fetch-head", "--", self.url, *wanted,
             cwd=self.path,
         )  # fmt: skip
 

@@ -100,7 +100,10 @@ class GitRunner:
         return done.stdout.strip()
 
     def probe(self, *args: str, cwd: Path | None = None) -> str | None:
-        """Stdout of ``git args...`` when it exits with 0, else None (for lookups)."""
+        """Stdout of ``git args...`` when it exits with 0, else None (for lookups).
+
+        A refused redirect is raised all the same: it is never a "not found".
+        """
         done = subprocess.run(
             ["git", *args],
             cwd=cwd,
@@ -110,6 +113,9 @@ class GitRunner:
             timeout=self.timeout,
             check=False,
         )
+        refused = self._refused_redirect(args, done.stderr)
+        if refused is not None:
+            raise refused
         return done.stdout.strip() if done.returncode == 0 else None
 
     def _refused_redirect(self, args: Sequence[str], stderr: str) -> Exception | None:
@@ -130,8 +136,8 @@ class GitRunner:
             return None
         return RedirectRefusedError(
             f"git {args[0]}: the remote {home} answered with a redirect (HTTP "
-            f"{status.group(1)}); with a bearer token no redirect is followed, so the token "
-            "is never sent to another origin. Point the GitRepository URL at the final address"
+            f"{status.group(1)}); with a bearer token no redirect is followed, so the token is "
+            "not sent to another origin. Point the GitRepository URL at the final address"
         )
 
     def _error(self, args: Sequence[str], stderr: str) -> Exception:

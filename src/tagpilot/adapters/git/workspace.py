@@ -97,7 +97,7 @@ def _require(mirror: Mirror, git: GitRunner, ref: str, *, what: str, fetch: str 
     sha = mirror.resolve(git, ref)
     if sha is None and fetch:
         git.probe(
-            "fetch", "--quiet", "--no-write-fetch-head", "--", mirror.url, fetch, cwd=mirror.path
+            "fetch", "--no-write-fetch-head", "--", mirror.url, fetch, cwd=mirror.path
         )
         sha = mirror.resolve(git, ref)
     if sha is None:
@@ -178,4 +178,5 @@ def push(
 ) -> None:
     """Push ``refspecs`` from the worktree to ``url`` with push options, forced if asked."""
     flags = ["--force"] if force else []
-    git.run("push", "--quiet", *flags, *push_option_args(options), "--", url, *refspecs, cwd=path)
+    # Not --quiet: git names a redirect it followed only then, and the runner checks it.
+    git.run("push", *flags, *push_option_args(options), "--", url, *refspecs, cwd=path)
