@@ -96,9 +96,7 @@ def _checkout_commit(mirror: Mirror, git: GitRunner, ref: CheckoutRef) -> Checko
 def _require(mirror: Mirror, git: GitRunner, ref: str, *, what: str, fetch: str = "") -> str:
     sha = mirror.resolve(git, ref)
     if sha is None and fetch:
-        git.probe(
-            "fetch", "--no-write-fetch-head", "--", mirror.url, fetch, cwd=mirror.path
-        )
+        git.probe("fetch", "--no-write-fetch-head", "--", mirror.url, fetch, cwd=mirror.path)
         sha = mirror.resolve(git, ref)
     if sha is None:
         raise GitCommandError(
