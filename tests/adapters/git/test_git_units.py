@@ -12,7 +12,7 @@ from tagpilot.adapters.git import CheckoutRef, GitAuth, GitAuthError, PushSpec, 
 from tagpilot.adapters.git.credentials import origin, url_without_credentials
 from tagpilot.adapters.git.env import is_ssh_url, isolated_env
 from tagpilot.adapters.git.flow import PushPlan, plan_push
-from tagpilot.adapters.git.runner import redact
+from tagpilot.adapters.git.runner import redact, remote_moved
 from tagpilot.adapters.git.workspace import push_option_args
 
 KNOWN_HOSTS = b"[127.0.0.1]:2222 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExample\n"
@@ -230,3 +230,21 @@ def test_ssh_without_known_hosts_is_refused_and_leaves_nothing_behind() -> None:
     ):
         pass
     assert set(Path(os.environ.get("TMPDIR", "/tmp")).glob("tagpilot-git-*")) == before
+
+
+@pytest.mark.parametrize(
+    ("stderr", "moved"),
+    [
+        pytest.param(" ! [rejected]        HEAD -> main (fetch first)", True, id="fetch-first"),
+        pytest.param(" ! [rejected]        HEAD -> main (non-fast-forward)", True, id="nff"),
+        pytest.param(" ! [remote rejected] HEAD -> main (failed to update ref)", True,
+                     id="failed-to-update-ref"),
+        pytest.param("remote: error: cannot lock ref 'refs/heads/main': is at a but expected b\n"
+                     " ! [remote rejected] HEAD -> main (cannot lock ref)", True, id="cannot-lock"),
+        pytest.param(" ! [remote rejected] HEAD -> main (pre-receive hook declined)", False,
+                     id="hook-declined-is-not-a-race"),
+        pytest.param("fatal: unable to access 'x': Could not resolve host", False, id="network"),
+    ],
+)  # fmt: skip
+def test_a_push_refused_because_the_branch_moved_is_told_apart(stderr: str, moved: bool) -> None:
+    assert remote_moved(stderr) is moved

@@ -33,7 +33,8 @@ class GitCommandError(RetryableError):
 
 
 class PushRejectedError(GitCommandError):
-    """The remote refused the push because its branch moved (non-fast-forward)."""
+    """The remote refused the push because its branch moved (non-fast-forward, or a ref
+    it could not lock or update because another writer got there first)."""
 
 
 class GitAuthError(StalledError):

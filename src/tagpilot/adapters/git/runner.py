@@ -27,7 +27,7 @@ from tagpilot.adapters.git.model import (
     SigningKeyError,
 )
 
-__all__ = ["GitRunner", "redact"]
+__all__ = ["GitRunner", "redact", "remote_moved"]
 
 _URL_PASSWORD = re.compile(r"(?<=://)([^/@\s:]*):[^/@\s]*@")
 _AUTH_HEADER = re.compile(r"(Authorization:\s*\w+\s+)\S+", re.IGNORECASE)
@@ -158,12 +158,12 @@ class GitRunner:
                 f"{command}: signing the commit failed; check the signing key and its "
                 f"passphrase in the Secret ({detail})"
             )
-        if args[0] == "push" and _moved(stderr):
+        if args[0] == "push" and remote_moved(stderr):
             return PushRejectedError(f"{command}: rejected by the remote ({detail})")
         return GitCommandError(f"{command} failed: {detail}")
 
 
-def _moved(stderr: str) -> bool:
+def remote_moved(stderr: str) -> bool:
     """True when a push failed because the remote branch moved under it (worth a retry)."""
     if any(hint in stderr for hint in _REJECTED_HINTS):
         return True
