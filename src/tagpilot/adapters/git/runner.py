@@ -136,8 +136,8 @@ class GitRunner:
             return None
         return RedirectRefusedError(
             f"git {args[0]}: the remote {home} answered with a redirect (HTTP "
-            f"{status.group(1)}); with a bearer token no redirect is followed, so the token is "
-            "not sent to another origin. Point the GitRepository URL at the final address"
+            f"{status.group(1)}), which is not followed with credentials: they are not sent "
+            "to another origin. Point the GitRepository URL at the final address"
         )
 
     def _error(self, args: Sequence[str], stderr: str) -> Exception:
