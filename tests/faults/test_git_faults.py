@@ -27,7 +27,7 @@ from git_faults_support import (
     tag_name,
 )
 
-from e2e.e2e_support import DEPLOYMENT, FIRST_TAGS, TOKEN, USER
+from e2e.e2e_support import DEPLOYMENT, DEV, FIRST_TAGS, TOKEN, USER
 from servers.git import SshServer, git, run_sshd
 from servers.ocipush import seed
 from servers.registry import RunningRegistry, run_registry, write_htpasswd
@@ -294,3 +294,32 @@ def test_a_status_write_on_a_full_disk_is_reported_without_a_traceback(
     assert "Traceback" not in full.stdout + full.stderr
     assert "disk is full" in full.stdout + full.stderr
     assert committed_tags(scene) == [tag_name(51)]
+
+
+@pytest.mark.parametrize(
+    ("push_lines", "field", "value"),
+    [
+        pytest.param("    push:\n      branch: develop\n      refspec: --mirror\n",
+                     "spec.git.push.refspec", "'--mirror'", id="refspec-mirror"),
+        pytest.param("    push:\n      branch: --all\n", "spec.git.push.branch", "'--all'",
+                     id="branch-all"),
+    ],
+)  # fmt: skip
+def test_a_push_spec_that_reads_as_a_git_option_stalls_and_the_remote_is_untouched(
+    scene: Scene, push_lines: str, field: str, value: str
+) -> None:
+    automation = scene.root / DEV / "30-image-automation.yaml"
+    text = automation.read_text()
+    assert "    push:\n      branch: develop\n" in text
+    automation.write_text(text.replace("    push:\n      branch: develop\n", push_lines))
+    push_tag(scene, 52)
+    refs_before = git("for-each-ref", cwd=scene.bare)
+
+    run = reconcile_once(scene)
+
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert FAILED_LINE in run.stdout
+    assert f"invalid {field}: {value}" in run.stdout, run.stdout
+    assert "Traceback" not in run.stdout + run.stderr
+    assert _conditions(scene)["Stalled"]["status"] == "True"
+    assert git("for-each-ref", cwd=scene.bare) == refs_before

@@ -49,6 +49,7 @@ from git_faults_sweep import (
     ssh_values,
 )
 
+from adapters.git.redirect_servers import recording_git_server, redirector
 from e2e.e2e_support import DEV, FIRST_TAGS, app_repo, write_cluster
 from servers.git import SshServer, free_port, git, run_git_http, run_sshd
 from servers.ocipush import seed
@@ -303,4 +304,40 @@ def test_an_unverifiable_git_server_is_refused_by_default_and_nothing_is_pushed(
     assert f"✗ {AUTOMATION_LINE}" in output
     assert expected in output, output
     assert git("rev-parse", "develop", cwd=world.bare) == before
+    assert not hits(world.secrets, haystacks(world))
+
+
+def test_a_redirect_to_another_origin_gets_no_credentials_and_the_run_says_why(
+    world: World,
+) -> None:
+    """The GitRepository's server answers 302 to another host:port that records headers."""
+    with (
+        recording_git_server(str(world.bare.parent)) as other,
+        redirector(other.base_url) as front,
+    ):
+        point_git_at(world, f"{front}/{world.bare.name}", {"username": GIT_USER,
+                                                            "password": GIT_PASSWORD})  # fmt: skip
+        before = git("rev-parse", "develop", cwd=world.bare)
+        code, output = _once(world)
+
+    assert code == 1, output
+    assert f"✗ {AUTOMATION_LINE}" in output
+    assert f"redirected to another origin, {other.base_url}" in output, output
+    assert "credentials are not sent there" in output, output
+    assert other.authorizations == []
+    assert git("rev-parse", "develop", cwd=world.bare) == before
+    assert not hits(world.secrets, haystacks(world))
+
+
+def test_a_password_written_into_the_git_url_is_used_but_never_shown(world: World) -> None:
+    """``https://user:password@host/...`` works like a Secret's password, and leaks nowhere."""
+    url = world.https_base.replace("https://", f"https://{GIT_USER}:{GIT_PASSWORD}@")
+    point_git_at(world, f"{url}/blaster.git", {"ca.crt": world.pki.ca_cert.read_text()})
+
+    code, output = _once(world)
+
+    assert code == 0, output
+    assert "pushed commit" in output
+    commands = " ".join(world.argv)
+    assert "remote-https" in commands, world.argv
     assert not hits(world.secrets, haystacks(world))

@@ -109,6 +109,35 @@ def test_a_remote_that_moved_meanwhile_is_retried_on_the_new_head(ssh_case: Flow
     assert remote.show("main", "README") == "racing"
 
 
+_RACING_HOOK = """#!/bin/sh
+# Another writer wins the race once: it moves main while this push waits for the ref lock.
+[ -e "{flag}" ] && exit 0
+touch "{flag}"
+unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES
+export GIT_DIR="{repo}" GIT_AUTHOR_NAME=other GIT_AUTHOR_EMAIL=o@example.com
+export GIT_COMMITTER_NAME=other GIT_COMMITTER_EMAIL=o@example.com
+tree=$(git rev-parse "main^{{tree}}")
+other=$(echo "someone else" | git commit-tree "$tree" -p main)
+git update-ref refs/heads/main "$other"
+"""
+
+
+def test_a_push_the_remote_could_not_lock_because_another_writer_won_is_retried(
+    any_case: FlowCase,
+) -> None:
+    """``[remote rejected] (failed to update ref)``: the branch moved; retry on its new head."""
+    remote = any_case.remote
+    hook = remote.path / "hooks" / "pre-receive"
+    hook.write_text(_RACING_HOOK.format(flag=remote.path / "raced", repo=remote.path))
+    hook.chmod(0o755)
+
+    result = any_case.run(set_image("1.1.0"))
+
+    assert result.attempts == 2
+    assert remote.log("main")[:2] == ["bump", "someone else"]
+    assert remote.show("main", "deploy.yaml") == "image: app:1.1.0"
+
+
 def test_a_remote_that_keeps_moving_fails_after_the_last_attempt(ssh_case: FlowCase) -> None:
     rounds = count()
 

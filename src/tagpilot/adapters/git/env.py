@@ -2,14 +2,15 @@
 
 Called by :mod:`.flow` (and the benchmark) once per operation.  Nothing from the user's or
 the machine's git configuration leaks in (temporary ``HOME``, no system or global config,
-no inherited ``GIT_*`` variables, no prompts), and secrets never reach argv or URLs: keys go
-to 0600 files in a private 0700 directory that is removed afterwards, HTTP credentials go
-through ``GIT_CONFIG_COUNT``/``KEY``/``VALUE`` environment configuration.
+no inherited ``GIT_*`` variables, no prompts), and secrets never reach argv or URLs: keys and
+HTTP passwords go to 0600 files in a private 0700 directory that is removed afterwards (see
+:mod:`.credentials` for how HTTP credentials stay with their origin), settings go through
+``GIT_CONFIG_COUNT``/``KEY``/``VALUE`` environment configuration, which outranks any
+repository's own config.  Hooks and fsmonitor never run, whoever put them in the mirror.
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import shlex
 import shutil
@@ -17,10 +18,15 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from tagpilot.adapters.git.credentials import (
+    credential_config,
+    credential_secrets,
+    guarded_origin,
+)
 from tagpilot.adapters.git.model import GitAuth, GitAuthError
 
 __all__ = [
@@ -39,28 +45,33 @@ _PRIVATE_PREFIX = "tagpilot-git-"
 _SSH_MUX = "ssh-mux"
 _SSH_MUX_IDLE_SECONDS = 10
 _SSH_MUX_MAX_PATH = 80
+# Program hooks: a hook or fsmonitor placed in the state directory must never run.
+_NEUTRALISED = (("core.hooksPath", os.devnull), ("core.fsmonitor", "false"))
 
 
 @dataclass(frozen=True)
 class GitEnvironment:
-    """The environment variables for git, the private directory and the secrets to redact."""
+    """The environment variables for git, the private directory and the secrets to redact.
+
+    ``guarded_origin`` is the origin HTTP credentials belong to ("" when none are sent): a
+    remote that redirects elsewhere is refused (see :class:`.runner.GitRunner`).
+    """
 
     env: Mapping[str, str] = field(repr=False)
     private_dir: Path
     secrets: tuple[str, ...] = field(default=(), repr=False)
+    guarded_origin: str = ""
 
     def with_config(self, pairs: Sequence[tuple[str, str]]) -> GitEnvironment:
         """A copy with more ``git -c`` style settings, passed through the environment."""
         existing = int(self.env.get("GIT_CONFIG_COUNT", "0"))
         env = dict(self.env)
         env.update(config_env(pairs, start=existing))
-        return GitEnvironment(env=env, private_dir=self.private_dir, secrets=self.secrets)
+        return replace(self, env=env)
 
     def with_env(self, extra: Mapping[str, str]) -> GitEnvironment:
         """A copy with extra environment variables."""
-        return GitEnvironment(
-            env={**self.env, **extra}, private_dir=self.private_dir, secrets=self.secrets
-        )
+        return replace(self, env={**self.env, **extra})
 
 
 def config_env(pairs: Sequence[tuple[str, str]], *, start: int = 0) -> dict[str, str]:
@@ -140,8 +151,11 @@ def isolated_env(url: str, auth: GitAuth) -> Iterator[GitEnvironment]:
         env = _base_env(home, drop_ca=auth.ca_pem is not None)
         if is_ssh_url(url):
             env["GIT_SSH_COMMAND"] = _ssh_command(private_dir, auth, url)
-        env.update(config_env(_http_config(private_dir, auth, url)))
-        yield GitEnvironment(env=env, private_dir=private_dir, secrets=_secret_strings(auth))
+        env.update(config_env([*_NEUTRALISED, *_http_config(private_dir, auth, url)]))
+        yield GitEnvironment(
+            env=env, private_dir=private_dir, secrets=_secret_strings(auth),
+            guarded_origin="" if is_ssh_url(url) else guarded_origin(url, auth),
+        )  # fmt: skip
     finally:
         if is_ssh_url(url):
             _close_ssh_master(private_dir)
@@ -246,9 +260,8 @@ def _close_ssh_master(private_dir: Path) -> None:
 
 def _http_config(private_dir: Path, auth: GitAuth, url: str) -> list[tuple[str, str]]:
     pairs = [("credential.helper", ""), ("core.askPass", "")]
-    header = _auth_header(auth)
-    if header and not is_ssh_url(url):
-        pairs.append((f"http.{_origin(url)}.extraHeader", header))
+    if not is_ssh_url(url):
+        pairs = credential_config(private_dir, auth, url)
     if auth.ca_pem:
         pairs.append(("http.sslCAInfo", str(write_private(private_dir, "ca.crt", auth.ca_pem))))
     if auth.cert_pem and auth.key_pem:
@@ -257,29 +270,8 @@ def _http_config(private_dir: Path, auth: GitAuth, url: str) -> list[tuple[str, 
     return pairs
 
 
-def _auth_header(auth: GitAuth) -> str | None:
-    if auth.bearer_token:
-        return f"Authorization: Bearer {auth.bearer_token}"
-    if auth.username and auth.password:
-        basic = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
-        return f"Authorization: Basic {basic}"
-    return None
-
-
 def _secret_strings(auth: GitAuth) -> tuple[str, ...]:
-    secrets = list(auth.secrets())
-    if auth.username and auth.password:
-        secrets.append(base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode())
-    return tuple(secrets)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"[{host}]" if ":" in host else host
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    return f"{parts.scheme}://{netloc}/"
+    return (*auth.secrets(), *credential_secrets(auth))
 
 
 def _redacted_url(url: str) -> str:

@@ -4,7 +4,10 @@ Called by the ImageUpdateAutomation reconciler (through the git port) and ``reco
 --once``.  The caller's ``apply(worktree) -> changed`` runs the setters in between.  Unlike
 Flux, a push to the checkout branch that is rejected because the branch moved is retried on
 the new head (fetch, new worktree, apply again), a bounded number of times; nothing is ever
-forced over someone else's commit on the checkout branch.
+forced over someone else's commit on the checkout branch.  A remote that refuses to update
+the branch because another writer holds it (``failed to update ref``, ``cannot lock ref``)
+moved too, and is retried the same way.  User values (refs, refspec, push options) are
+checked before any git command runs, and a password in the URL moves to the credentials.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from tagpilot.adapters.git.credentials import url_without_credentials
 from tagpilot.adapters.git.env import isolated_env
 from tagpilot.adapters.git.mirror import Mirror
 from tagpilot.adapters.git.model import (
@@ -26,6 +30,7 @@ from tagpilot.adapters.git.model import (
     SigningKey,
     SourceManagerError,
 )
+from tagpilot.adapters.git.refnames import check_checkout, check_push
 from tagpilot.adapters.git.runner import GitRunner
 from tagpilot.adapters.git.signing import signing_environment
 from tagpilot.adapters.git.workspace import (
@@ -95,9 +100,13 @@ def run_git_flow(
     """Run the whole flow against ``url`` with the mirror under ``state_dir``.
 
     Raises :class:`SourceManagerError` (no push branch), ``GitAuthError`` / ``StalledError``
-    (Secret or ref must change) or :class:`GitCommandError` (retry later).
+    (Secret, URL, ref, refspec or push option must change) or :class:`GitCommandError`
+    (retry later).
     """
+    check_checkout(checkout)
+    check_push(push_spec)
     plan = plan_push(checkout, push_spec)
+    url, auth = url_without_credentials(url, auth)
     mirror = Mirror.for_url(state_dir, url)
     with (
         isolated_env(url, auth) as environment,

@@ -64,7 +64,7 @@ class Mirror:
         if not (self.path / "HEAD").exists():
             shutil.rmtree(self.path, ignore_errors=True)
             shutil.rmtree(self.worktrees_dir, ignore_errors=True)
-            git.run("init", "--quiet", "--bare", str(self.path))
+            git.run("init", "--quiet", "--bare", "--", str(self.path))
             # An automatic gc must not outlive the run as a detached background process.
             git.run("config", "gc.autoDetach", "false", cwd=self.path)
         self._clear_stale_locks()
@@ -81,15 +81,20 @@ class Mirror:
     def fetch(self, git: GitRunner, *refspecs: str) -> None:
         """Fetch ``refspecs`` (default: all branches and tags) from the remote, pruning."""
         wanted = refspecs or (BRANCH_REFSPEC, TAG_REFSPEC)
+        # Not --quiet: git names a redirect it followed only then, and the runner checks it.
         git.run(
-            "fetch", "--quiet", "--prune", "--no-write-fetch-head", self.url, *wanted, cwd=self.path
-        )
+            "fetch", "--prune", "--no-write-fetch-head", "--", self.url, *wanted,
+            cwd=self.path,
+        )  # fmt: skip
 
     def resolve(self, git: GitRunner, ref: str) -> str | None:
         """The commit SHA ``ref`` names in the mirror, or None."""
-        found = git.probe("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=self.path)
+        found = git.probe(
+            "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}",
+            cwd=self.path,
+        )  # fmt: skip
         return found or None
 
     def set_branch(self, git: GitRunner, branch: str, sha: str) -> None:
         """Record that the remote ``branch`` now points at ``sha`` (after our own push)."""
-        git.run("update-ref", f"refs/heads/{branch}", sha, cwd=self.path)
+        git.run("update-ref", "--", f"refs/heads/{branch}", sha, cwd=self.path)

@@ -19,6 +19,7 @@ __all__ = [
     "GitCommandError",
     "PushRejectedError",
     "PushSpec",
+    "RedirectRefusedError",
     "SigningKey",
     "SigningKeyError",
     "SourceManagerError",
@@ -32,13 +33,18 @@ class GitCommandError(RetryableError):
 
 
 class PushRejectedError(GitCommandError):
-    """The remote refused the push because its branch moved (non-fast-forward)."""
+    """The remote refused the push because its branch moved (non-fast-forward, or a ref
+    it could not lock or update because another writer got there first)."""
 
 
 class GitAuthError(StalledError):
     """Authentication or host verification failed: the Secret must change."""
 
     reason = "GitOperationFailed"
+
+
+class RedirectRefusedError(GitAuthError):
+    """The remote redirected to another origin, where the credentials are not sent."""
 
 
 class SigningKeyError(StalledError):

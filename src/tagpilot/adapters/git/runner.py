@@ -2,8 +2,11 @@
 
 Called by :mod:`.mirror`, :mod:`.workspace` and :mod:`.flow`.  Every failure becomes a
 tagpilot error: :class:`GitAuthError` (Stalled) when the Secret is wrong (credentials, host
-key), :class:`PushRejectedError` when the remote branch moved, :class:`GitCommandError`
-otherwise.  Secrets and URL passwords are removed from git's stderr before it is quoted.
+key), :class:`RedirectRefusedError` (Stalled) when a remote holding credentials redirects to
+another origin (checked after successful commands too: git follows the redirect), and
+:class:`PushRejectedError` when the remote branch moved (a non-fast-forward, or a ref the
+remote could not update because another writer held it), :class:`GitCommandError` otherwise.
+Secrets and URL passwords are removed from git's stderr before it is quoted.
 """
 
 from __future__ import annotations
@@ -14,15 +17,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from tagpilot.adapters.git.credentials import origin
 from tagpilot.adapters.git.env import GitEnvironment
 from tagpilot.adapters.git.model import (
     GitAuthError,
     GitCommandError,
     PushRejectedError,
+    RedirectRefusedError,
     SigningKeyError,
 )
 
-__all__ = ["GitRunner", "redact"]
+__all__ = ["GitRunner", "redact", "remote_moved"]
 
 _URL_PASSWORD = re.compile(r"(?<=://)([^/@\s:]*):[^/@\s]*@")
 _AUTH_HEADER = re.compile(r"(Authorization:\s*\w+\s+)\S+", re.IGNORECASE)
@@ -38,6 +43,12 @@ _AUTH_HINTS = (
     "The requested URL returned error: 403",
 )
 _REJECTED_HINTS = ("[rejected]", "non-fast-forward", "fetch first", "stale info")
+# "[remote rejected]" alone also means a hook said no; these say another writer won the race.
+_RACE_HINTS = ("failed to update ref", "cannot lock ref", "failed to lock")
+_REDIRECTED_TO = re.compile(
+    r"redirecting to (\S+)|could not read (?:Username|Password) for '([^']+)'"
+)
+_REDIRECT_STATUS = re.compile(r"The requested URL returned error: (30[0-9])")
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
@@ -81,12 +92,18 @@ class GitRunner:
                 f"git {args[0]} timed out after {self.timeout:g}s; the remote is slow or "
                 "unreachable (raise the GitRepository timeout if the repository is large)"
             ) from exc
+        refused = self._refused_redirect(args, done.stderr)
+        if refused is not None:
+            raise refused
         if done.returncode != 0:
             raise self._error(args, done.stderr or done.stdout)
         return done.stdout.strip()
 
     def probe(self, *args: str, cwd: Path | None = None) -> str | None:
-        """Stdout of ``git args...`` when it exits with 0, else None (for lookups)."""
+        """Stdout of ``git args...`` when it exits with 0, else None (for lookups).
+
+        A refused redirect is raised all the same: it is never a "not found".
+        """
         done = subprocess.run(
             ["git", *args],
             cwd=cwd,
@@ -96,7 +113,32 @@ class GitRunner:
             timeout=self.timeout,
             check=False,
         )
+        refused = self._refused_redirect(args, done.stderr)
+        if refused is not None:
+            raise refused
         return done.stdout.strip() if done.returncode == 0 else None
+
+    def _refused_redirect(self, args: Sequence[str], stderr: str) -> Exception | None:
+        """The error for a redirect away from the origin the credentials belong to, if any."""
+        home = self.environment.guarded_origin
+        if not home or not stderr:
+            return None
+        for match in _REDIRECTED_TO.finditer(stderr):
+            elsewhere = origin(match.group(1) or match.group(2))
+            if elsewhere and elsewhere != home:
+                return RedirectRefusedError(
+                    f"git {args[0]}: the remote {home} redirected to another origin, "
+                    f"{elsewhere}; the credentials are not sent there (they belong to {home} "
+                    "only). Point the GitRepository URL at the new address if it is trusted"
+                )
+        status = _REDIRECT_STATUS.search(stderr)
+        if status is None:
+            return None
+        return RedirectRefusedError(
+            f"git {args[0]}: the remote {home} answered with a redirect (HTTP "
+            f"{status.group(1)}), which is not followed with credentials: they are not sent "
+            "to another origin. Point the GitRepository URL at the final address"
+        )
 
     def _error(self, args: Sequence[str], stderr: str) -> Exception:
         lines = [ln for ln in redact(stderr, self.environment.secrets).splitlines() if ln.strip()]
@@ -116,6 +158,13 @@ class GitRunner:
                 f"{command}: signing the commit failed; check the signing key and its "
                 f"passphrase in the Secret ({detail})"
             )
-        if args[0] == "push" and any(hint in stderr for hint in _REJECTED_HINTS):
+        if args[0] == "push" and remote_moved(stderr):
             return PushRejectedError(f"{command}: rejected by the remote ({detail})")
         return GitCommandError(f"{command} failed: {detail}")
+
+
+def remote_moved(stderr: str) -> bool:
+    """True when a push failed because the remote branch moved under it (worth a retry)."""
+    if any(hint in stderr for hint in _REJECTED_HINTS):
+        return True
+    return "[remote rejected]" in stderr and any(hint in stderr for hint in _RACE_HINTS)

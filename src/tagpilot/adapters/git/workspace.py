@@ -96,7 +96,7 @@ def _checkout_commit(mirror: Mirror, git: GitRunner, ref: CheckoutRef) -> Checko
 def _require(mirror: Mirror, git: GitRunner, ref: str, *, what: str, fetch: str = "") -> str:
     sha = mirror.resolve(git, ref)
     if sha is None and fetch:
-        git.probe("fetch", "--quiet", "--no-write-fetch-head", mirror.url, fetch, cwd=mirror.path)
+        git.probe("fetch", "--no-write-fetch-head", "--", mirror.url, fetch, cwd=mirror.path)
         sha = mirror.resolve(git, ref)
     if sha is None:
         raise GitCommandError(
@@ -117,7 +117,7 @@ def worktree(mirror: Mirror, git: GitRunner, sha: str) -> Path:
     path = mirror.worktrees_dir / "current"
     if (path / ".git").is_file():
         try:
-            git.run("checkout", "--quiet", "--force", "--detach", sha, cwd=path)
+            git.run("checkout", "--quiet", "--force", "--detach", "--end-of-options", sha, cwd=path)
             git.run("clean", "--quiet", "-ffdx", cwd=path)
             return path
         except TagpilotError:
@@ -125,7 +125,9 @@ def worktree(mirror: Mirror, git: GitRunner, sha: str) -> Path:
     shutil.rmtree(path, ignore_errors=True)
     git.run("worktree", "prune", cwd=mirror.path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    git.run("worktree", "add", "--quiet", "--force", "--detach", str(path), sha, cwd=mirror.path)
+    git.run(
+        "worktree", "add", "--quiet", "--force", "--detach", "--", str(path), sha, cwd=mirror.path
+    )
     return path
 
 
@@ -174,4 +176,5 @@ def push(
 ) -> None:
     """Push ``refspecs`` from the worktree to ``url`` with push options, forced if asked."""
     flags = ["--force"] if force else []
-    git.run("push", "--quiet", *flags, *push_option_args(options), url, *refspecs, cwd=path)
+    # Not --quiet: git names a redirect it followed only then, and the runner checks it.
+    git.run("push", *flags, *push_option_args(options), "--", url, *refspecs, cwd=path)
