@@ -2,7 +2,8 @@
 
 :func:`load_text` reads every YAML document of a text with ruamel's round-trip loader so
 each node knows its line, and validates the kinds tagpilot handles.  Other kinds
-are skipped and counted.  SOPS-encrypted documents (a top-level ``sops`` map with ``mac``)
+are skipped and counted, unless their kind or API group is a near miss of a Flux one
+(:mod:`tagpilot.api.kindcheck`), which is an error with a suggestion.  SOPS-encrypted documents (a top-level ``sops`` map with ``mac``)
 are returned undecrypted with ``encrypted=True`` and their raw mapping; after decryption,
 :func:`parse_object` validates them.  All problems of a load are collected and raised as
 one :class:`ManifestError`.  Hostile YAML (deep nesting, alias bombs) is refused before
@@ -24,7 +25,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from tagpilot.api.kinds import AnyObject, model_for
+from tagpilot.api.kindcheck import check_kind
+from tagpilot.api.kinds import KIND_MODELS, AnyObject, model_for
 from tagpilot.api.meta import DEFAULT_NAMESPACE
 from tagpilot.api.problems import Problem, problems_from
 from tagpilot.api.yamlguard import check_yaml_limits
@@ -42,6 +44,9 @@ __all__ = [
 ]
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+_KNOWN_KINDS = {kind: versions for kind, (_, versions) in KIND_MODELS.items()}
+"""Each kind tagpilot reads and its apiVersions, for :func:`check_kind`."""
 
 
 class ManifestError(InvalidInputError):
@@ -175,9 +180,15 @@ def _check(
     document: Mapping[str, Any], file: str | None, default_namespace: str
 ) -> tuple[AnyObject | None, list[InvalidInputError]]:
     """The validated object (None for foreign kinds), or the problems found."""
+    api_version, kind = str(document.get("apiVersion", "")), str(document.get("kind", ""))
+    typo = check_kind(api_version, kind, _KNOWN_KINDS)
+    if typo is not None:
+        line = _line_of(document, (typo.field,)) or _line_of(document, ("kind",))
+        location = SourceLocation(file, line, typo.field)
+        return None, [InvalidInputError(typo.message, location=location)]
     try:
-        model = model_for(str(document.get("apiVersion", "")), str(document.get("kind", "")))
-    except ValueError as error:
+        model = model_for(api_version, kind)
+    except ValueError as error:  # check_kind has refused these already; kept as a safety net
         location = SourceLocation(file, _line_of(document, ("apiVersion",)), "apiVersion")
         return None, [InvalidInputError(str(error), location=location)]
     if model is None:
