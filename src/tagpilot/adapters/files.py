@@ -6,18 +6,18 @@ only I/O around the pure ``tagpilot.core.setters``.  The walk follows Flux (``.y
 skipped, only files holding ``"$imagepolicy"`` parsed) with two hardening rules of our
 own: nothing outside the root is ever read or written (a file symlink leading out is
 reported, one leading inside is handled through its target when the walk reaches it),
-and changed files are replaced atomically with their mode kept.
+and changed files are replaced atomically with their mode kept (temporary files that a
+killed run left behind are removed first, see :mod:`tagpilot.adapters.atomic`).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from tagpilot.adapters.atomic import remove_leftovers, write_atomically
 from tagpilot.core.changes import ChangeRecord, ChangeSet
 from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocation
 from tagpilot.core.setters import (
@@ -146,6 +146,8 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
     problems: list[FileProblem] = []
     unknown: list[UnknownMarker] = []
     real_root = Path(os.path.realpath(root))
+    if not dry_run:  # temporary files of a run killed mid-write must not be committed
+        remove_leftovers(real_root)
     for relative, found in marked_files(real_root):
         if isinstance(found, FileProblem):
             problems.append(found)
@@ -188,24 +190,6 @@ def _write(real_root: Path, relative: str, text: str) -> None:
         write_atomically(real_root / relative, text.encode("utf-8"))
     except OSError as error:
         raise RetryableError(f"cannot write {relative}: {error.strerror}") from error
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` through a temporary file beside it, keeping its mode."""
-    mode = stat.S_IMODE(os.stat(path, follow_symlinks=False).st_mode)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            os.fchmod(handle.fileno(), mode)
-        # No fsync: readers must never see a half-written file (the rename guarantees
-        # that), but a worktree needs no more durability than git gives it.
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class FileTreeEditor:
