@@ -18,7 +18,7 @@ from click.testing import CliRunner
 
 from servers.ocipush import seed
 from servers.registry import RunningRegistry, run_registry
-from tagpilot.adapters.manifests import load_manifests
+from tagpilot.adapters.manifests import ManifestReader, load_manifests
 from tagpilot.adapters.sops.keys import AgeIdentities, load_identity_file
 from tagpilot.api.loader import ManifestError
 from tagpilot.cli.main import cli
@@ -366,3 +366,23 @@ def test_reconcile_once_with_exclude_leaves_the_template_out_quietly(
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_a_reload_refuses_an_edit_that_breaks_a_file_in_use_but_leaves_out_a_new_bad_file(
+    cluster: Path,
+) -> None:
+    reader = ManifestReader()
+    assert len(reader([cluster]).objects) == 2
+    _write(cluster / "charts/app/templates/deployment.yaml", HELM_TEMPLATE)
+    assert [p.location.file for p in reader([cluster]).problems if p.location] == [
+        str(cluster / "charts/app/templates/deployment.yaml")
+    ]
+    good = (cluster / "images.yaml").read_text()
+    (cluster / "images.yaml").write_text(good.replace("  policy:\n", "  policy: [unclosed\n"))
+    with pytest.raises(ManifestError) as caught:
+        reader([cluster])
+    assert [p.location.file for p in caught.value.problems if p.location] == [
+        str(cluster / "images.yaml")
+    ]
+    (cluster / "images.yaml").write_text(good)
+    assert len(reader([cluster]).objects) == 2

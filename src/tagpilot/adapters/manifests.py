@@ -39,7 +39,7 @@ from tagpilot.api.secret import Secret
 from tagpilot.core.errors import InvalidInputError, SourceLocation, StalledError
 from tagpilot.core.secrets import SecretData, SecretIndex
 
-__all__ = ["Manifests", "load_manifests", "load_paths"]
+__all__ = ["ManifestReader", "Manifests", "load_manifests", "load_paths"]
 
 
 @dataclass
@@ -117,6 +117,29 @@ def load_manifests(
         _index(decrypted.objects, decrypted.unavailable),
         loaded.problems + decrypted.problems,
     )
+
+
+@dataclass
+class ManifestReader:
+    """``load_manifests`` for a process that loads again on every edit (the daemon).
+
+    A file that cannot be loaded is left out — unless an earlier load took objects from it:
+    then the edit broke a file in use, and the whole load is refused (``ManifestError``) so
+    the caller keeps the last good objects instead of dropping that file's objects.
+    """
+
+    identities: AgeIdentities | None = None
+    exclude: Sequence[str] = ()
+    _in_use: set[str] = field(default_factory=set)
+
+    def __call__(self, paths: Sequence[Path | str]) -> Manifests:
+        """Load ``paths``; raise ``ManifestError`` when a file in use no longer loads."""
+        manifests = load_manifests(paths, identities=self.identities, exclude=self.exclude)
+        broken = [p for p in manifests.problems if p.location and p.location.file in self._in_use]
+        if broken:
+            raise ManifestError(broken)
+        self._in_use = {str(item.source.file) for item in manifests.objects}
+        return manifests
 
 
 def _identities_in(objects: list[LoadedObject]) -> AgeIdentities:

@@ -17,7 +17,7 @@ import click
 from tagpilot.adapters.clock import SystemClock
 from tagpilot.adapters.files import FileTreeEditor
 from tagpilot.adapters.git.updater import CliGitUpdater
-from tagpilot.adapters.manifests import Manifests, load_manifests
+from tagpilot.adapters.manifests import ManifestReader, Manifests
 from tagpilot.adapters.registry.pool import RegistryPool
 from tagpilot.adapters.sops.keys import AgeIdentities, identities_from_env, load_identity_file
 from tagpilot.adapters.store import SqliteStore
@@ -97,8 +97,10 @@ def build_app(
     keys = identities_for(age_key_file)
     state = state.absolute()
 
+    reader = ManifestReader(keys, exclude)
+
     def loader(where: Sequence[Path]) -> Manifests:
-        loaded = load_manifests(where, identities=keys, exclude=exclude)
+        loaded = reader(where)
         if on_problems is not None and loaded.problems:
             on_problems(loaded.problems)
         return loaded
