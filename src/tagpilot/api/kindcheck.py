@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 __all__ = ["FLUX_KINDS", "KindProblem", "check_kind", "edit_distance"]
 
@@ -73,6 +74,7 @@ def _version(api_version: str) -> str:
     return api_version.rpartition("/")[2]
 
 
+@cache  # a repository holds few distinct groups and many documents
 def _flux_group_near(group: str) -> str | None:
     """The Flux group ``group`` names or misspells; None when it is nothing like one."""
     if group in FLUX_KINDS:
