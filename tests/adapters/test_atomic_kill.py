@@ -22,7 +22,9 @@ from click.testing import CliRunner
 
 from servers.git import git
 from tagpilot.adapters.atomic import TEMP_MARK, is_leftover, remove_leftovers, write_atomically
+from tagpilot.adapters.files import update_tree
 from tagpilot.cli.main import cli
+from tagpilot.core.setters import PolicyTarget
 
 _PAUSED_RUN = """
 import os, sys, time
@@ -205,3 +207,19 @@ def test_an_atomic_write_keeps_the_mode_and_leaves_nothing_beside(tmp_path: Path
     assert target.read_text() == "new"
     assert target.stat().st_mode & 0o777 == 0o600
     assert [p.name for p in tmp_path.iterdir()] == ["secret.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "kept"), [(False, False), (True, True)], ids=["run", "dry-run"]
+)
+def test_the_update_pass_removes_leftovers_in_its_tree_unless_it_is_a_dry_run(
+    tmp_path: Path, dry_run: bool, kept: bool
+) -> None:
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "deployment.yaml").write_text(DEPLOYMENT)
+    leftover = tmp_path / "apps" / f".deployment.yaml{TEMP_MARK}k1ll3d"
+    leftover.write_text("half")
+    table = {"flux-system:app": PolicyTarget("ghcr.io/org/app", "1.2.0")}
+    result = update_tree(tmp_path, table, dry_run=dry_run)
+    assert result.changes
+    assert leftover.exists() is kept

@@ -9,6 +9,7 @@ source-controller reads them) and ``--exclude`` patterns keep files out altogeth
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from servers.registry import RunningRegistry, run_registry
 from tagpilot.adapters.manifests import ManifestReader, load_manifests
 from tagpilot.adapters.sops.keys import AgeIdentities, load_identity_file
 from tagpilot.api.loader import ManifestError
+from tagpilot.cli.app import build_app
 from tagpilot.cli.main import cli
 from tagpilot.core.secrets import MissingSecretError
 
@@ -386,3 +388,23 @@ def test_a_reload_refuses_an_edit_that_breaks_a_file_in_use_but_leaves_out_a_new
     ]
     (cluster / "images.yaml").write_text(good)
     assert len(reader([cluster]).objects) == 2
+
+
+def test_the_engine_wiring_reports_left_out_files_on_every_load(
+    tmp_path: Path, cluster: Path
+) -> None:
+    heard: list[str] = []
+    _write(cluster / "charts/app/templates/deployment.yaml", HELM_TEMPLATE)
+    app = build_app(
+        [cluster],
+        state=tmp_path / "state" / "state.db",
+        dry_run=True,
+        on_problems=lambda problems: heard.extend(str(p) for p in problems),
+    )
+    try:
+        assert [str(p) for p in app.problems] == heard
+        assert heard[0].startswith(f"{cluster / 'charts/app/templates/deployment.yaml'}:1: ")
+        assert app.engine.reload([cluster]).error is None
+        assert len(heard) == 2
+    finally:
+        asyncio.run(app.aclose())
