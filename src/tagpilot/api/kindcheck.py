@@ -10,7 +10,8 @@ kind it does not know would instead silently ignore ``kind: ImagePolcy`` or
 * a :class:`KindProblem` with a suggestion: a Flux-like group that does not exist
   (a near miss of a Flux group, or any ``*.toolkit.*``), a kind that Flux's group does not
   have, a near miss of one of our kinds (letter case, one or two letters, a plural) in a Flux
-  group or the core group, one of our kinds without apiVersion or in a version we do not read.
+  group or a Kubernetes group (no dot: ``v1``, ``apps/v1``), one of our kinds in such a group,
+  without apiVersion, or in a version we do not read.
 
 Pure: the table of known kinds and their apiVersions is an argument.
 """
@@ -115,7 +116,9 @@ def _our_kind(api_version: str, kind: str, versions: Sequence[str]) -> KindProbl
             "apiVersion",
             f"{api_version} is not a version of {kind}; use {_versions_text(versions)}",
         )
-    if _flux_group_near(group) is not None:
+    # Custom resource groups always hold a dot: a dotless group is Kubernetes' own, which
+    # has none of our kinds, so the object cannot be another vendor's.
+    if _flux_group_near(group) is not None or "." not in group:
         same = f"{_group(versions[0])}/{_version(api_version)}"
         meant = same if same in versions else versions[0]
         return KindProblem(
