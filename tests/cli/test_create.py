@@ -566,7 +566,7 @@ _UPDATE = (
         ),
         pytest.param(
             ["image", "policy", "podinfo", "--image-ref=p", "--select-semver=banana", "--export"],
-            "--select-semver 'banana' is not a valid semver range",
+            "--select-semver: invalid semver range 'banana': cannot read 'banana'",
             id="semver-range-that-does-not-parse",
         ),
         pytest.param(

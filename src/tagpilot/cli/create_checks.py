@@ -37,7 +37,7 @@ def check_semver_range(flag: str, text: str) -> None:
     try:
         Constraints.parse(text)
     except SemverError as error:
-        raise InvalidInputError(f"{flag} {text!r} is not a valid semver range: {error}") from None
+        raise InvalidInputError(f"{flag}: {error}") from None  # the error quotes the range
 
 
 def check_commit_template(flag: str, template: str) -> None:
