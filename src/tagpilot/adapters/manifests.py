@@ -236,7 +236,7 @@ def _read(path: Path) -> str:
         ) from None
     except UnicodeDecodeError as error:
         raise UnreadableManifestError(
-            f"not UTF-8 text ({error.reason} at byte {error.start})",
+            f"cannot read: not UTF-8 text ({error.reason} at byte {error.start})",
             location=SourceLocation(str(path)),
         ) from None
     except OSError as error:
