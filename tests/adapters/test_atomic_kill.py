@@ -4,7 +4,7 @@
 them.  The process is stopped at the worst moment — the temporary file complete (for
 ``sops decrypt -i`` the whole plaintext), the rename not yet done — by a test-only wrapper
 that pauses ``os.replace`` and lets the test send SIGKILL.  The leftover carries a name
-tagpilot recognises, and the next run removes it before it writes, so ``git add -A`` after
+tagpilot recognises, and the next run removes it, so ``git add -A`` after
 that run commits no plaintext.
 """
 
@@ -194,7 +194,7 @@ def test_removing_leftovers_beside_one_file_spares_every_other_file(tmp_path: Pa
     ]
     for name in names:
         (tmp_path / name).write_text("x")
-    removed = remove_leftovers(tmp_path, beside="a.yaml")
+    removed = remove_leftovers(tmp_path, "a.yaml")
     assert [p.name for p in removed] == [f".a.yaml{TEMP_MARK}x1"]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])
 

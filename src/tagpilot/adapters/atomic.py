@@ -5,8 +5,9 @@ to a temporary file beside the target first.  A process killed between the write
 rename leaves that file behind — after ``sops decrypt -i`` it holds the whole plaintext,
 where ``git add -A`` would commit it.  Every temporary file is therefore named
 ``.<name>.tagpilot-tmp-<random>``, created readable by its owner only, and the commands that
-write in place (``sops encrypt|decrypt -i``, ``setters apply``, the update reconciler) call
-:func:`remove_leftovers` before they start.
+write in place remove such leftovers: ``sops encrypt|decrypt -i`` with
+:func:`remove_leftovers` before writing, the setters' tree walk (``setters apply``, the
+update reconciler) as it meets them.
 """
 
 from __future__ import annotations
@@ -57,31 +58,17 @@ def write_atomically(
         raise
 
 
-def remove_leftovers(where: Path, *, beside: str | None = None) -> list[Path]:
-    """Delete our temporary files left by a killed run; return what was removed.
-
-    With ``beside``, only the leftovers of that file name in directory ``where``; without,
-    every leftover in the tree under ``where`` (``.git`` excluded, symlinks not followed).
-    """
-    removed: list[Path] = []
-    for directory, names in _directories(where, recursive=beside is None):
-        for name in names:
-            wanted = name.startswith(f".{beside}{TEMP_MARK}") if beside else True
-            candidate = directory / name
-            if wanted and is_leftover(name) and candidate.is_file() and not candidate.is_symlink():
-                candidate.unlink(missing_ok=True)
-                removed.append(candidate)
+def remove_leftovers(directory: Path, name: str) -> list[Path]:
+    """Delete the temporary files a killed write of ``directory/name`` left; return them."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return []
+    removed = []
+    for candidate_name in names:
+        candidate = directory / candidate_name
+        ours = candidate_name.startswith(f".{name}{TEMP_MARK}") and is_leftover(candidate_name)
+        if ours and candidate.is_file() and not candidate.is_symlink():
+            candidate.unlink(missing_ok=True)
+            removed.append(candidate)
     return removed
-
-
-def _directories(where: Path, *, recursive: bool) -> list[tuple[Path, list[str]]]:
-    if not recursive:
-        try:
-            return [(where, os.listdir(where))]
-        except OSError:
-            return []
-    found = []
-    for directory, subdirectories, files in os.walk(where):
-        subdirectories[:] = [d for d in subdirectories if d != ".git"]
-        found.append((Path(directory), files))
-    return found

@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
-from tagpilot.adapters.atomic import remove_leftovers, write_atomically
+from tagpilot.adapters.atomic import TEMP_MARK, is_leftover, write_atomically
 from tagpilot.core.changes import ChangeRecord, ChangeSet
 from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocation
 from tagpilot.core.setters import (
@@ -78,23 +78,31 @@ def is_manifest_name(name: str) -> bool:
     return name.endswith((".yaml", ".yml")) or name == "Kustomization"
 
 
-def marked_files(root: Path) -> Iterator[tuple[str, bytes | FileProblem]]:
+def marked_files(
+    root: Path, leftovers: list[str] | None = None
+) -> Iterator[tuple[str, bytes | FileProblem]]:
     """Yield (path relative to ``root``, bytes) for every manifest holding the marker token.
 
     Files are visited in lexical order; a symlinked file leading outside ``root``
-    yields a ``FileProblem`` instead of its bytes.
+    yields a ``FileProblem`` instead of its bytes.  ``leftovers`` collects the paths of
+    temporary files a killed write left (see :mod:`tagpilot.adapters.atomic`).
     """
     real_root = os.path.realpath(root)
-    yield from _walk(real_root, real_root, "")
+    yield from _walk(real_root, real_root, "", leftovers)
 
 
-def _walk(real_root: str, directory: str, prefix: str) -> Iterator[tuple[str, bytes | FileProblem]]:
+def _walk(
+    real_root: str, directory: str, prefix: str, leftovers: list[str] | None
+) -> Iterator[tuple[str, bytes | FileProblem]]:
     with os.scandir(directory) as scan:
         entries = sorted(scan, key=lambda entry: entry.name)
     for entry in entries:
         relative = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(real_root, entry.path, relative + "/")
+            yield from _walk(real_root, entry.path, relative + "/", leftovers)
+        elif leftovers is not None and TEMP_MARK in entry.name and is_leftover(entry.name):
+            if entry.is_file(follow_symlinks=False):
+                leftovers.append(entry.path)
         elif is_manifest_name(entry.name):
             found = _screen(real_root, entry, relative)
             if found is not None:
@@ -146,9 +154,9 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
     problems: list[FileProblem] = []
     unknown: list[UnknownMarker] = []
     real_root = Path(os.path.realpath(root))
-    if not dry_run:  # temporary files of a run killed mid-write must not be committed
-        remove_leftovers(real_root)
-    for relative, found in marked_files(real_root):
+    # Temporary files of a run killed mid-write must not be committed: the walk finds them.
+    leftovers: list[str] | None = None if dry_run else []
+    for relative, found in marked_files(real_root, leftovers):
         if isinstance(found, FileProblem):
             problems.append(found)
             continue
@@ -161,6 +169,8 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
             diffs[relative] = _unified_diff(relative, found.decode("utf-8"), result.new_text)
             if not dry_run:
                 _write(real_root, relative, result.new_text)
+    for leftover in leftovers or ():
+        Path(leftover).unlink(missing_ok=True)
     return TreeResult(ChangeSet.of(records), diffs, tuple(problems), tuple(unknown))
 
 

@@ -128,7 +128,7 @@ def _read(file: Path) -> bytes:
 def _output(file: Path, content: bytes, in_place: bool) -> None:
     if in_place:
         # A run killed before its rename left plaintext beside the file: remove it first.
-        remove_leftovers(file.parent, beside=file.name)
+        remove_leftovers(file.parent, file.name)
         write_atomically(file, content, sync=True)
     else:
         sys.stdout.flush()
