@@ -164,7 +164,7 @@ def test_empty_and_non_mapping_documents_are_skipped() -> None:
             1,
             "apiVersion",
             None,
-            "apiVersion image.toolkit.fluxcd.io/v1beta1 is not supported for ImagePolicy; "
+            "image.toolkit.fluxcd.io/v1alpha2 is not a version of ImagePolicy; "
             "use image.toolkit.fluxcd.io/v1",
             id="removed-api-version",
         ),
@@ -291,3 +291,41 @@ def test_an_encrypted_document_without_namespace_is_in_the_loads_default() -> No
     (loaded,) = load_text(text, default_namespace="flux-system").objects
     assert loaded.encrypted and loaded.namespace == "flux-system"
     assert loaded.raw is not None and "namespace" not in loaded.raw["metadata"]
+
+
+_V1BETA1_OBJECTS = {
+    "ImageRepository": "spec:\n  image: ghcr.io/org/app\n  interval: 1m\n",
+    "ImagePolicy": "spec:\n  imageRepositoryRef:\n    name: app\n  policy:\n    semver:\n"
+    "      range: 1.x\n",
+    "ImageUpdateAutomation": "spec:\n  interval: 5m\n  sourceRef:\n    kind: GitRepository\n"
+    "    name: flux-system\n  git:\n    checkout:\n      ref:\n        branch: main\n"
+    "    commit:\n      author:\n        email: bot@example.com\n        name: bot\n"
+    "  update:\n    path: ./clusters\n    strategy: Setters\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_V1BETA1_OBJECTS))
+def test_v1beta1_image_objects_load_as_flux_served_them_keeping_their_api_version(
+    kind: str,
+) -> None:
+    text = (
+        f"apiVersion: image.toolkit.fluxcd.io/v1beta1\nkind: {kind}\nmetadata:\n  name: app\n"
+        + _V1BETA1_OBJECTS[kind]
+    )
+    [loaded] = load_text(text, file="old.yaml").objects
+    assert loaded.obj is not None and loaded.obj.kind == kind
+    assert loaded.obj.api_version == "image.toolkit.fluxcd.io/v1beta1"
+
+
+def test_a_v1beta1_update_block_must_name_its_strategy_as_in_v1beta2() -> None:
+    text = (
+        "apiVersion: image.toolkit.fluxcd.io/v1beta1\nkind: ImageUpdateAutomation\n"
+        "metadata:\n  name: app\n"
+        + _V1BETA1_OBJECTS["ImageUpdateAutomation"].replace("    strategy: Setters\n", "")
+    )
+    with pytest.raises(
+        ManifestError,
+        match=r"spec.update.strategy: is required in "
+        r"image.toolkit.fluxcd.io/v1beta1",
+    ):
+        load_text(text, file="old.yaml")

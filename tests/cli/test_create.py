@@ -254,6 +254,17 @@ def test_an_ssh_git_secret_without_a_key_file_gets_a_new_ecdsa_key(tmp_path: Pat
     assert "OPENSSH PRIVATE KEY" in data["identity"]
 
 
+_UPDATE = (
+    "image",
+    "update",
+    "podinfo",
+    "--git-repo-ref=flux-system",
+    "--checkout-branch=main",
+    "--author-name=bot",
+    "--author-email=bot@example.com",
+)
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -553,6 +564,27 @@ def test_an_ssh_git_secret_without_a_key_file_gets_a_new_ecdsa_key(tmp_path: Pat
             "invalid label '-bad'",
             id="label-key",
         ),
+        pytest.param(
+            ["image", "policy", "podinfo", "--image-ref=p", "--select-semver=banana", "--export"],
+            "--select-semver: invalid semver range 'banana': cannot read 'banana'",
+            id="semver-range-that-does-not-parse",
+        ),
+        pytest.param(
+            [*_UPDATE, "--commit-template={{ range .Updated.Images }}{{ . }}{{ end }}", "--export"],
+            "--commit-template: template uses removed '.Updated' field. "
+            "Please use '.Changed' instead.",
+            id="commit-template-with-the-removed-updated-field",
+        ),
+        pytest.param(
+            [*_UPDATE, "--commit-template={{ range .Changed.ImageResult }}{{ end }}", "--export"],
+            "template uses removed '.Changed.ImageResult' field",
+            id="commit-template-with-the-removed-image-result-field",
+        ),
+        pytest.param(
+            [*_UPDATE, "--commit-template={{ .AutomationObject", "--export"],
+            "--commit-template: unable to create commit message template from spec",
+            id="commit-template-that-does-not-parse",
+        ),
     ],
 )
 def test_bad_flags_fail_with_fluxs_message_and_exit_code_2(args: list[str], message: str) -> None:
@@ -568,9 +600,26 @@ def test_a_bad_interval_is_a_usage_error() -> None:
     assert "Invalid value for '--interval'" in result.output
 
 
-def test_without_export_nothing_is_written_and_the_exit_code_is_1() -> None:
+@pytest.mark.parametrize(
+    "template",
+    [
+        pytest.param("{{ range .Changed.Changes }}{{ .NewValue }}{{ end }}", id="changes"),
+        pytest.param('{{ index .Values "env" }}', id="values-known-only-at-run-time"),
+        pytest.param("{{ .AutomationObject.Name }}: {{ len .Changed.FileChanges }}", id="name"),
+    ],
+)
+def test_a_commit_template_that_parses_and_uses_current_fields_is_accepted(
+    template: str,
+) -> None:
+    result = run(*_UPDATE, f"--commit-template={template}", "--export")
+    assert result.exit_code == 0, result.output
+    commit = YAML(typ="safe").load(result.output)["spec"]["git"]["commit"]
+    assert commit["messageTemplate"] == template
+
+
+def test_without_export_nothing_is_written_and_the_exit_code_is_2() -> None:
     result = run("image", "repository", "podinfo", "--image=x/y")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.output == f"error: {NO_STORE_MESSAGE}\n"
 
 

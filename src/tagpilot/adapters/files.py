@@ -6,18 +6,18 @@ only I/O around the pure ``tagpilot.core.setters``.  The walk follows Flux (``.y
 skipped, only files holding ``"$imagepolicy"`` parsed) with two hardening rules of our
 own: nothing outside the root is ever read or written (a file symlink leading out is
 reported, one leading inside is handled through its target when the walk reaches it),
-and changed files are replaced atomically with their mode kept.
+and changed files are replaced atomically with their mode kept (temporary files that a
+killed run left behind are removed first, see :mod:`tagpilot.adapters.atomic`).
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-import stat
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
+from tagpilot.adapters.atomic import TEMP_MARK, is_leftover, write_atomically
 from tagpilot.core.changes import ChangeRecord, ChangeSet
 from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocation
 from tagpilot.core.setters import (
@@ -78,23 +78,31 @@ def is_manifest_name(name: str) -> bool:
     return name.endswith((".yaml", ".yml")) or name == "Kustomization"
 
 
-def marked_files(root: Path) -> Iterator[tuple[str, bytes | FileProblem]]:
+def marked_files(
+    root: Path, leftovers: list[str] | None = None
+) -> Iterator[tuple[str, bytes | FileProblem]]:
     """Yield (path relative to ``root``, bytes) for every manifest holding the marker token.
 
     Files are visited in lexical order; a symlinked file leading outside ``root``
-    yields a ``FileProblem`` instead of its bytes.
+    yields a ``FileProblem`` instead of its bytes.  ``leftovers`` collects the paths of
+    temporary files a killed write left (see :mod:`tagpilot.adapters.atomic`).
     """
     real_root = os.path.realpath(root)
-    yield from _walk(real_root, real_root, "")
+    yield from _walk(real_root, real_root, "", leftovers)
 
 
-def _walk(real_root: str, directory: str, prefix: str) -> Iterator[tuple[str, bytes | FileProblem]]:
+def _walk(
+    real_root: str, directory: str, prefix: str, leftovers: list[str] | None
+) -> Iterator[tuple[str, bytes | FileProblem]]:
     with os.scandir(directory) as scan:
         entries = sorted(scan, key=lambda entry: entry.name)
     for entry in entries:
         relative = prefix + entry.name
         if entry.is_dir(follow_symlinks=False):
-            yield from _walk(real_root, entry.path, relative + "/")
+            yield from _walk(real_root, entry.path, relative + "/", leftovers)
+        elif leftovers is not None and TEMP_MARK in entry.name and is_leftover(entry.name):
+            if entry.is_file(follow_symlinks=False):
+                leftovers.append(entry.path)
         elif is_manifest_name(entry.name):
             found = _screen(real_root, entry, relative)
             if found is not None:
@@ -146,7 +154,9 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
     problems: list[FileProblem] = []
     unknown: list[UnknownMarker] = []
     real_root = Path(os.path.realpath(root))
-    for relative, found in marked_files(real_root):
+    # Temporary files of a run killed mid-write must not be committed: the walk finds them.
+    leftovers: list[str] | None = None if dry_run else []
+    for relative, found in marked_files(real_root, leftovers):
         if isinstance(found, FileProblem):
             problems.append(found)
             continue
@@ -159,6 +169,8 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
             diffs[relative] = _unified_diff(relative, found.decode("utf-8"), result.new_text)
             if not dry_run:
                 _write(real_root, relative, result.new_text)
+    for leftover in leftovers or ():
+        Path(leftover).unlink(missing_ok=True)
     return TreeResult(ChangeSet.of(records), diffs, tuple(problems), tuple(unknown))
 
 
@@ -188,24 +200,6 @@ def _write(real_root: Path, relative: str, text: str) -> None:
         write_atomically(real_root / relative, text.encode("utf-8"))
     except OSError as error:
         raise RetryableError(f"cannot write {relative}: {error.strerror}") from error
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` through a temporary file beside it, keeping its mode."""
-    mode = stat.S_IMODE(os.stat(path, follow_symlinks=False).st_mode)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            os.fchmod(handle.fileno(), mode)
-        # No fsync: readers must never see a half-written file (the rename guarantees
-        # that), but a worktree needs no more durability than git gives it.
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 class FileTreeEditor:

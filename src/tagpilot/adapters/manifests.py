@@ -1,10 +1,17 @@
 """Read the user's manifests from disk: walk paths, load YAML, decrypt SOPS files.
 
 ``load_paths`` walks files and directories (recursively, sorted, ``.yaml``/``.yml``/``.json``;
-hidden directories skipped) and validates every document with ``tagpilot.api.loader``.
-``load_manifests`` also decrypts SOPS-encrypted files with age identities — from the caller,
-the environment, or a ``sops-age``-style Secret (``*.agekey``) among the manifests — and
-indexes every Secret for the reconcilers.  Problems are collected and raised together.
+hidden directories skipped, ``.sourceignore`` and ``--exclude`` patterns honoured, see
+:mod:`tagpilot.adapters.sourceignore`) and validates every document with
+``tagpilot.api.loader``.  ``load_manifests`` also decrypts SOPS-encrypted files with age
+identities — from the caller, the environment, or a ``sops-age``-style Secret (``*.agekey``)
+among the manifests — and indexes every Secret for the reconcilers.
+
+One unrelated file must not stop every automation: a file under a directory that cannot be
+read or parsed (a Helm chart template, a Secret encrypted to somebody else's key) is left
+out and reported in ``Manifests.problems``; a Secret that failed to decrypt is remembered so
+that the objects using it fail with that reason.  Invalid Flux objects, misspelt kinds and
+duplicates are still raised together as one ``ManifestError``.
 """
 
 from __future__ import annotations
@@ -15,13 +22,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tagpilot.adapters.sops import decrypt_file
-from tagpilot.adapters.sops.keys import AgeIdentities, identities_from_secret
+from tagpilot.adapters.sops.keys import KEY_SOURCES, AgeIdentities, identities_from_secret
+from tagpilot.adapters.sourceignore import IgnoreRules
 from tagpilot.api.loader import (
     MANIFEST_SUFFIXES,
     LoadedObject,
     LoadResult,
     ManifestError,
+    UnreadableManifestError,
     find_duplicates,
+    is_unreadable,
     load_text,
 )
 from tagpilot.api.meta import DEFAULT_NAMESPACE
@@ -29,32 +39,45 @@ from tagpilot.api.secret import Secret
 from tagpilot.core.errors import InvalidInputError, SourceLocation, StalledError
 from tagpilot.core.secrets import SecretData, SecretIndex
 
-__all__ = ["Manifests", "load_manifests", "load_paths"]
+__all__ = ["ManifestReader", "Manifests", "load_manifests", "load_paths"]
 
 
 @dataclass
 class Manifests:
-    """Every object of a load, SOPS files decrypted, and the Secrets indexed."""
+    """Every object of a load, SOPS files decrypted, the Secrets indexed, and the files left
+    out because they could not be loaded (``problems``, one or more per file)."""
 
     objects: list[LoadedObject] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
     secrets: SecretIndex = field(default_factory=SecretIndex)
+    problems: list[InvalidInputError] = field(default_factory=list)
 
 
 def load_paths(
-    paths: Sequence[Path | str], *, default_namespace: str = DEFAULT_NAMESPACE
+    paths: Sequence[Path | str],
+    *,
+    default_namespace: str = DEFAULT_NAMESPACE,
+    exclude: Sequence[str] = (),
+    keep_going: bool = False,
 ) -> LoadResult:
     """Load every manifest under ``paths``; encrypted documents come back undecrypted.
 
     Objects without ``metadata.namespace`` go to ``default_namespace`` (``default``, as
-    ``kubectl apply`` would).  Raises ``ManifestError`` naming every problem.
+    ``kubectl apply`` would).  ``exclude`` holds gitignore-style patterns relative to each
+    directory given.  Raises ``ManifestError`` naming every problem; with ``keep_going``,
+    files found under a directory that cannot be read or parsed land in ``problems`` instead.
     """
-    result, problems, skipped = LoadResult(), [], Counter[str]()
-    for path in _manifest_files(paths):
+    result, skipped = LoadResult(), Counter[str]()
+    problems: list[InvalidInputError] = []
+    for path, walked in _manifest_files(paths, exclude):
         try:
             loaded = load_text(_read(path), file=str(path), default_namespace=default_namespace)
         except ManifestError as error:
-            problems += error.problems
+            unreadable = walked and keep_going and is_unreadable(error.problems)
+            (result.problems if unreadable else problems).extend(error.problems)
+            continue
+        except UnreadableManifestError as error:
+            (result.problems if walked and keep_going else problems).append(error)
             continue
         except InvalidInputError as error:
             problems.append(error)
@@ -62,8 +85,8 @@ def load_paths(
         result.objects += loaded.objects
         skipped.update(loaded.skipped)
     problems += find_duplicates(result.objects)
-    if problems:
-        raise ManifestError(problems)
+    if problems:  # the files left out are listed too: the user sees everything at once
+        raise ManifestError(problems + result.problems)
     result.skipped = dict(sorted(skipped.items()))
     return result
 
@@ -73,15 +96,50 @@ def load_manifests(
     *,
     identities: AgeIdentities | None = None,
     default_namespace: str = DEFAULT_NAMESPACE,
+    exclude: Sequence[str] = (),
 ) -> Manifests:
-    """Load, decrypt and index: what ``reconcile --once`` and the daemon start from."""
-    loaded = load_paths(paths, default_namespace=default_namespace)
+    """Load, decrypt and index: what ``reconcile --once`` and the daemon start from.
+
+    Files that cannot be read, parsed or decrypted are reported in ``Manifests.problems``
+    and the rest still load; problems in the objects themselves raise ``ManifestError``.
+    """
+    loaded = load_paths(
+        paths, default_namespace=default_namespace, exclude=exclude, keep_going=True
+    )
     keys = (identities or AgeIdentities()) + _identities_in(loaded.objects)
-    objects = _decrypted(loaded.objects, keys, default_namespace)
-    problems = find_duplicates(objects)
+    decrypted = _decrypted(loaded.objects, keys, default_namespace)
+    problems = decrypted.fatal + find_duplicates(decrypted.objects)
     if problems:
-        raise ManifestError(problems)
-    return Manifests(objects, loaded.skipped, _index(objects))
+        raise ManifestError(problems + loaded.problems + decrypted.problems)
+    return Manifests(
+        decrypted.objects,
+        loaded.skipped,
+        _index(decrypted.objects, decrypted.unavailable),
+        loaded.problems + decrypted.problems,
+    )
+
+
+@dataclass
+class ManifestReader:
+    """``load_manifests`` for a process that loads again on every edit (the daemon).
+
+    A file that cannot be loaded is left out — unless an earlier load took objects from it:
+    then the edit broke a file in use, and the whole load is refused (``ManifestError``) so
+    the caller keeps the last good objects instead of dropping that file's objects.
+    """
+
+    identities: AgeIdentities | None = None
+    exclude: Sequence[str] = ()
+    _in_use: set[str] = field(default_factory=set)
+
+    def __call__(self, paths: Sequence[Path | str]) -> Manifests:
+        """Load ``paths``; raise ``ManifestError`` when a file in use no longer loads."""
+        manifests = load_manifests(paths, identities=self.identities, exclude=self.exclude)
+        broken = [p for p in manifests.problems if p.location and p.location.file in self._in_use]
+        if broken:
+            raise ManifestError(broken)
+        self._in_use = {str(item.source.file) for item in manifests.objects}
+        return manifests
 
 
 def _identities_in(objects: list[LoadedObject]) -> AgeIdentities:
@@ -92,38 +150,55 @@ def _identities_in(objects: list[LoadedObject]) -> AgeIdentities:
     return found
 
 
+@dataclass
+class _Decrypted:
+    """Plain objects after decryption, files that did not decrypt and their Secrets, and
+    invalid objects found inside decrypted files (``fatal``)."""
+
+    objects: list[LoadedObject] = field(default_factory=list)
+    problems: list[InvalidInputError] = field(default_factory=list)
+    fatal: list[InvalidInputError] = field(default_factory=list)
+    unavailable: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
 def _decrypted(
     objects: list[LoadedObject], keys: AgeIdentities, default_namespace: str
-) -> list[LoadedObject]:
-    plain = [item for item in objects if not item.encrypted]
+) -> _Decrypted:
+    result = _Decrypted([item for item in objects if not item.encrypted])
     files = sorted({str(item.source.file) for item in objects if item.encrypted})
-    problems: list[InvalidInputError] = []
     for file in files:
         try:
-            plain += _decrypt_one(file, keys, default_namespace)
+            result.objects += _decrypt_one(file, keys, default_namespace)
+            continue
         except ManifestError as error:
-            problems += error.problems
+            if not is_unreadable(error.problems):
+                result.fatal += error.problems  # a decrypted Flux object or Secret is invalid
+                continue
+            failed = error.problems
         except InvalidInputError as error:
-            problems.append(error)
+            failed = [error]
         except StalledError as error:  # wrong key, tampered file: the message names the file
-            problems.append(InvalidInputError(str(error), reason=error.reason))
-    if problems:
-        raise ManifestError(problems)
-    return plain
+            detail = str(error).removeprefix(f"{file}: ")
+            failed = [InvalidInputError(detail, location=SourceLocation(file), reason=error.reason)]
+        result.problems += failed
+        for item in objects:
+            if item.encrypted and item.source.file == file and item.kind == "Secret":
+                result.unavailable[(item.namespace, item.name)] = str(failed[0])
+    return result
 
 
 def _decrypt_one(file: str, keys: AgeIdentities, default_namespace: str) -> list[LoadedObject]:
     if not keys:
         raise InvalidInputError(
-            "encrypted with SOPS, but no age key was given: pass --age-key-file, set "
-            "SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or add a Secret with an '*.agekey' entry",
+            f"encrypted with SOPS, but no age key was found: {KEY_SOURCES}, "
+            "or add a Secret with an '*.agekey' entry",
             location=SourceLocation(file),
         )
     decrypted = decrypt_file(file, identities=keys)
     return load_text(decrypted.text, file=file, default_namespace=default_namespace).objects
 
 
-def _index(objects: list[LoadedObject]) -> SecretIndex:
+def _index(objects: list[LoadedObject], unavailable: dict[tuple[str, str], str]) -> SecretIndex:
     secrets = {}
     for item in objects:
         if isinstance(item.obj, Secret):
@@ -131,19 +206,25 @@ def _index(objects: list[LoadedObject]) -> SecretIndex:
             secrets[(secret.namespace, secret.name)] = SecretData(
                 secret.namespace, secret.name, secret.values(), secret.type
             )
-    return SecretIndex(secrets)
+    return SecretIndex(secrets, unavailable=unavailable)
 
 
-def _manifest_files(paths: Sequence[Path | str]) -> Iterator[Path]:
+def _manifest_files(
+    paths: Sequence[Path | str], exclude: Sequence[str]
+) -> Iterator[tuple[Path, bool]]:
+    """Each manifest file, and whether it was found by walking a directory (not named)."""
     for given in paths:
         path = Path(given)
-        if path.is_dir():
-            for candidate in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
-                if candidate.is_file() and candidate.suffix in MANIFEST_SUFFIXES and not hidden:
-                    yield candidate
-        else:
-            yield path
+        if not path.is_dir():
+            yield path, False
+            continue
+        rules = IgnoreRules.for_path(path, exclude)
+        for candidate in sorted(path.rglob("*")):
+            hidden = any(part.startswith(".") for part in candidate.relative_to(path).parts)
+            if candidate.suffix not in MANIFEST_SUFFIXES or hidden or not candidate.is_file():
+                continue
+            if not rules.ignored(candidate):
+                yield candidate, True
 
 
 def _read(path: Path) -> str:
@@ -153,7 +234,12 @@ def _read(path: Path) -> str:
         raise InvalidInputError(
             "no such file or directory", location=SourceLocation(str(path))
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InvalidInputError(
-            f"cannot read: {error}", location=SourceLocation(str(path))
+    except UnicodeDecodeError as error:
+        raise UnreadableManifestError(
+            f"cannot read: not UTF-8 text ({error.reason} at byte {error.start})",
+            location=SourceLocation(str(path)),
+        ) from None
+    except OSError as error:
+        raise UnreadableManifestError(
+            f"cannot read: {error.strerror or error}", location=SourceLocation(str(path))
         ) from None

@@ -1,8 +1,9 @@
-"""ImageUpdateAutomation (``image.toolkit.fluxcd.io`` v1, also v1beta2).
+"""ImageUpdateAutomation (``image.toolkit.fluxcd.io`` v1, also v1beta2 and v1beta1).
 
 Fields follow image-automation-controller's Go structs (``GitSpec``, ``CommitSpec``,
 ``PushSpec``, ``UpdateStrategy``).  v1 defaults ``update`` to ``{strategy: Setters}``;
-in v1beta2 an ``update`` block must name its ``strategy``.
+in v1beta2 and v1beta1 (same schema) an ``update`` block must name its ``strategy``.
+v1beta1 templates often use ``.Updated``, which v1 removed: rendering says to use ``.Changed``.
 Used by the loader, the automation reconciler and ``tagpilot create image update``.
 """
 
@@ -13,7 +14,13 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from tagpilot.api.duration import DurationField
-from tagpilot.api.image import IMAGE_API_V1, IMAGE_API_V1BETA2, FluxObject
+from tagpilot.api.image import (
+    IMAGE_API_V1,
+    IMAGE_API_V1BETA1,
+    IMAGE_API_V1BETA2,
+    FluxObject,
+    ImageApiVersion,
+)
 from tagpilot.api.meta import (
     Condition,
     FluxModel,
@@ -136,24 +143,23 @@ class ImageUpdateAutomation(FluxObject):
     """An automation that writes selected images back into a Git repository."""
 
     KIND: ClassVar[str] = "ImageUpdateAutomation"
-    api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"] = (
-        IMAGE_API_V1
-    )
+    api_version: ImageApiVersion = IMAGE_API_V1
     kind: Literal["ImageUpdateAutomation"] = "ImageUpdateAutomation"
     spec: ImageUpdateAutomationSpec
     status: ImageUpdateAutomationStatus | None = None
 
     @model_validator(mode="after")
-    def _v1beta2_needs_strategy(self) -> ImageUpdateAutomation:
+    def _beta_needs_strategy(self) -> ImageUpdateAutomation:
+        # v1beta1 and v1beta2 share the schema: ``update.strategy`` has no default there.
         update_given = "update" in self.spec.model_fields_set
         if (
-            self.api_version == IMAGE_API_V1BETA2
+            self.api_version in (IMAGE_API_V1BETA2, IMAGE_API_V1BETA1)
             and update_given
             and "strategy" not in self.spec.update.model_fields_set
         ):
             raise SpecError(
                 "spec.update.strategy",
-                f"is required in {IMAGE_API_V1BETA2} (use strategy: Setters, "
+                f"is required in {self.api_version} (use strategy: Setters, "
                 f"or move to {IMAGE_API_V1} where it is the default)",
             )
         return self

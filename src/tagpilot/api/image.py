@@ -1,4 +1,8 @@
-"""ImageRepository and ImagePolicy (``image.toolkit.fluxcd.io`` v1, also v1beta2).
+"""ImageRepository and ImagePolicy (``image.toolkit.fluxcd.io`` v1, also v1beta2 and v1beta1).
+
+v1beta1 and v1beta2 have the same spec schema as v1 minus later additions, and Flux's CRDs
+served them without conversion webhooks (the API server only relabels the version), so an
+older manifest is read as it is, keeping its apiVersion.
 
 Spec fields, CRD defaults and validation follow image-reflector-controller; the checks the
 controller makes at reconcile time and that need no I/O (image with a scheme or a tag,
@@ -30,11 +34,13 @@ from tagpilot.api.meta import (
 __all__ = [
     "DEFAULT_EXCLUSION_LIST",
     "IMAGE_API_V1",
+    "IMAGE_API_V1BETA1",
     "IMAGE_API_V1BETA2",
     "IMAGE_API_VERSIONS",
     "AccessFrom",
     "AlphabeticalPolicy",
     "FluxObject",
+    "ImageApiVersion",
     "ImagePolicy",
     "ImagePolicyChoice",
     "ImagePolicySpec",
@@ -53,7 +59,14 @@ __all__ = [
 
 IMAGE_API_V1: Final = "image.toolkit.fluxcd.io/v1"
 IMAGE_API_V1BETA2: Final = "image.toolkit.fluxcd.io/v1beta2"
-IMAGE_API_VERSIONS = (IMAGE_API_V1, IMAGE_API_V1BETA2)
+IMAGE_API_V1BETA1: Final = "image.toolkit.fluxcd.io/v1beta1"
+IMAGE_API_VERSIONS = (IMAGE_API_V1, IMAGE_API_V1BETA2, IMAGE_API_V1BETA1)
+ImageApiVersion = Literal[
+    "image.toolkit.fluxcd.io/v1",
+    "image.toolkit.fluxcd.io/v1beta2",
+    "image.toolkit.fluxcd.io/v1beta1",
+]
+"""The image API versions the models accept."""
 DEFAULT_EXCLUSION_LIST = ("^.*\\.sig$",)
 
 
@@ -199,9 +212,7 @@ class ImageRepository(FluxObject):
     """An image repository to scan for tags."""
 
     KIND: ClassVar[str] = "ImageRepository"
-    api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"] = (
-        IMAGE_API_V1
-    )
+    api_version: ImageApiVersion = IMAGE_API_V1
     kind: Literal["ImageRepository"] = "ImageRepository"
     spec: ImageRepositorySpec
     status: ImageRepositoryStatus | None = None
@@ -303,9 +314,7 @@ class ImagePolicy(FluxObject):
     """A rule that picks the latest tag of an ImageRepository."""
 
     KIND: ClassVar[str] = "ImagePolicy"
-    api_version: Literal["image.toolkit.fluxcd.io/v1", "image.toolkit.fluxcd.io/v1beta2"] = (
-        IMAGE_API_V1
-    )
+    api_version: ImageApiVersion = IMAGE_API_V1
     kind: Literal["ImagePolicy"] = "ImagePolicy"
     spec: ImagePolicySpec
     status: ImagePolicyStatus | None = None

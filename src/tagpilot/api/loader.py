@@ -1,11 +1,14 @@
 """Load Flux objects from manifest files and directories, with file:line for every problem.
 
 :func:`load_text` reads every YAML document of a text with ruamel's round-trip loader so
-each node knows its line, and validates the kinds tagpilot handles.  Other kinds
-are skipped and counted.  SOPS-encrypted documents (a top-level ``sops`` map with ``mac``)
-are returned undecrypted with ``encrypted=True`` and their raw mapping; after decryption,
-:func:`parse_object` validates them.  All problems of a load are collected and raised as
-one :class:`ManifestError`.  Hostile YAML (deep nesting, alias bombs) is refused before
+each node knows its line, and validates the kinds tagpilot handles.  Other kinds are
+skipped and counted, unless their kind or API group is a near miss of a Flux one
+(:mod:`tagpilot.api.kindcheck`), which is an error with a suggestion.  SOPS-encrypted
+documents (a top-level ``sops`` map with ``mac``) are returned undecrypted with
+``encrypted=True`` and their raw mapping; after decryption, :func:`parse_object` validates
+them.  All problems of a load are collected and raised as one :class:`ManifestError`; a
+text that is not YAML at all raises :class:`UnreadableManifestError` problems, which tree
+walkers may report and skip.  Hostile YAML (deep nesting, alias bombs) is refused before
 loading by :mod:`tagpilot.api.yamlguard`.
 
 Pure: text and mappings in, objects out.  ``tagpilot.adapters.manifests.load_paths`` walks
@@ -24,10 +27,11 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from tagpilot.api.kinds import AnyObject, model_for
+from tagpilot.api.kindcheck import check_kind
+from tagpilot.api.kinds import KIND_MODELS, AnyObject, model_for
 from tagpilot.api.meta import DEFAULT_NAMESPACE
 from tagpilot.api.problems import Problem, problems_from
-from tagpilot.api.yamlguard import check_yaml_limits
+from tagpilot.api.yamlguard import YamlLimitError, check_yaml_limits
 from tagpilot.core.errors import InvalidInputError, SourceLocation
 
 __all__ = [
@@ -35,13 +39,18 @@ __all__ = [
     "LoadResult",
     "LoadedObject",
     "ManifestError",
+    "UnreadableManifestError",
     "find_duplicates",
     "is_sops_encrypted",
+    "is_unreadable",
     "load_text",
     "parse_object",
 ]
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+
+_KNOWN_KINDS = {kind: versions for kind, (_, versions) in KIND_MODELS.items()}
+"""Each kind tagpilot reads and its apiVersions, for :func:`check_kind`."""
 
 
 class ManifestError(InvalidInputError):
@@ -55,6 +64,19 @@ class ManifestError(InvalidInputError):
         else:
             listed = "\n".join(f"  {problem}" for problem in self.problems)
             super().__init__(f"{len(self.problems)} problems in manifests:\n{listed}")
+
+
+class UnreadableManifestError(InvalidInputError):
+    """A file that does not read as YAML at all (a syntax error, a value no type holds)."""
+
+
+def is_unreadable(problems: Sequence[InvalidInputError]) -> bool:
+    """Whether these problems of one file mean it is not YAML tagpilot can read at all.
+
+    Such a file may be anything (a Helm chart template, a stray document): callers that load
+    a whole tree report it and go on, while problems in readable Flux objects stay errors.
+    """
+    return any(isinstance(p, UnreadableManifestError | YamlLimitError) for p in problems)
 
 
 @dataclass(frozen=True)
@@ -88,10 +110,12 @@ class LoadedObject:
 
 @dataclass
 class LoadResult:
-    """Objects found (file and document order) and how many documents of each kind were skipped."""
+    """Objects found (file and document order), how many documents of each kind were skipped,
+    and the problems of files left out because they could not be read (when asked to go on)."""
 
     objects: list[LoadedObject] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
+    problems: list[InvalidInputError] = field(default_factory=list)
 
 
 def _get(mapping: Any, key: str, default: Any) -> Any:
@@ -175,9 +199,15 @@ def _check(
     document: Mapping[str, Any], file: str | None, default_namespace: str
 ) -> tuple[AnyObject | None, list[InvalidInputError]]:
     """The validated object (None for foreign kinds), or the problems found."""
+    api_version, kind = str(document.get("apiVersion", "")), str(document.get("kind", ""))
+    typo = check_kind(api_version, kind, _KNOWN_KINDS)
+    if typo is not None:
+        line = _line_of(document, (typo.field,)) or _line_of(document, ("kind",))
+        location = SourceLocation(file, line, typo.field)
+        return None, [InvalidInputError(typo.message, location=location)]
     try:
-        model = model_for(str(document.get("apiVersion", "")), str(document.get("kind", "")))
-    except ValueError as error:
+        model = model_for(api_version, kind)
+    except ValueError as error:  # check_kind has refused these already; kept as a safety net
         location = SourceLocation(file, _line_of(document, ("apiVersion",)), "apiVersion")
         return None, [InvalidInputError(str(error), location=location)]
     if model is None:
@@ -226,22 +256,22 @@ def _documents(text: str, file: str) -> Iterator[tuple[int, Any]]:
         line = mark.line + 1 if mark else None
         column = f"column {mark.column + 1}: " if mark else ""
         problem = error.problem or error.context or "invalid YAML"
-        raise InvalidInputError(
+        raise UnreadableManifestError(
             f"YAML syntax error at {column}{problem}", location=SourceLocation(file, line)
         ) from None
     except YAMLError as error:
-        raise InvalidInputError(
+        raise UnreadableManifestError(
             f"YAML syntax error: {error}", location=SourceLocation(file)
         ) from None
     except RecursionError:
-        raise InvalidInputError(
+        raise UnreadableManifestError(
             "YAML nested too deeply to load; expected an ordinary manifest",
             location=SourceLocation(file),
         ) from None
     except _CONSTRUCTOR_ERRORS as error:
         # ruamel's constructors raise these for values their tag cannot hold
         # (``!!int xyz``, ``2001-13-45``, a 5000-digit integer, a malformed ``!!omap``).
-        raise InvalidInputError(
+        raise UnreadableManifestError(
             f"YAML value cannot be read ({error or type(error).__name__}); "
             "expected values that fit their type",
             location=SourceLocation(file),
@@ -295,8 +325,8 @@ def _take(
 
 
 def find_duplicates(objects: list[LoadedObject]) -> list[InvalidInputError]:
-    seen: dict[tuple[str, str, str], LoadedObject] = {}
     """Problems for objects defined twice (same kind, namespace and name)."""
+    seen: dict[tuple[str, str, str], LoadedObject] = {}
     problems = []
     for loaded in objects:
         identity = (loaded.kind, loaded.namespace, loaded.name)

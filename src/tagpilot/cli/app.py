@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -17,10 +17,11 @@ import click
 from tagpilot.adapters.clock import SystemClock
 from tagpilot.adapters.files import FileTreeEditor
 from tagpilot.adapters.git.updater import CliGitUpdater
-from tagpilot.adapters.manifests import Manifests, load_manifests
+from tagpilot.adapters.manifests import ManifestReader, Manifests
 from tagpilot.adapters.registry.pool import RegistryPool
 from tagpilot.adapters.sops.keys import AgeIdentities, identities_from_env, load_identity_file
 from tagpilot.adapters.store import SqliteStore
+from tagpilot.core.errors import InvalidInputError
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.runtime.engine import Engine, ResultHook
 
@@ -31,7 +32,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def engine_options(command: F) -> F:
-    """``--state`` and ``--age-key-file``: what every command that runs the engine takes."""
+    """``--state``, ``--age-key-file`` and ``--exclude``: what every command that runs the
+    engine takes."""
+    command = click.option(
+        "--exclude",
+        "exclude",
+        multiple=True,
+        metavar="GLOB",
+        help="Leave out files matching GLOB under each PATH (.sourceignore syntax; repeatable).",
+    )(command)
     command = click.option(
         "--age-key-file",
         type=click.Path(path_type=Path, exists=True, dir_okay=False),
@@ -54,6 +63,8 @@ class App:
     store: SqliteStore
     registry: RegistryPool
     paths: tuple[Path, ...]
+    problems: list[InvalidInputError] = field(default_factory=list)
+    """Files left out of the first load because they could not be read, parsed or decrypted."""
 
     async def aclose(self) -> None:
         """Close network clients and the state file."""
@@ -76,13 +87,23 @@ def build_app(
     age_key_file: Path | None = None,
     dry_run: bool = False,
     on_result: ResultHook | None = None,
+    exclude: Sequence[str] = (),
+    on_problems: Callable[[list[InvalidInputError]], None] | None = None,
 ) -> App:
-    """Load the manifests (decrypting SOPS files) and assemble the engine."""
+    """Load the manifests (decrypting SOPS files) and assemble the engine.
+
+    ``on_problems`` hears of the files each load (the first and every reload) left out.
+    """
     keys = identities_for(age_key_file)
     state = state.absolute()
 
+    reader = ManifestReader(keys, exclude)
+
     def loader(where: Sequence[Path]) -> Manifests:
-        return load_manifests(where, identities=keys)
+        loaded = reader(where)
+        if on_problems is not None and loaded.problems:
+            on_problems(loaded.problems)
+        return loaded
 
     manifests = loader(paths)
     store = SqliteStore(":memory:" if dry_run else state)
@@ -95,4 +116,4 @@ def build_app(
         editor=FileTreeEditor(),
     )
     engine = Engine(ctx, manifests, loader=loader, dry_run=dry_run, on_result=on_result)
-    return App(engine, store, registry, tuple(paths))
+    return App(engine, store, registry, tuple(paths), manifests.problems)

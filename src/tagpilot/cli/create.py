@@ -10,7 +10,9 @@ registry`` follows ``kubectl create secret docker-registry``.  Deliberate differ
   stay out of shell history and ``ps``; the argv flags still work for compatibility;
 * ``create secret git`` for SSH does not fetch host keys over the network: give
   ``--known-hosts-file`` (never trust on first use);
-* without ``--export`` nothing is written: tagpilot has no object store yet (exit 1).
+* a ``--select-semver`` range or ``--commit-template`` that the reconcilers would refuse
+  (a parse error, the removed ``.Updated`` field) is refused here (exit 2);
+* without ``--export`` nothing is written: tagpilot has no object store yet (exit 2).
 
 The group object is :data:`create`; the lead wires it into ``tagpilot.cli.main:cli``.
 """
@@ -34,6 +36,7 @@ from tagpilot.api.create_flags import (
 from tagpilot.api.duration import Duration
 from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.source import GitRepository
+from tagpilot.cli.create_checks import check_commit_template, check_semver_range
 from tagpilot.cli.create_common import (
     NO_STORE_MESSAGE,
     GoDuration,
@@ -155,6 +158,8 @@ def create_image_policy(
         raise InvalidInputError(
             "the name of an ImageRepository in the namespace is required (--image-ref)"
         )
+    if select_semver:
+        check_semver_range("--select-semver", select_semver)
     spec: dict[str, Any] = {
         "imageRepositoryRef": {"name": image_ref},
         "policy": policy_choice(select_semver, select_alpha, select_numeric),
@@ -210,6 +215,8 @@ def create_image_update(
             (author_email, "the author email is required (--author-email)"),
         )
     )
+    if commit_template:
+        check_commit_template("--commit-template", commit_template)
     source_ref = {"kind": "GitRepository", "name": git_repo_ref}
     if git_repo_namespace:
         source_ref["namespace"] = git_repo_namespace

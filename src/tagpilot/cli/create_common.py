@@ -18,7 +18,7 @@ from tagpilot.api.export import export_objects
 from tagpilot.api.kinds import AnyObject
 from tagpilot.api.problems import problems_from
 from tagpilot.cli.secret_sops import SopsExport
-from tagpilot.core.errors import InvalidInputError, TagpilotError
+from tagpilot.core.errors import InvalidInputError
 
 __all__ = [
     "NO_STORE_MESSAGE",
@@ -116,6 +116,6 @@ def finish(obj: AnyObject, export: bool, sops: SopsExport | None = None) -> None
     exported = export_objects([obj])
     if sops is not None:
         exported = sops.apply(exported, export=export)
-    if not export:
-        raise TagpilotError(NO_STORE_MESSAGE)
+    if not export:  # a missing flag is bad usage (exit 2), like any other flag error
+        raise InvalidInputError(NO_STORE_MESSAGE)
     click.echo(exported, nl=False)

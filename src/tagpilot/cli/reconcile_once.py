@@ -32,29 +32,38 @@ def reconcile_paths(
     state: Path,
     age_key_file: Path | None,
     output: str,
+    exclude: Sequence[str] = (),
 ) -> None:
-    """Run the one-shot pass and report; exit 1 if any object failed."""
+    """Run the one-shot pass and report; exit 1 if any object failed or file was left out."""
     if not once:
         raise InvalidInputError(
             "reconciling manifest paths needs --once (or run the daemon: tagpilot run PATH...)"
         )
-    report = asyncio.run(_run(paths, state, age_key_file, dry_run))
+    report, left_out = asyncio.run(_run(paths, state, age_key_file, dry_run, exclude))
     if output == "json":
         click.echo(json.dumps(_as_json(report), indent=2))
     else:
         _print(report, dry_run=dry_run)
-    if report.failed:
+    for problem in left_out:  # the other objects ran; the exit code still says so
+        click.echo(f"error: left out {problem}", err=True)
+    if report.failed or left_out:
         sys.exit(EXIT_FAILED)
 
 
 async def _run(
-    paths: Sequence[Path], state: Path, age_key_file: Path | None, dry_run: bool
-) -> OnceReport:
-    app = build_app(paths, state=state, age_key_file=age_key_file, dry_run=dry_run)
+    paths: Sequence[Path],
+    state: Path,
+    age_key_file: Path | None,
+    dry_run: bool,
+    exclude: Sequence[str],
+) -> tuple[OnceReport, list[InvalidInputError]]:
+    app = build_app(
+        paths, state=state, age_key_file=age_key_file, dry_run=dry_run, exclude=exclude
+    )
     for warning in app.engine.insecure_warnings():
         click.echo(f"warning: {warning}", err=True)
     try:
-        return await run_once(app.engine)
+        return await run_once(app.engine), app.problems
     finally:
         await app.aclose()
 
@@ -126,6 +135,7 @@ def reconcile_command(
     state: Path,
     age_key_file: Path | None,
     output: str,
+    exclude: tuple[str, ...] = (),
 ) -> None:
     """Reconcile the manifests under PATH... once (--once), or ask the daemon about one object.
 
@@ -139,4 +149,5 @@ def reconcile_command(
         state=state,
         age_key_file=age_key_file,
         output=output,
+        exclude=exclude,
     )

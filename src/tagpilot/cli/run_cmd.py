@@ -74,6 +74,7 @@ def run_command(
     concurrent: int,
     log_format: str,
     verbose: int,
+    exclude: tuple[str, ...] = (),
 ) -> None:
     """Load the manifests under PATH..., reconcile every object on its interval, serve HTTP.
 
@@ -82,13 +83,28 @@ def run_command(
     configure_logging(log_format, verbose)
     host, port = _address(http_address)
     options = DaemonOptions(host=host, port=port, concurrency=concurrent)
-    asyncio.run(_main(paths, state, age_key_file, options))
+    asyncio.run(_main(paths, state, age_key_file, options, exclude))
+
+
+def _log_left_out(problems: list[InvalidInputError]) -> None:
+    for problem in problems:
+        structlog.get_logger().error("manifest file left out", problem=str(problem))
 
 
 async def _main(
-    paths: tuple[Path, ...], state: Path, age_key_file: Path | None, options: DaemonOptions
+    paths: tuple[Path, ...],
+    state: Path,
+    age_key_file: Path | None,
+    options: DaemonOptions,
+    exclude: tuple[str, ...],
 ) -> None:
-    app = build_app(list(paths), state=state, age_key_file=age_key_file)
+    app = build_app(
+        list(paths),
+        state=state,
+        age_key_file=age_key_file,
+        exclude=exclude,
+        on_problems=_log_left_out,
+    )
     try:
         await run_daemon(app.engine, app.paths, options)
     finally:

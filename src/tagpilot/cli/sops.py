@@ -1,7 +1,8 @@
 """``tagpilot sops encrypt|decrypt``: a drop-in for the common sops commands, age keys only.
 
 The lead wires ``sops_group`` into ``tagpilot.cli.main:cli``.  Output goes to stdout unless
-``-i`` rewrites the file in place (temp file in the same directory, then ``os.replace``).
+``-i`` rewrites the file in place (see :mod:`tagpilot.adapters.atomic`: a temporary file
+beside it under a name the next run recognises and removes, then ``os.replace``).
 Exit codes: 2 for bad input (flags, malformed files, no matching rule), 1 when decryption fails.
 """
 
@@ -9,11 +10,11 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import click
 
+from tagpilot.adapters.atomic import remove_leftovers, write_atomically
 from tagpilot.adapters.sops import (
     AgeIdentities,
     CryptRule,
@@ -126,24 +127,10 @@ def _read(file: Path) -> bytes:
 
 def _output(file: Path, content: bytes, in_place: bool) -> None:
     if in_place:
-        write_atomically(file, content)
+        # A run killed before its rename left plaintext beside the file: remove it first.
+        remove_leftovers(file.parent, file.name)
+        write_atomically(file, content, sync=True)
     else:
         sys.stdout.flush()
         sys.stdout.buffer.write(content)
         sys.stdout.buffer.flush()
-
-
-def write_atomically(path: Path, content: bytes) -> None:
-    """Replace ``path`` with ``content`` via a temp file in the same directory; keep its mode."""
-    mode = path.stat().st_mode & 0o7777 if path.exists() else 0o644
-    descriptor, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise

@@ -132,10 +132,18 @@ class SecretIndex:
     """All Secrets known to a run, looked up by namespace and name."""
 
     secrets: Mapping[tuple[str, str], SecretData] = field(default_factory=dict, repr=False)
+    unavailable: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """Secrets whose file failed to load or decrypt, and why (no values in the reason)."""
 
     def get(self, namespace: str, name: str, *, wanted_by: str, reason: str) -> SecretData:
         """The Secret ``namespace/name`` for ``wanted_by``; ``MissingSecretError`` if absent."""
         found = self.secrets.get((namespace, name))
+        why = self.unavailable.get((namespace, name))
+        if found is None and why is not None:
+            raise MissingSecretError(
+                f"{wanted_by}: Secret '{namespace}/{name}' could not be loaded: {why}",
+                reason=reason,
+            )
         if found is None:
             raise MissingSecretError(
                 f"{wanted_by}: Secret '{namespace}/{name}' not found in the manifests "

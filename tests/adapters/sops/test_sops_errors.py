@@ -122,6 +122,18 @@ def test_no_identities_at_all_says_so(sops_secret: str) -> None:
         decrypt_text(sops_secret, file="secret.yaml", identities=AgeIdentities())
 
 
+@pytest.mark.parametrize("given", ["none", "the-wrong-one"])
+def test_a_missing_key_error_names_every_place_a_key_can_come_from(
+    sops_secret: str, other_age_key: AgeKey, given: str
+) -> None:
+    identities = other_age_key.identities() if given == "the-wrong-one" else AgeIdentities()
+    with pytest.raises(NoMatchingIdentityError) as caught:
+        decrypt_text(sops_secret, file="secret.yaml", identities=identities)
+    message = str(caught.value)
+    for place in ("--age-key-file", "SOPS_AGE_KEY_FILE", "~/.config/sops/age/keys.txt"):
+        assert place in message
+
+
 def test_a_plain_file_is_bad_input_not_a_decryption_failure(age_key: AgeKey) -> None:
     with pytest.raises(InvalidInputError, match=r"secret\.yaml: not encrypted with sops"):
         decrypt_text(SECRET, file="secret.yaml", identities=age_key.identities())

@@ -19,6 +19,8 @@ from tagpilot.adapters.sops.metadata import AgeStanza
 from tagpilot.core.errors import InvalidInputError, SourceLocation
 
 __all__ = [
+    "DEFAULT_KEY_FILE",
+    "KEY_SOURCES",
     "AgeIdentities",
     "identities_from_env",
     "identities_from_secret",
@@ -28,6 +30,15 @@ __all__ = [
     "unwrap_data_key",
     "wrap_data_key",
 ]
+
+DEFAULT_KEY_FILE = "~/.config/sops/age/keys.txt"
+"""Where sops (and tagpilot) look for age identities when nothing else names them."""
+
+KEY_SOURCES = (
+    "pass --age-key-file, set SOPS_AGE_KEY_FILE or SOPS_AGE_KEY, or put the key in "
+    f"the default key file {DEFAULT_KEY_FILE} ($XDG_CONFIG_HOME/sops/age/keys.txt when set)"
+)
+"""Every place an age identity can come from, for errors that found none or the wrong one."""
 
 _X25519_PREFIX = "AGE-SECRET-KEY-1"
 _UNSUPPORTED_PREFIXES = ("AGE-SECRET-KEY-PQ-", "AGE-PLUGIN-")
@@ -49,7 +60,7 @@ class AgeIdentities:
     def describe(self) -> str:
         """Say how many identities from which sources, for an error message."""
         if not self.identities:
-            return "no age identities were given"
+            return f"no age identities were given: {KEY_SOURCES}"
         return f"tried {len(self.identities)} age identities from {', '.join(self.sources)}"
 
 
@@ -162,4 +173,5 @@ def unwrap_data_key(
     recipients = ", ".join(s.recipient for s in stanzas)
     raise NoMatchingIdentityError(
         f"{file}: no identity matches recipients {recipients} ({identities.describe()})"
+        + ("" if not identities else f"; to add the right key, {KEY_SOURCES}")
     )
