@@ -351,7 +351,7 @@ async def test_dependants_of_a_status_change_run_at_once(
     )
     engine.links = {REPO: [POLICY], POLICY: [AUTOMATION]}
     engine.script[REPO] = [ok("r1"), ok("r1"), ok("r2")]
-    engine.script[POLICY] = [ok("p1"), ok("p1"), ok("p2")]
+    engine.script[POLICY] = [ok("p1"), ok("p2")]
     make_scheduler(engine)
     await clock.advance(130)
     later = [(c.key, c.reason, c.at) for c in engine.calls if c.at > 0]
@@ -364,16 +364,34 @@ async def test_dependants_of_a_status_change_run_at_once(
     assert (REPO, {"revision": "r1"}, {"revision": "r2"}) in engine.seen_changes
 
 
-async def test_at_startup_dependants_run_again_after_their_sources_first_status(
+@pytest.mark.parametrize(
+    "concurrency", [pytest.param(1, id="one-slot"), pytest.param(4, id="four-slots")]
+)
+async def test_at_startup_every_object_runs_exactly_once(
+    clock: VirtualTime, make_scheduler: MakeScheduler, concurrency: int
+) -> None:
+    """Dependants wait for their sources' first runs, so the change those runs report
+    is folded into the dependants' own first run instead of running them twice."""
+    engine = engine_with(clock, REPO, OTHER, POLICY, AUTOMATION, interval=None)
+    engine.links = {REPO: [POLICY], POLICY: [AUTOMATION]}
+    engine.duration = 1.0
+    make_scheduler(engine, concurrency=concurrency)
+    await clock.advance(10)
+    assert [engine.reasons(k) for k in (REPO, OTHER, POLICY, AUTOMATION)] == [
+        [REASON_STARTUP]
+    ] * 4
+    assert engine.times(POLICY)[0] >= max(engine.times(REPO) + engine.times(OTHER)) + 1
+    assert engine.seen_changes[0] == (REPO, None, {"revision": "r1"})
+
+
+async def test_a_suspended_source_does_not_hold_back_its_dependants_at_startup(
     clock: VirtualTime, make_scheduler: MakeScheduler
 ) -> None:
-    """The scheduler has no status from before it started, so a first run counts as a change."""
     engine = engine_with(clock, REPO, POLICY, interval=None)
-    engine.links = {REPO: [POLICY]}
+    engine.objects[REPO].suspended = True
     make_scheduler(engine)
     await clock.advance(1)
-    assert engine.reasons(POLICY) == [REASON_STARTUP, f"{REPO} changed"]
-    assert engine.seen_changes[0] == (REPO, None, {"revision": "r1"})
+    assert engine.reasons(POLICY) == [REASON_STARTUP]
 
 
 # -- reloads ---------------------------------------------------------------------------

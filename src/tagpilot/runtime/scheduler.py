@@ -10,6 +10,10 @@ events.  Guarantees:
   more right after;
 * after each run the key is rescheduled by ``tagpilot.runtime.backoff.plan_next_run``
   and the engine's dependants of the status change run at once;
+* at startup every object runs exactly once: the kinds run in stages, in the order the
+  engine lists them (repositories, then policies, then automations), so a dependant
+  triggered by its source's first run is still waiting for its own first run and the two
+  merge into one;
 * stalled keys wait for a spec change (their ``spec_hash``) or a trigger; suspended keys
   are skipped until a reload or trigger finds them resumed.
 
@@ -194,6 +198,8 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
+        self._startup: list[tuple[str, set[ObjectKey]]] = []
+        """Startup stages not finished yet: a kind and its keys still due a first run."""
 
     # -- the public surface --------------------------------------------------------------
 
@@ -202,6 +208,10 @@ class Scheduler:
         if self._dispatcher is not None or self._stopping:
             raise RuntimeError("a scheduler starts once")
         loaded = self._engine.keys()
+        for key in loaded:
+            if not self._startup or self._startup[-1][0] != key.kind:
+                self._startup.append((key.kind, set()))
+            self._startup[-1][1].add(key)
         for key in loaded:
             self._add(key, REASON_STARTUP)
         self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
@@ -247,17 +257,26 @@ class Scheduler:
         """How many reconciles are in flight."""
         return len(self._tasks)
 
-    async def stop(self, timeout: float = 30.0) -> bool:
+    async def stop(
+        self, timeout: float = 30.0, *, interruptible: Callable[[ObjectKey], bool] | None = None
+    ) -> bool:
         """Take no new work, wait up to ``timeout`` seconds for running reconciles.
 
-        Returns True when every reconcile finished; otherwise the stragglers are
-        cancelled (and given a few seconds to clean up) and False is returned.
+        Reconciles of keys for which ``interruptible`` answers True (those that only wait
+        on the network) are cancelled at once instead of waited for.  Returns True when
+        every reconcile finished; otherwise the stragglers are cancelled (and given a few
+        seconds to clean up) and False is returned.
         """
         self._stopping = True
         await self._halt_dispatcher()
+        cut = [t for k, t in self._tasks.items() if interruptible is not None and interruptible(k)]
+        for task in cut:
+            task.cancel()
         running = list(self._tasks.values())
         if not running:
             return True
+        if cut:
+            await self._wait_tasks(cut, _CANCEL_GRACE)
         if await self._wait_tasks(running, timeout):
             return True
         for task in running:
@@ -284,6 +303,7 @@ class Scheduler:
         if entry is None:
             return
         entry.removed, entry.due, entry.rerun = True, None, None
+        self._started(key)
         if not entry.running:
             del self._entries[key]
 
@@ -338,14 +358,37 @@ class Scheduler:
             self._ready.append(entry)
 
     def _launch(self) -> None:
+        held: list[_Entry] = []
         while self._ready and len(self._tasks) < self._concurrency:
             entry = self._ready.popleft()
+            if self._held(entry.key):
+                held.append(entry)
+                continue
             entry.queued = False
             if entry.removed or not self._may_run(entry):
+                self._started(entry.key)
                 continue
             entry.running = True
             task = asyncio.get_running_loop().create_task(self._run(entry))
             self._tasks[entry.key] = task
+        self._ready.extendleft(reversed(held))
+
+    def _held(self, key: ObjectKey) -> bool:
+        """Whether ``key`` waits for an earlier startup stage (its sources' first runs)."""
+        return any(kind == key.kind for kind, _ in self._startup[1:]) and (
+            self._startup[0][0] != key.kind
+        )
+
+    def _started(self, key: ObjectKey) -> None:
+        """``key`` had its first run (or will have none): release the next stage when done."""
+        for _, pending in self._startup:
+            pending.discard(key)
+        released = False
+        while self._startup and not self._startup[0][1]:
+            self._startup.pop(0)
+            released = True
+        if released:
+            self._wake.set()
 
     def _may_run(self, entry: _Entry) -> bool:
         try:
@@ -406,6 +449,7 @@ class Scheduler:
         finally:
             entry.running = False
             self._tasks.pop(entry.key, None)
+            self._started(entry.key)
             if entry.removed and self._entries.get(entry.key) is entry:
                 del self._entries[entry.key]
             self._wake.set()

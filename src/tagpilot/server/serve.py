@@ -41,7 +41,7 @@ def bind(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT) -> socket.socket:
         sock.close()
         raise BindError(
             f"cannot listen on {host}:{port}: {error.strerror or error} "
-            "(choose another address with the HTTP address option)"
+            "(choose another address with --http-address)"
         ) from error
     sock.setblocking(False)
     return sock
