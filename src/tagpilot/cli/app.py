@@ -7,6 +7,8 @@ daemon and ``reconcile --once`` both build their engine here.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +22,14 @@ from tagpilot.adapters.git.updater import CliGitUpdater
 from tagpilot.adapters.manifests import Manifests, load_manifests
 from tagpilot.adapters.registry.pool import RegistryPool
 from tagpilot.adapters.sops.keys import AgeIdentities, identities_from_env, load_identity_file
-from tagpilot.adapters.store import SqliteStore
+from tagpilot.adapters.store import SqliteStore, default_state_path
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.runtime.engine import Engine, ResultHook
 
 __all__ = ["DEFAULT_STATE", "App", "build_app", "engine_options", "identities_for"]
 
-DEFAULT_STATE = Path(".tagpilot/state.db")
+DEFAULT_STATE = "$XDG_STATE_HOME/tagpilot/state.db"
+"""How help shows the default ``--state`` (else ``~/.local/state/tagpilot/state.db``)."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -40,8 +43,8 @@ def engine_options(command: F) -> F:
     return click.option(
         "--state",
         type=click.Path(path_type=Path),
-        default=DEFAULT_STATE,
-        show_default=True,
+        default=default_state_path,
+        show_default=DEFAULT_STATE,
         help="The state file (statuses, tags, events); git mirrors live beside it.",
     )(command)
 
@@ -54,11 +57,15 @@ class App:
     store: SqliteStore
     registry: RegistryPool
     paths: tuple[Path, ...]
+    scratch: Path | None = None
+    """A dry run's throwaway directory for git mirrors, removed by ``aclose``."""
 
     async def aclose(self) -> None:
-        """Close network clients and the state file."""
+        """Close network clients and the state file; remove a dry run's scratch directory."""
         await self.registry.aclose()
         self.store.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def identities_for(age_key_file: Path | None) -> AgeIdentities:
@@ -77,7 +84,11 @@ def build_app(
     dry_run: bool = False,
     on_result: ResultHook | None = None,
 ) -> App:
-    """Load the manifests (decrypting SOPS files) and assemble the engine."""
+    """Load the manifests (decrypting SOPS files) and assemble the engine.
+
+    A dry run writes nothing under ``state``: statuses stay in memory and git mirrors go
+    to a scratch directory that ``App.aclose`` removes.
+    """
     keys = identities_for(age_key_file)
     state = state.absolute()
 
@@ -86,13 +97,14 @@ def build_app(
 
     manifests = loader(paths)
     store = SqliteStore(":memory:" if dry_run else state)
+    scratch = Path(tempfile.mkdtemp(prefix="tagpilot-dry-run-")) if dry_run else None
     registry = RegistryPool()
     ctx = ReconcileContext(
         clock=SystemClock(),
         store=store,
         registry=registry,
-        git=CliGitUpdater(state.parent),
+        git=CliGitUpdater(scratch or state.parent),
         editor=FileTreeEditor(),
     )
     engine = Engine(ctx, manifests, loader=loader, dry_run=dry_run, on_result=on_result)
-    return App(engine, store, registry, tuple(paths))
+    return App(engine, store, registry, tuple(paths), scratch)

@@ -27,7 +27,7 @@ import click
 import httpx
 
 from tagpilot.adapters.manifests import load_paths
-from tagpilot.adapters.store import SCHEMA_VERSION
+from tagpilot.adapters.store import SCHEMA_VERSION, default_state_path
 from tagpilot.api.automation import ImageUpdateAutomation
 from tagpilot.api.export import export_document
 from tagpilot.api.image import IMAGE_API_V1, ImagePolicy, ImageRepository
@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 DEFAULT_SERVER = "http://127.0.0.1:9797"
-DEFAULT_STATE = Path(".tagpilot/state.db")
+DEFAULT_STATE = default_state_path  # called when a command runs: reads $XDG_STATE_HOME
 DEFAULT_NAMESPACE = "flux-system"
 NS_HELP = "Namespace of the objects."
 EVENT_LIMIT = 1000
