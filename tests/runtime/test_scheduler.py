@@ -377,9 +377,7 @@ async def test_at_startup_every_object_runs_exactly_once(
     engine.duration = 1.0
     make_scheduler(engine, concurrency=concurrency)
     await clock.advance(10)
-    assert [engine.reasons(k) for k in (REPO, OTHER, POLICY, AUTOMATION)] == [
-        [REASON_STARTUP]
-    ] * 4
+    assert [engine.reasons(k) for k in (REPO, OTHER, POLICY, AUTOMATION)] == [[REASON_STARTUP]] * 4
     assert engine.times(POLICY)[0] >= max(engine.times(REPO) + engine.times(OTHER)) + 1
     assert engine.seen_changes[0] == (REPO, None, {"revision": "r1"})
 

@@ -3,7 +3,8 @@
 WAL mode and one transaction per write keep the file consistent if the process is killed
 at any instant.  The file lives in the user's state directory by default
 (:func:`default_state_path`, never inside a checkout), and a directory tagpilot keeps its
-state in ignores itself (a ``.gitignore`` of ``*``), so ``git add .`` cannot stage it.  A ``schema_version`` table and the ordered ``_MIGRATIONS`` list upgrade
+state in ignores itself (a ``.gitignore`` of ``*``), so ``git add .`` cannot stage it.
+A ``schema_version`` table and the ordered ``_MIGRATIONS`` list upgrade
 older files in place; a file written by a newer tagpilot is refused with a clear error.
 """
 
@@ -14,7 +15,7 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -139,6 +140,8 @@ class SqliteStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
+        self.write_failure: str | None = None
+        """Why the last write failed; None once a write succeeds again (for ``/readyz``)."""
         if self.path != ":memory:":
             file = Path(self.path)
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -187,7 +190,10 @@ class SqliteStore:
                 self._db.execute("UPDATE schema_version SET version = ?", (version,))
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self._db, self._record)
+
+    def _record(self, failure: str | None) -> None:
+        self.write_failure = failure
 
     def get_status(self, key: ObjectKey) -> dict[str, Any] | None:
         """The object's last written status, or None."""
@@ -398,28 +404,38 @@ def _key_tuple(key: ObjectKey) -> tuple[str, str, str]:
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on error and maps sqlite errors."""
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on error and maps sqlite errors.
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    ``record`` hears each outcome: None after a commit, the cause after a failure.
+    """
+
+    def __init__(self, db: sqlite3.Connection, record: Callable[[str | None], None]) -> None:
         self._db = db
+        self._record = record
 
     def __enter__(self) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
-            raise _unavailable(error) from error
+            raise self._failed(error) from error
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if exc is None:
             try:
                 self._db.execute("COMMIT")
-                return
             except sqlite3.Error as error:  # a full disk fails here, not in the statements
                 self._rollback()
-                raise _unavailable(error) from error
+                raise self._failed(error) from error
+            self._record(None)
+            return
         self._rollback()
         if isinstance(exc, sqlite3.Error):
-            raise _unavailable(exc) from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, error: sqlite3.Error) -> RetryableError:
+        failure = _unavailable(error)
+        self._record(str(failure))
+        return failure
 
     def _rollback(self) -> None:
         # After a failed COMMIT sqlite may already have rolled back; nothing more to undo.

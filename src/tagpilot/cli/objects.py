@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -42,6 +43,7 @@ from tagpilot.core.errors import (
     TagpilotError,
 )
 from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.server.access import auth_headers
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -193,7 +195,8 @@ class DaemonClient:
     ) -> httpx.Response:
         try:
             with httpx.Client(base_url=self.url, timeout=self._timeout, trust_env=False) as client:
-                return client.request(method, path, params=params, json=body)
+                headers = auth_headers(os.environ)  # the daemon's API token, when configured
+                return client.request(method, path, params=params, json=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise DaemonUnavailableError(self.url) from error
         except httpx.HTTPError as error:
