@@ -523,3 +523,27 @@ async def test_on_the_event_loops_own_clock_objects_run_and_stop_cleanly() -> No
             await asyncio.sleep(0.005)
     assert await scheduler.stop(timeout=1) is True
     assert 3 <= len(engine.reasons(REPO)) <= 10
+
+
+async def test_stop_cancels_interruptible_reconciles_at_once_and_waits_for_the_others(
+    clock: VirtualTime, make_scheduler: MakeScheduler
+) -> None:
+    """A hung scan is cancelled on SIGTERM; an automation that may be pushing finishes."""
+    engine = engine_with(clock, REPO, AUTOMATION)
+    engine.gates[AUTOMATION] = asyncio.Event()
+    scheduler = make_scheduler(engine, concurrency=2)
+    await clock.advance(1)
+    engine.gates[REPO] = asyncio.Event()
+    scheduler.trigger(REPO, "webhook")
+    await clock.advance(1)
+    assert state(scheduler, REPO).running and state(scheduler, AUTOMATION).running
+    stopping = asyncio.ensure_future(
+        scheduler.stop(timeout=120, interruptible=lambda k: k.kind != AUTOMATION.kind)
+    )
+    await clock.advance(0)
+    assert engine.cancelled == [REPO]
+    assert not stopping.done()
+    engine.gates[AUTOMATION].set()
+    await clock.advance(0)
+    assert await stopping is True
+    assert engine.cancelled == [REPO]

@@ -164,6 +164,10 @@ class _Guarded(H11Protocol):
     def cut(self) -> None:
         """Close the connection now (evicted, or too slow to send its request)."""
         self._disarm()
+        # uvicorn counts open connections for its own limit; the transport reports the
+        # loss a loop turn later, too late for the newcomer this eviction made room for.
+        self.connections.discard(self)
+        self.guard.gone(self)
         self.transport.abort()
 
     def _too_slow(self) -> None:

@@ -82,7 +82,8 @@ async def serve(
     config = uvicorn.Config(
         app,
         http=guarded_protocol(guard),
-        limit_concurrency=guard.max_connections,
+        # uvicorn counts the connection asking as well: one more keeps the guard in charge.
+        limit_concurrency=guard.max_connections + 1,
         log_config=None,
         access_log=False,
         lifespan="off",
