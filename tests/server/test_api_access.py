@@ -34,9 +34,7 @@ Client = Callable[..., httpx.AsyncClient]
 
 
 @pytest.fixture
-def make_client(
-    engine: InMemoryEngine, trigger: RecordingTrigger, store: SqliteStore
-) -> Client:
+def make_client(engine: InMemoryEngine, trigger: RecordingTrigger, store: SqliteStore) -> Client:
     def build(
         peer: str, *, token: str | None = None, problem: str | None = None, own: bool = False
     ) -> httpx.AsyncClient:
@@ -157,5 +155,5 @@ def test_the_token_comes_from_a_file_or_the_environment(
 
 def test_an_empty_token_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "token").write_text("\n")
-    with pytest.raises(InvalidInputError, match="token file .* is empty"):
+    with pytest.raises(InvalidInputError, match=r"token file .* is empty"):
         read_token(tmp_path / "token", {})

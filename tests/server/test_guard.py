@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from tagpilot.server.guard import MAX_CONNECTIONS, ConnectionGuard, connection_budget
+from tagpilot.server.guard import MAX_CONNECTIONS, ConnectionGuard
 from tagpilot.server.serve import bind, serve
 
 BUDGET, DEADLINE = 4, 1.0

@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_READ_SECONDS",
     "MAX_CONNECTIONS",
     "ConnectionGuard",
+    "accept_burst",
     "connection_budget",
     "guarded_protocol",
 ]
@@ -52,6 +53,12 @@ def _open_descriptors() -> int:
         return len(os.listdir("/proc/self/fd"))
     except OSError:
         return 64  # no /proc: assume a typical start-up count
+
+
+def accept_burst(max_connections: int) -> int:
+    """How many connections to accept in one go (and the listen backlog): an eighth of
+    the budget, so a burst of new connections cannot eat the descriptors kept in reserve."""
+    return max(4, max_connections // 8)
 
 
 def connection_budget() -> int:

@@ -19,7 +19,12 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from tagpilot.core.errors import StalledError
-from tagpilot.server.guard import ConnectionGuard, connection_budget, guarded_protocol
+from tagpilot.server.guard import (
+    ConnectionGuard,
+    accept_burst,
+    connection_budget,
+    guarded_protocol,
+)
 
 __all__ = ["DEFAULT_HOST", "DEFAULT_PORT", "GRACEFUL_SECONDS", "BindError", "bind", "serve"]
 
@@ -84,6 +89,9 @@ async def serve(
         http=guarded_protocol(guard),
         # uvicorn counts the connection asking as well: one more keeps the guard in charge.
         limit_concurrency=guard.max_connections + 1,
+        # asyncio accepts up to ``backlog`` connections per wake-up, each a descriptor,
+        # before the guard sees any of them: keep that burst a fraction of the budget.
+        backlog=accept_burst(guard.max_connections),
         log_config=None,
         access_log=False,
         lifespan="off",
