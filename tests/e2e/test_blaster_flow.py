@@ -96,6 +96,7 @@ def test_dry_run_shows_the_diff_and_message_and_pushes_nothing(
     assert "commit message:" in run.stdout and "[skip ci]" in run.stdout
     assert git("rev-parse", "develop", cwd=bare) == before
     assert not (state_home / "tagpilot").exists(), "a dry run writes no state"
+    assert not (tmp_path / ".tagpilot").exists(), "nor git mirrors in the working directory"
 
 
 def test_a_wrong_host_key_fails_the_run_without_pushing(
