@@ -1,4 +1,5 @@
-"""The SQLite state store: round trips, replacement semantics, the event ring, schema checks."""
+"""The SQLite state store: round trips, replacement and merge semantics, the event ring,
+schema checks, and where the state directory lives and how git is kept out of it."""
 
 from __future__ import annotations
 
@@ -10,12 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tagpilot.adapters.store import (
-    EVENT_RING_SIZE,
-    SCHEMA_VERSION,
-    SqliteStore,
-    default_state_path,
-)
+from tagpilot.adapters.state_dir import default_state_path
+from tagpilot.adapters.store import EVENT_RING_SIZE, SCHEMA_VERSION, SqliteStore
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent, StoredTags
 

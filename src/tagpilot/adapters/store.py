@@ -1,9 +1,8 @@
 """The SQLite state store: statuses, tag sets, events and automation runs in one file.
 
 WAL mode and one transaction per write keep the file consistent if the process is killed
-at any instant.  The file lives in the user's state directory by default
-(:func:`default_state_path`, never inside a checkout), and a directory tagpilot keeps its
-state in ignores itself (a ``.gitignore`` of ``*``), so ``git add .`` cannot stage it.
+at any instant.  Where the file lives by default, the directory's
+``.gitignore`` and the daemon's lock are :mod:`tagpilot.adapters.state_dir`'s.
 A ``schema_version`` table and the ordered ``_MIGRATIONS`` list upgrade
 older files in place; a file written by a newer tagpilot is refused with a clear error.
 """
@@ -11,29 +10,18 @@ older files in place; a file written by a newer tagpilot is refused with a clear
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
-import os
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from tagpilot.core.errors import InvalidInputError, RetryableError, StalledError
+from tagpilot.adapters.state_dir import ignore_state_directory
+from tagpilot.core.errors import InvalidInputError, RetryableError
 from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent, StoredTags
 
-__all__ = [
-    "EVENT_RING_SIZE",
-    "IGNORE_FILE",
-    "SCHEMA_VERSION",
-    "SqliteStore",
-    "StateInUseError",
-    "StateLock",
-    "default_state_path",
-    "ignore_state_directory",
-    "merge_status",
-]
+__all__ = ["EVENT_RING_SIZE", "SCHEMA_VERSION", "SqliteStore", "merge_status"]
 
 EVENT_RING_SIZE = 200
 
@@ -66,73 +54,6 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
-IGNORE_FILE = ".gitignore"
-LOCK_FILE = "daemon.lock"
-_OWN_ENTRIES = ("git", LOCK_FILE, IGNORE_FILE)
-"""What tagpilot itself keeps in a state directory besides the state file and its journal."""
-
-
-def default_state_path(environ: Mapping[str, str] | None = None) -> Path:
-    """``$XDG_STATE_HOME/tagpilot/state.db``, else ``~/.local/state/tagpilot/state.db``.
-
-    A relative ``XDG_STATE_HOME`` is ignored, as the XDG base directory spec says.
-    """
-    env = os.environ if environ is None else environ
-    base = env.get("XDG_STATE_HOME", "")
-    if not base or not os.path.isabs(base):
-        home = env.get("HOME") or str(Path.home())
-        base = os.path.join(home, ".local", "state")
-    return Path(base, "tagpilot", "state.db")
-
-
-def ignore_state_directory(directory: Path, state_file: str) -> None:
-    """Write ``.gitignore`` (``*``) into a directory that holds only tagpilot's state.
-
-    A directory with other files in it (``--state ./state.db`` in a checkout's root) is
-    left alone: ignoring everything there would hide the user's own files from git.
-    """
-    ignore = directory / IGNORE_FILE
-    if ignore.exists():
-        return
-    own = {*_OWN_ENTRIES, state_file, f"{state_file}-wal", f"{state_file}-shm"}
-    if all(entry.name in own for entry in directory.iterdir()):
-        ignore.write_text("# tagpilot state: never commit it\n*\n")
-
-
-class StateInUseError(StalledError):
-    """Another daemon holds the state directory's lock."""
-
-
-class StateLock:
-    """An exclusive lock on a state directory, held by one daemon for its whole life.
-
-    ``flock`` on ``daemon.lock``: the kernel drops it when the process ends, however it
-    ends, so a killed daemon never leaves a stale lock.  The file holds the holder's PID
-    for the message a second daemon prints.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
-        self.path = directory / LOCK_FILE
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            os.close(fd)
-            raise StateInUseError(
-                f"state directory {directory} is in use by another tagpilot run (PID "
-                f"{holder}); stop it, or give this one its own --state"
-            ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd: int | None = fd
-
-    def release(self) -> None:
-        """Give the lock up (the process ending does the same)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
 
 
 class SqliteStore:

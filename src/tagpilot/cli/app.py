@@ -22,7 +22,8 @@ from tagpilot.adapters.git.updater import CliGitUpdater
 from tagpilot.adapters.manifests import Manifests, load_manifests
 from tagpilot.adapters.registry.pool import RegistryPool
 from tagpilot.adapters.sops.keys import AgeIdentities, identities_from_env, load_identity_file
-from tagpilot.adapters.store import SqliteStore, default_state_path
+from tagpilot.adapters.state_dir import default_state_path
+from tagpilot.adapters.store import SqliteStore
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.runtime.engine import Engine, ResultHook
 

@@ -28,7 +28,8 @@ import click
 import httpx
 
 from tagpilot.adapters.manifests import load_paths
-from tagpilot.adapters.store import SCHEMA_VERSION, default_state_path
+from tagpilot.adapters.state_dir import default_state_path
+from tagpilot.adapters.store import SCHEMA_VERSION
 from tagpilot.api.automation import ImageUpdateAutomation
 from tagpilot.api.export import export_document
 from tagpilot.api.image import IMAGE_API_V1, ImagePolicy, ImageRepository

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from tagpilot.adapters.store import StateLock
+from tagpilot.adapters.state_dir import StateLock
 from tagpilot.cli.app import build_app, engine_options
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.runtime.daemon import DaemonOptions, run_daemon

@@ -26,11 +26,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from random import Random
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -45,6 +44,21 @@ from tagpilot.runtime.backoff import (
     plan_next_run,
     plan_retry,
 )
+from tagpilot.runtime.scheduling import (
+    PARKED_IDLE,
+    PARKED_STALLED,
+    PARKED_SUSPENDED,
+    REASON_ADDED,
+    REASON_CHANGED,
+    REASON_RESUMED,
+    REASON_STARTUP,
+    CrashHook,
+    KeyState,
+    ReconcileEngine,
+    ReloadChanges,
+    ResultHook,
+)
+from tagpilot.runtime.startup import StartupStages
 
 __all__ = [
     "PARKED_IDLE",
@@ -66,87 +80,6 @@ __all__ = [
 
 _log = structlog.get_logger(__name__)
 _CANCEL_GRACE = 5.0
-
-REASON_STARTUP = "startup"
-REASON_ADDED = "object added"
-REASON_CHANGED = "spec changed"
-REASON_RESUMED = "resumed"
-
-PARKED_STALLED = "stalled"
-PARKED_SUSPENDED = "suspended"
-PARKED_IDLE = "idle"
-
-ResultHook = Callable[[ObjectKey, Outcome, float], None]
-"""Called after each reconcile with the key, its outcome and the seconds it took."""
-CrashHook = Callable[[ObjectKey, Exception], None]
-"""Called when a reconcile or a hook raised instead of returning an outcome."""
-
-
-class ReconcileEngine(Protocol):
-    """The part of the run engine the scheduler drives (``runtime.engine.Engine`` fits)."""
-
-    def keys(self) -> list[ObjectKey]:
-        """Every reconcilable object now loaded."""
-        ...
-
-    def interval_of(self, key: ObjectKey) -> timedelta | None:
-        """The object's ``spec.interval``; None means it runs only when triggered."""
-        ...
-
-    def is_suspended(self, key: ObjectKey) -> bool:
-        """Whether ``spec.suspend`` is set."""
-        ...
-
-    def spec_hash(self, key: ObjectKey) -> str:
-        """A digest that changes when the object's spec changes."""
-        ...
-
-    async def reconcile(self, key: ObjectKey, *, reason: str) -> Outcome:
-        """Run the object's reconciler and persist its status; never raises TagpilotError."""
-        ...
-
-    def dependants(
-        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
-    ) -> list[ObjectKey]:
-        """Objects to reconcile now because ``key``'s status went from ``before`` to ``after``."""
-        ...
-
-
-class ReloadChanges(Protocol):
-    """What a manifest reload changed (``runtime.engine.ReloadResult`` fits)."""
-
-    @property
-    def added(self) -> Sequence[ObjectKey]:
-        """Keys that are new."""
-        ...
-
-    @property
-    def changed(self) -> Sequence[ObjectKey]:
-        """Keys whose spec changed."""
-        ...
-
-    @property
-    def removed(self) -> Sequence[ObjectKey]:
-        """Keys no longer in the manifests."""
-        ...
-
-
-@dataclass(frozen=True)
-class KeyState:
-    """Where a key stands in the queue, for the API, the CLI and tests."""
-
-    due: float | None
-    """When it runs next (``TimeSource`` seconds); None while queued, running or parked."""
-    reason: str
-    """Why it runs next (or ran last)."""
-    queued: bool
-    """Due and waiting for a free slot."""
-    running: bool
-    """A reconcile is in flight."""
-    parked: str | None
-    """``PARKED_*`` when it waits for a spec change, a resume or a trigger."""
-    failures: int
-    """Consecutive failed runs."""
 
 
 @dataclass(eq=False)
@@ -198,8 +131,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
-        self._startup: list[tuple[str, set[ObjectKey]]] = []
-        """Startup stages not finished yet: a kind and its keys still due a first run."""
+        self._startup = StartupStages()
 
     # -- the public surface --------------------------------------------------------------
 
@@ -208,10 +140,7 @@ class Scheduler:
         if self._dispatcher is not None or self._stopping:
             raise RuntimeError("a scheduler starts once")
         loaded = self._engine.keys()
-        for key in loaded:
-            if not self._startup or self._startup[-1][0] != key.kind:
-                self._startup.append((key.kind, set()))
-            self._startup[-1][1].add(key)
+        self._startup.plan(loaded)
         for key in loaded:
             self._add(key, REASON_STARTUP)
         self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
@@ -361,7 +290,7 @@ class Scheduler:
         held: list[_Entry] = []
         while self._ready and len(self._tasks) < self._concurrency:
             entry = self._ready.popleft()
-            if self._held(entry.key):
+            if self._startup.held(entry.key):
                 held.append(entry)
                 continue
             entry.queued = False
@@ -373,21 +302,8 @@ class Scheduler:
             self._tasks[entry.key] = task
         self._ready.extendleft(reversed(held))
 
-    def _held(self, key: ObjectKey) -> bool:
-        """Whether ``key`` waits for an earlier startup stage (its sources' first runs)."""
-        return any(kind == key.kind for kind, _ in self._startup[1:]) and (
-            self._startup[0][0] != key.kind
-        )
-
     def _started(self, key: ObjectKey) -> None:
-        """``key`` had its first run (or will have none): release the next stage when done."""
-        for _, pending in self._startup:
-            pending.discard(key)
-        released = False
-        while self._startup and not self._startup[0][1]:
-            self._startup.pop(0)
-            released = True
-        if released:
+        if self._startup.done(key):
             self._wake.set()
 
     def _may_run(self, entry: _Entry) -> bool:
