@@ -246,14 +246,20 @@ def test_the_control_api_on_its_own_address_needs_the_token_and_the_cli_sends_it
         f"http://{api}{OBJECT}/reconcile", content=b"{" + b" " * (8 << 20) + b"}",
         headers={**JSON, "Authorization": f"Bearer {API_TOKEN}"}, timeout=10,
     )  # fmt: skip
+    suspend_cli = [sys.executable, "-m", "tagpilot", "suspend", "image", "repository", "app",
+                   "-n", "flux-system", "--server", f"http://{api}"]  # fmt: skip
+    tokenless = subprocess.run(
+        suspend_cli, env=tagpilot_env(), capture_output=True, text=True, timeout=60, check=False
+    )
     cli = subprocess.run(
-        [sys.executable, "-m", "tagpilot", "suspend", "image", "repository", "app",
-         "-n", "flux-system", "--server", f"http://{api}"],
-        env={**tagpilot_env(), **token}, capture_output=True, text=True, timeout=60, check=False,
+        suspend_cli, env={**tagpilot_env(), **token},
+        capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert on_webhook_port.status_code == 404
     assert anonymous.status_code == 401
     assert huge.status_code == 413
+    assert tokenless.returncode == 1
+    assert "the control API needs its token" in tokenless.stderr
     assert cli.returncode == 0, cli.stdout + cli.stderr
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
     suspended = httpx.get(f"http://{api}{OBJECT}", headers=headers, timeout=5).json()["suspended"]
