@@ -3,6 +3,7 @@ schema checks, and where the state directory lives and how git is kept out of it
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tagpilot.adapters.state_dir import default_state_path
+from tagpilot.adapters.state_dir import StateInUseError, StateLock, default_state_path
 from tagpilot.adapters.store import EVENT_RING_SIZE, SCHEMA_VERSION, SqliteStore
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent, StoredTags
@@ -238,3 +239,13 @@ def test_status_writes_from_two_processes_merge_and_never_go_back_in_time(
     assert one.get_status(AUTOMATION) == expected
     one.close()
     two.close()
+
+
+def test_a_state_directory_has_one_lock_holder_named_in_the_refusal(tmp_path: Path) -> None:
+    held = StateLock(tmp_path / "state")
+    with pytest.raises(
+        StateInUseError, match=rf"in use by another tagpilot run \(PID {os.getpid()}\)"
+    ):
+        StateLock(tmp_path / "state")
+    held.release()
+    StateLock(tmp_path / "state").release()
