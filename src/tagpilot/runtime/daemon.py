@@ -97,6 +97,8 @@ class _Daemon:
 
     def store_problem(self) -> str | None:
         """Why the state store cannot be written, or None."""
+        # SqliteStore records its last write's failure; a store without that record
+        # (an in-memory one in tests) is taken as healthy.
         failure = getattr(self.engine.ctx.store, "write_failure", None)
         return failure if isinstance(failure, str) else None
 
