@@ -90,15 +90,17 @@ class Daemon:
         nofile: int | None = None,
         env: dict[str, str] | None = None,
         wait: bool = True,
+        http_address: str | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        address = http_address or f"127.0.0.1:{self.port}"
         self.log = log
         limit = [] if nofile is None else ["prlimit", f"--nofile={nofile}:{nofile}"]
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 [*limit, sys.executable, "-m", "tagpilot", "run", str(cluster), "--state",
-                 str(state), "--http-address", f"127.0.0.1:{self.port}", "--log-format", "json",
+                 str(state), "--http-address", address, "--log-format", "json",
                  *extra],
                 stdout=out, stderr=subprocess.STDOUT, env={**tagpilot_env(), **(env or {})},
             )  # fmt: skip
@@ -266,6 +268,52 @@ def test_the_control_api_on_its_own_address_needs_the_token_and_the_cli_sends_it
     assert suspended is True
     assert daemon.stop() == 0
     assert API_TOKEN not in daemon.log.read_text()
+
+
+def _outward_address() -> str | None:
+    """This machine's address on its default route (no packet is sent), or None."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("203.0.113.1", 9))
+        except OSError:
+            return None
+        address = str(probe.getsockname()[0])
+    return None if address.startswith("127.") else address
+
+
+def test_on_a_port_open_to_all_the_api_answers_loopback_clients_only(
+    tmp_path: Path, registry: RunningRegistry
+) -> None:
+    """Webhooks from the network still work; an anonymous suspend from it is refused."""
+    outward = _outward_address()
+    if outward is None:
+        pytest.skip("this machine has no non-loopback address to play a remote client")
+    cluster, hook = _cluster(tmp_path, registry.host)
+    port = free_port()
+    daemon = Daemon(
+        cluster, tmp_path / "state.db", tmp_path / "daemon.log", wait=False,
+        http_address=f"0.0.0.0:{port}",
+    )  # fmt: skip
+    remote, local = f"http://{outward}:{port}", f"http://127.0.0.1:{port}"
+    try:
+        _wait(lambda: _answers(local), 60, "the daemon on 0.0.0.0")
+        refused = httpx.post(remote + OBJECT + "/suspend", json={}, headers=JSON, timeout=5)
+        webhook = httpx.post(remote + hook, json={}, timeout=5)
+        suspended = httpx.get(local + OBJECT, timeout=5).json()["suspended"]
+        allowed = httpx.post(local + OBJECT + "/suspend", json={}, headers=JSON, timeout=5)
+    finally:
+        assert daemon.stop() == 0
+    assert refused.status_code == 403 and "loopback clients only" in refused.text
+    assert webhook.status_code == 200
+    assert suspended is False
+    assert allowed.status_code == 200
+
+
+def _answers(base: str) -> bool:
+    try:
+        return httpx.get(base + "/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def test_a_non_loopback_api_address_without_a_token_is_refused(
