@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -216,6 +217,7 @@ def webhook(scene: Scene) -> bool:
 def main() -> int:
     """Run the demo; 0 when the daemon pushed the expected commit and stopped cleanly."""
     with tempfile.TemporaryDirectory(prefix="tagpilot-demo-") as scratch, ExitStack() as stack:
+        os.environ["XDG_STATE_HOME"] = str(Path(scratch, "state"))  # the demo leaves no state
         scene = set_up(Path(scratch), stack)
         say("the app repo's marked line (develop)")
         print(scene.marked_line())

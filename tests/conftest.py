@@ -1,13 +1,33 @@
-"""Shared pytest configuration: the repository root and the test data directory."""
+"""Shared pytest configuration: the repository root, the test data directory, and a
+private state directory per test (``XDG_STATE_HOME``), so no tagpilot process a test
+starts reads or writes the developer's own state."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = ROOT / "tests" / "testdata"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_state_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """``$XDG_STATE_HOME`` for processes that module- and session-scoped fixtures start."""
+    home = tmp_path_factory.mktemp("xdg-state-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_STATE_HOME", str(home))
+        yield home
+
+
+@pytest.fixture(autouse=True)
+def state_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """``$XDG_STATE_HOME`` for this test: where tagpilot's default ``--state`` points."""
+    home = tmp_path_factory.mktemp("xdg-state")
+    monkeypatch.setenv("XDG_STATE_HOME", str(home))
+    return home
 
 
 @pytest.fixture(scope="session")

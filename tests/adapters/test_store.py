@@ -1,7 +1,9 @@
-"""The SQLite state store: round trips, replacement semantics, the event ring, schema checks."""
+"""The SQLite state store: round trips, replacement and merge semantics, the event ring,
+schema checks, and where the state directory lives and how git is kept out of it."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
@@ -10,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tagpilot.adapters.state_dir import StateInUseError, StateLock, default_state_path
 from tagpilot.adapters.store import EVENT_RING_SIZE, SCHEMA_VERSION, SqliteStore
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent, StoredTags
@@ -133,3 +136,116 @@ def test_automation_runs_are_kept_newest_first(tmp_path: Path) -> None:
     assert [run.commit for run in runs] == ["c2", "c1", "c0"]
     assert runs[0].changes == (change,)
     assert store.runs("flux-system", "other") == []
+
+
+# -- where state lives, and that git never sees it ------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        pytest.param(
+            {"XDG_STATE_HOME": "/x/state", "HOME": "/home/u"},
+            "/x/state/tagpilot/state.db",
+            id="xdg-state-home",
+        ),
+        pytest.param({"HOME": "/home/u"}, "/home/u/.local/state/tagpilot/state.db", id="home"),
+        pytest.param(
+            {"XDG_STATE_HOME": "relative/dir", "HOME": "/home/u"},
+            "/home/u/.local/state/tagpilot/state.db",
+            id="relative-xdg-is-ignored",
+        ),
+        pytest.param(
+            {"XDG_STATE_HOME": "", "HOME": "/home/u"},
+            "/home/u/.local/state/tagpilot/state.db",
+            id="empty-xdg-is-ignored",
+        ),
+    ],
+)
+def test_the_default_state_file_is_in_the_users_state_directory(
+    environ: dict[str, str], expected: str
+) -> None:
+    assert default_state_path(environ) == Path(expected)
+
+
+def _git(*args: str, cwd: Path) -> str:
+    done = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
+    return done.stdout
+
+
+def test_a_state_directory_inside_a_checkout_is_never_staged(tmp_path: Path) -> None:
+    """``git add .`` in the user's checkout stages neither the state file nor the mirrors."""
+    _git("init", "-q", cwd=tmp_path)
+    (tmp_path / "app.yaml").write_text("kind: Deployment\n")
+    store = SqliteStore(tmp_path / ".tagpilot/state.db")
+    store.put_status(REPO, {"a": 1})
+    (tmp_path / ".tagpilot/git/mirror.git").mkdir(parents=True)
+    (tmp_path / ".tagpilot/git/mirror.git/HEAD").write_text("ref: refs/heads/main\n")
+    _git("add", ".", cwd=tmp_path)
+    assert _git("diff", "--cached", "--name-only", cwd=tmp_path).split() == ["app.yaml"]
+    store.close()
+
+
+def test_a_directory_with_other_files_is_not_told_to_ignore_them(tmp_path: Path) -> None:
+    (tmp_path / "app.yaml").write_text("kind: Deployment\n")
+    SqliteStore(tmp_path / "state.db").close()
+    assert not (tmp_path / ".gitignore").exists()
+
+
+# -- two processes on one file --------------------------------------------------------
+
+AUTOMATION = ObjectKey("ImageUpdateAutomation", "flux-system", "blaster")
+NEWER = {
+    "lastPushCommit": "bbbb",
+    "lastPushTime": "2026-11-21T12:05:00Z",
+    "lastAutomationRunTime": "2026-11-21T12:05:00Z",
+    "observedGeneration": 1,
+}
+OLDER = {
+    "lastPushCommit": "aaaa",
+    "lastPushTime": "2026-11-21T12:00:00Z",
+    "lastAutomationRunTime": "2026-11-21T12:00:00Z",
+    "observedGeneration": 2,
+}
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        pytest.param(OLDER, NEWER, NEWER, id="in-order-writes-replace"),
+        pytest.param(
+            NEWER, OLDER, {**NEWER, "observedGeneration": 2}, id="a-late-older-push-keeps-the-newer"
+        ),
+        pytest.param(
+            NEWER,
+            {"observedGeneration": 3},
+            {**NEWER, "observedGeneration": 3},
+            id="a-status-without-a-push-keeps-the-last-push",
+        ),
+        pytest.param(
+            {"lastScanResult": {"scanTime": "2026-11-21T12:05:00Z", "tagCount": 5}},
+            {"lastScanResult": {"scanTime": "2026-11-21T12:00:00Z", "tagCount": 4}},
+            {"lastScanResult": {"scanTime": "2026-11-21T12:05:00Z", "tagCount": 5}},
+            id="a-late-older-scan-keeps-the-newer",
+        ),
+    ],
+)
+def test_status_writes_from_two_processes_merge_and_never_go_back_in_time(
+    tmp_path: Path, first: dict[str, object], second: dict[str, object], expected: object
+) -> None:
+    one, two = SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")
+    one.put_status(AUTOMATION, first)
+    two.put_status(AUTOMATION, second)
+    assert one.get_status(AUTOMATION) == expected
+    one.close()
+    two.close()
+
+
+def test_a_state_directory_has_one_lock_holder_named_in_the_refusal(tmp_path: Path) -> None:
+    held = StateLock(tmp_path / "state")
+    with pytest.raises(
+        StateInUseError, match=rf"in use by another tagpilot run \(PID {os.getpid()}\)"
+    ):
+        StateLock(tmp_path / "state")
+    held.release()
+    StateLock(tmp_path / "state").release()

@@ -49,7 +49,7 @@ def registry(tmp_path: Path) -> Iterator[RunningRegistry]:
 
 
 def test_a_new_dev_tag_lands_as_one_skip_ci_commit_on_develop(
-    tmp_path: Path, registry: RunningRegistry, sshd: SshServer
+    tmp_path: Path, registry: RunningRegistry, sshd: SshServer, state_home: Path
 ) -> None:
     bare = app_repo(tmp_path, registry)
     cluster = _ssh_cluster(tmp_path, registry, sshd, bare)
@@ -69,7 +69,8 @@ def test_a_new_dev_tag_lands_as_one_skip_ci_commit_on_develop(
     assert f'+          image: {image}:dev-20251115.51 # {{"$imagepolicy"' in diff
     assert diff.count("\n+") == 2  # the +++ header and the one changed line
     assert "pushed commit" in run.stdout
-    (history,) = SqliteStore(tmp_path / ".tagpilot/state.db").runs(
+    assert not (tmp_path / ".tagpilot").exists(), "state stays out of the working directory"
+    (history,) = SqliteStore(state_home / "tagpilot/state.db").runs(
         "flux-system", "blaster-dev-automation"
     )
     assert history.commit == git("rev-parse", "develop", cwd=bare)
@@ -83,7 +84,7 @@ def test_a_new_dev_tag_lands_as_one_skip_ci_commit_on_develop(
 
 
 def test_dry_run_shows_the_diff_and_message_and_pushes_nothing(
-    tmp_path: Path, registry: RunningRegistry, sshd: SshServer
+    tmp_path: Path, registry: RunningRegistry, sshd: SshServer, state_home: Path
 ) -> None:
     bare = app_repo(tmp_path, registry)
     cluster = _ssh_cluster(tmp_path, registry, sshd, bare)
@@ -94,7 +95,8 @@ def test_dry_run_shows_the_diff_and_message_and_pushes_nothing(
     assert "+          image: " in run.stdout and "dev-20251115.51" in run.stdout
     assert "commit message:" in run.stdout and "[skip ci]" in run.stdout
     assert git("rev-parse", "develop", cwd=bare) == before
-    assert not (tmp_path / ".tagpilot/state.db").exists()
+    assert not (state_home / "tagpilot").exists(), "a dry run writes no state"
+    assert not (tmp_path / ".tagpilot").exists(), "nor git mirrors in the working directory"
 
 
 def test_a_wrong_host_key_fails_the_run_without_pushing(

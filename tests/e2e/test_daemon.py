@@ -8,6 +8,7 @@ webhook, not from polling.
 from __future__ import annotations
 
 import hashlib
+import json
 import signal
 import subprocess
 import sys
@@ -139,12 +140,23 @@ def test_the_daemon_polls_answers_webhooks_and_stops_cleanly(
     assert TOKEN not in daemon.log.read_text() and GIT_PASSWORD not in daemon.log.read_text()
 
     pushed = git("rev-parse", "develop", cwd=bare)
+    before = len(daemon.log.read_text())
     again = Daemon(cluster, state, tmp_path / "daemon.log")
     try:
         time.sleep(3)
     finally:
         assert again.stop() == 0
     assert git("rev-parse", "develop", cwd=bare) == pushed, "a restart must not push again"
+    runs = [
+        (line["kind"], line["name"])
+        for line in map(json.loads, daemon.log.read_text()[before:].splitlines())
+        if line.get("event") == "reconciled"
+    ]
+    assert sorted(runs) == [
+        ("ImagePolicy", "blaster-dev-policy"),
+        ("ImageRepository", "blaster-dev-repo"),
+        ("ImageUpdateAutomation", "blaster-dev-automation"),
+    ], "at start every object runs exactly once"
 
 
 def test_a_manifest_edit_reloads_and_a_broken_edit_keeps_the_last_good_objects(

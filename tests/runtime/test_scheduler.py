@@ -351,7 +351,7 @@ async def test_dependants_of_a_status_change_run_at_once(
     )
     engine.links = {REPO: [POLICY], POLICY: [AUTOMATION]}
     engine.script[REPO] = [ok("r1"), ok("r1"), ok("r2")]
-    engine.script[POLICY] = [ok("p1"), ok("p1"), ok("p2")]
+    engine.script[POLICY] = [ok("p1"), ok("p2")]
     make_scheduler(engine)
     await clock.advance(130)
     later = [(c.key, c.reason, c.at) for c in engine.calls if c.at > 0]
@@ -364,16 +364,32 @@ async def test_dependants_of_a_status_change_run_at_once(
     assert (REPO, {"revision": "r1"}, {"revision": "r2"}) in engine.seen_changes
 
 
-async def test_at_startup_dependants_run_again_after_their_sources_first_status(
+@pytest.mark.parametrize(
+    "concurrency", [pytest.param(1, id="one-slot"), pytest.param(4, id="four-slots")]
+)
+async def test_at_startup_every_object_runs_exactly_once(
+    clock: VirtualTime, make_scheduler: MakeScheduler, concurrency: int
+) -> None:
+    """Dependants wait for their sources' first runs, so the change those runs report
+    is folded into the dependants' own first run instead of running them twice."""
+    engine = engine_with(clock, REPO, OTHER, POLICY, AUTOMATION, interval=None)
+    engine.links = {REPO: [POLICY], POLICY: [AUTOMATION]}
+    engine.duration = 1.0
+    make_scheduler(engine, concurrency=concurrency)
+    await clock.advance(10)
+    assert [engine.reasons(k) for k in (REPO, OTHER, POLICY, AUTOMATION)] == [[REASON_STARTUP]] * 4
+    assert engine.times(POLICY)[0] >= max(engine.times(REPO) + engine.times(OTHER)) + 1
+    assert engine.seen_changes[0] == (REPO, None, {"revision": "r1"})
+
+
+async def test_a_suspended_source_does_not_hold_back_its_dependants_at_startup(
     clock: VirtualTime, make_scheduler: MakeScheduler
 ) -> None:
-    """The scheduler has no status from before it started, so a first run counts as a change."""
     engine = engine_with(clock, REPO, POLICY, interval=None)
-    engine.links = {REPO: [POLICY]}
+    engine.objects[REPO].suspended = True
     make_scheduler(engine)
     await clock.advance(1)
-    assert engine.reasons(POLICY) == [REASON_STARTUP, f"{REPO} changed"]
-    assert engine.seen_changes[0] == (REPO, None, {"revision": "r1"})
+    assert engine.reasons(POLICY) == [REASON_STARTUP]
 
 
 # -- reloads ---------------------------------------------------------------------------
@@ -507,3 +523,27 @@ async def test_on_the_event_loops_own_clock_objects_run_and_stop_cleanly() -> No
             await asyncio.sleep(0.005)
     assert await scheduler.stop(timeout=1) is True
     assert 3 <= len(engine.reasons(REPO)) <= 10
+
+
+async def test_stop_cancels_interruptible_reconciles_at_once_and_waits_for_the_others(
+    clock: VirtualTime, make_scheduler: MakeScheduler
+) -> None:
+    """A hung scan is cancelled on SIGTERM; an automation that may be pushing finishes."""
+    engine = engine_with(clock, REPO, AUTOMATION)
+    engine.gates[AUTOMATION] = asyncio.Event()
+    scheduler = make_scheduler(engine, concurrency=2)
+    await clock.advance(1)
+    engine.gates[REPO] = asyncio.Event()
+    scheduler.trigger(REPO, "webhook")
+    await clock.advance(1)
+    assert state(scheduler, REPO).running and state(scheduler, AUTOMATION).running
+    stopping = asyncio.ensure_future(
+        scheduler.stop(timeout=120, interruptible=lambda k: k.kind != AUTOMATION.kind)
+    )
+    await clock.advance(0)
+    assert engine.cancelled == [REPO]
+    assert not stopping.done()
+    engine.gates[AUTOMATION].set()
+    await clock.advance(0)
+    assert await stopping is True
+    assert engine.cancelled == [REPO]

@@ -127,7 +127,9 @@ def test_busy_port_is_a_clear_bind_error() -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        with pytest.raises(BindError, match=rf"cannot listen on 127\.0\.0\.1:{port}: "):
+        with pytest.raises(
+            BindError, match=rf"cannot listen on 127\.0\.0\.1:{port}: .*with --http-address\)$"
+        ):
             bind("127.0.0.1", port)
 
 

@@ -1,7 +1,9 @@
 """The SQLite state store: statuses, tag sets, events and automation runs in one file.
 
 WAL mode and one transaction per write keep the file consistent if the process is killed
-at any instant.  A ``schema_version`` table and the ordered ``_MIGRATIONS`` list upgrade
+at any instant.  Where the file lives by default, the directory's
+``.gitignore`` and the daemon's lock are :mod:`tagpilot.adapters.state_dir`'s.
+A ``schema_version`` table and the ordered ``_MIGRATIONS`` list upgrade
 older files in place; a file written by a newer tagpilot is refused with a clear error.
 """
 
@@ -10,15 +12,16 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from tagpilot.adapters.state_dir import ignore_state_directory
 from tagpilot.core.errors import InvalidInputError, RetryableError
 from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent, StoredTags
 
-__all__ = ["EVENT_RING_SIZE", "SCHEMA_VERSION", "SqliteStore"]
+__all__ = ["EVENT_RING_SIZE", "SCHEMA_VERSION", "SqliteStore", "merge_status"]
 
 EVENT_RING_SIZE = 200
 
@@ -58,8 +61,12 @@ class SqliteStore:
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
+        self.write_failure: str | None = None
+        """Why the last write failed; None once a write succeeds again (for ``/readyz``)."""
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            file = Path(self.path)
+            file.parent.mkdir(parents=True, exist_ok=True)
+            ignore_state_directory(file.parent, file.name)
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -104,7 +111,10 @@ class SqliteStore:
                 self._db.execute("UPDATE schema_version SET version = ?", (version,))
 
     def _transaction(self) -> _Transaction:
-        return _Transaction(self._db)
+        return _Transaction(self._db, self._record)
+
+    def _record(self, failure: str | None) -> None:
+        self.write_failure = failure
 
     def get_status(self, key: ObjectKey) -> dict[str, Any] | None:
         """The object's last written status, or None."""
@@ -115,9 +125,18 @@ class SqliteStore:
         return dict(json.loads(row[0])) if row else None
 
     def put_status(self, key: ObjectKey, status: Mapping[str, Any]) -> None:
-        """Replace the object's status."""
-        body = json.dumps(status, sort_keys=True)
+        """Replace the object's status, except records newer than the ones given.
+
+        Two processes on one file (a daemon and a one-shot run, or two one-shot runs) may
+        write in the opposite order from the one they worked in; the read and the write
+        share one transaction, so a newer push, automation run or scan always wins.
+        """
         with self._transaction():
+            row = self._db.execute(
+                "SELECT body FROM status WHERE kind=? AND namespace=? AND name=?", _key_tuple(key)
+            ).fetchone()
+            merged = merge_status(json.loads(row[0]) if row else None, status)
+            body = json.dumps(merged, sort_keys=True)
             self._db.execute(
                 "INSERT INTO status (kind, namespace, name, body) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (kind, namespace, name) DO UPDATE SET body=excluded.body",
@@ -262,33 +281,82 @@ class SqliteStore:
         ]
 
 
+_MONOTONIC: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("lastPushTime", ("lastPushTime", "lastPushCommit")),
+    ("lastAutomationRunTime", ("lastAutomationRunTime",)),
+    ("lastScanResult.scanTime", ("lastScanResult",)),
+)
+"""A time field and the fields recorded with it: a write never moves them back in time."""
+
+
+def merge_status(stored: Mapping[str, Any] | None, new: Mapping[str, Any]) -> dict[str, Any]:
+    """``new``, keeping each of ``stored``'s ``_MONOTONIC`` groups that is newer."""
+    merged = dict(new)
+    for clock, fields in _MONOTONIC:
+        if stored is not None and _later(_time_at(stored, clock), _time_at(new, clock)):
+            for name in fields:
+                if name in stored:
+                    merged[name] = stored[name]
+    return merged
+
+
+def _time_at(status: Mapping[str, Any], path: str) -> datetime | None:
+    value: Any = status
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def _later(stored: datetime | None, new: datetime | None) -> bool:
+    """Whether the stored record is newer (a new status without the record keeps it)."""
+    if stored is None or new is None:
+        return stored is not None
+    try:
+        return stored > new
+    except TypeError:  # one time without a zone: not comparable, the new write wins
+        return False
+
+
 def _key_tuple(key: ObjectKey) -> tuple[str, str, str]:
     return (key.kind, key.namespace, key.name)
 
 
 class _Transaction:
-    """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on error and maps sqlite errors."""
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; rolls back on error and maps sqlite errors.
 
-    def __init__(self, db: sqlite3.Connection) -> None:
+    ``record`` hears each outcome: None after a commit, the cause after a failure.
+    """
+
+    def __init__(self, db: sqlite3.Connection, record: Callable[[str | None], None]) -> None:
         self._db = db
+        self._record = record
 
     def __enter__(self) -> None:
         try:
             self._db.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as error:
-            raise _unavailable(error) from error
+            raise self._failed(error) from error
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if exc is None:
             try:
                 self._db.execute("COMMIT")
-                return
             except sqlite3.Error as error:  # a full disk fails here, not in the statements
                 self._rollback()
-                raise _unavailable(error) from error
+                raise self._failed(error) from error
+            self._record(None)
+            return
         self._rollback()
         if isinstance(exc, sqlite3.Error):
-            raise _unavailable(exc) from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, error: sqlite3.Error) -> RetryableError:
+        failure = _unavailable(error)
+        self._record(str(failure))
+        return failure
 
     def _rollback(self) -> None:
         # After a failed COMMIT sqlite may already have rolled back; nothing more to undo.

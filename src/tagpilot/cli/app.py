@@ -7,6 +7,8 @@ daemon and ``reconcile --once`` both build their engine here.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +22,7 @@ from tagpilot.adapters.git.updater import CliGitUpdater
 from tagpilot.adapters.manifests import ManifestReader, Manifests
 from tagpilot.adapters.registry.pool import RegistryPool
 from tagpilot.adapters.sops.keys import AgeIdentities, identities_from_env, load_identity_file
+from tagpilot.adapters.state_dir import default_state_path
 from tagpilot.adapters.store import SqliteStore
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.reconcile.context import ReconcileContext
@@ -27,7 +30,8 @@ from tagpilot.runtime.engine import Engine, ResultHook
 
 __all__ = ["DEFAULT_STATE", "App", "build_app", "engine_options", "identities_for"]
 
-DEFAULT_STATE = Path(".tagpilot/state.db")
+DEFAULT_STATE = "$XDG_STATE_HOME/tagpilot/state.db"
+"""How help shows the default ``--state`` (else ``~/.local/state/tagpilot/state.db``)."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -49,8 +53,8 @@ def engine_options(command: F) -> F:
     return click.option(
         "--state",
         type=click.Path(path_type=Path),
-        default=DEFAULT_STATE,
-        show_default=True,
+        default=default_state_path,
+        show_default=DEFAULT_STATE,
         help="The state file (statuses, tags, events); git mirrors live beside it.",
     )(command)
 
@@ -65,11 +69,15 @@ class App:
     paths: tuple[Path, ...]
     problems: list[InvalidInputError] = field(default_factory=list)
     """Files left out of the first load because they could not be read, parsed or decrypted."""
+    scratch: Path | None = None
+    """A dry run's throwaway directory for git mirrors, removed by ``aclose``."""
 
     async def aclose(self) -> None:
-        """Close network clients and the state file."""
+        """Close network clients and the state file; remove a dry run's scratch directory."""
         await self.registry.aclose()
         self.store.close()
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def identities_for(age_key_file: Path | None) -> AgeIdentities:
@@ -93,6 +101,8 @@ def build_app(
     """Load the manifests (decrypting SOPS files) and assemble the engine.
 
     ``on_problems`` hears of the files each load (the first and every reload) left out.
+    A dry run writes nothing under ``state``: statuses stay in memory and git mirrors go
+    to a scratch directory that ``App.aclose`` removes.
     """
     keys = identities_for(age_key_file)
     state = state.absolute()
@@ -107,13 +117,14 @@ def build_app(
 
     manifests = loader(paths)
     store = SqliteStore(":memory:" if dry_run else state)
+    scratch = Path(tempfile.mkdtemp(prefix="tagpilot-dry-run-")) if dry_run else None
     registry = RegistryPool()
     ctx = ReconcileContext(
         clock=SystemClock(),
         store=store,
         registry=registry,
-        git=CliGitUpdater(state.parent),
+        git=CliGitUpdater(scratch or state.parent),
         editor=FileTreeEditor(),
     )
     engine = Engine(ctx, manifests, loader=loader, dry_run=dry_run, on_result=on_result)
-    return App(engine, store, registry, tuple(paths), manifests.problems)
+    return App(engine, store, registry, tuple(paths), manifests.problems, scratch)

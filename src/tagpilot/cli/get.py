@@ -247,7 +247,7 @@ def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
             "--state",
             type=click.Path(dir_okay=False, path_type=Path),
             default=DEFAULT_STATE,
-            show_default=True,
+            show_default="$XDG_STATE_HOME/tagpilot/state.db",
             help="State file to read when no daemon answers.",
         ),
         click.option(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sqlite3
 import urllib.parse
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -27,6 +28,7 @@ import click
 import httpx
 
 from tagpilot.adapters.manifests import load_paths
+from tagpilot.adapters.state_dir import default_state_path
 from tagpilot.adapters.store import SCHEMA_VERSION
 from tagpilot.api.automation import ImageUpdateAutomation
 from tagpilot.api.export import export_document
@@ -42,6 +44,7 @@ from tagpilot.core.errors import (
     TagpilotError,
 )
 from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.server.access import auth_headers
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -68,7 +71,7 @@ __all__ = [
 ]
 
 DEFAULT_SERVER = "http://127.0.0.1:9797"
-DEFAULT_STATE = Path(".tagpilot/state.db")
+DEFAULT_STATE = default_state_path  # called when a command runs: reads $XDG_STATE_HOME
 DEFAULT_NAMESPACE = "flux-system"
 NS_HELP = "Namespace of the objects."
 EVENT_LIMIT = 1000
@@ -193,7 +196,8 @@ class DaemonClient:
     ) -> httpx.Response:
         try:
             with httpx.Client(base_url=self.url, timeout=self._timeout, trust_env=False) as client:
-                return client.request(method, path, params=params, json=body)
+                headers = auth_headers(os.environ)  # the daemon's API token, when configured
+                return client.request(method, path, params=params, json=body, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout) as error:
             raise DaemonUnavailableError(self.url) from error
         except httpx.HTTPError as error:

@@ -3,47 +3,44 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import sys
+import os
 from pathlib import Path
 
 import click
 import structlog
 
+from tagpilot.adapters.state_dir import StateLock
 from tagpilot.cli.app import build_app, engine_options
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.runtime.daemon import DaemonOptions, run_daemon
+from tagpilot.runtime.logs import configure_logging
+from tagpilot.server.access import TOKEN_ENV, is_loopback, read_token
 
 __all__ = ["configure_logging", "run_command"]
 
 
-def configure_logging(log_format: str, verbose: int) -> None:
-    """structlog to stderr: key/value console lines or one JSON object per line."""
-    level = logging.DEBUG if verbose > 0 else logging.INFO
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
-        if log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
-    structlog.configure(
-        processors=[
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=False,
-    )
-
-
-def _address(value: str) -> tuple[str, int]:
+def _address(value: str, option: str = "--http-address") -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     if not host or not port.isdigit():
-        raise InvalidInputError(
-            f"--http-address {value!r}: expected HOST:PORT, e.g. 127.0.0.1:9797"
-        )
+        raise InvalidInputError(f"{option} {value!r}: expected HOST:PORT, e.g. 127.0.0.1:9797")
     return host.strip("[]"), int(port)
+
+
+def _options(
+    http_address: str, api_address: str | None, api_token_file: Path | None, concurrent: int
+) -> DaemonOptions:
+    host, port = _address(http_address)
+    token = read_token(api_token_file, os.environ)
+    api_host, api_port = _address(api_address, "--api-address") if api_address else (None, 0)
+    if api_host is not None and not is_loopback(api_host) and token is None:
+        raise InvalidInputError(
+            f"--api-address {api_address}: the control API on a non-loopback address needs "
+            f"a token (--api-token-file FILE or {TOKEN_ENV})"
+        )
+    return DaemonOptions(
+        host=host, port=port, concurrency=concurrent,
+        api_host=api_host, api_port=api_port, api_token=token,
+    )  # fmt: skip
 
 
 @click.command("run")
@@ -53,7 +50,20 @@ def _address(value: str) -> tuple[str, int]:
     "--http-address",
     default="127.0.0.1:9797",
     show_default=True,
-    help="Where to serve /healthz, /readyz, /metrics, webhooks and the API.",
+    help="Where to serve /healthz, /readyz, /metrics, webhooks (and the API, to loopback "
+    "clients, unless --api-address is given).",
+)
+@click.option(
+    "--api-address",
+    help="Serve the control API (/api/...) here instead, e.g. 127.0.0.1:9798; a "
+    "non-loopback address needs a token.",
+)
+@click.option(
+    "--api-token-file",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help=f"A token the control API requires (also {TOKEN_ENV}); clients send it as "
+    "'Authorization: Bearer <token>' (the CLI reads TAGPILOT_API_TOKEN or "
+    "TAGPILOT_API_TOKEN_FILE).",
 )
 @click.option(
     "--concurrent",
@@ -71,6 +81,8 @@ def run_command(
     state: Path,
     age_key_file: Path | None,
     http_address: str,
+    api_address: str | None,
+    api_token_file: Path | None,
     concurrent: int,
     log_format: str,
     verbose: int,
@@ -78,12 +90,17 @@ def run_command(
 ) -> None:
     """Load the manifests under PATH..., reconcile every object on its interval, serve HTTP.
 
-    An edited manifest reloads its objects; SIGTERM finishes in-flight work and exits 0.
+    An edited manifest reloads its objects.  SIGTERM or Ctrl-C cancels scans at once, lets
+    a git push in flight finish and exits 0; a second Ctrl-C exits at once.  One daemon
+    per state directory: a second one refuses to start.
     """
     configure_logging(log_format, verbose)
-    host, port = _address(http_address)
-    options = DaemonOptions(host=host, port=port, concurrency=concurrent)
-    asyncio.run(_main(paths, state, age_key_file, options, exclude))
+    options = _options(http_address, api_address, api_token_file, concurrent)
+    lock = StateLock(state.absolute().parent)
+    try:
+        asyncio.run(_main(paths, state, age_key_file, options, exclude))
+    finally:
+        lock.release()
 
 
 def _log_left_out(problems: list[InvalidInputError]) -> None:

@@ -10,6 +10,10 @@ events.  Guarantees:
   more right after;
 * after each run the key is rescheduled by ``tagpilot.runtime.backoff.plan_next_run``
   and the engine's dependants of the status change run at once;
+* at startup every object runs exactly once: the kinds run in stages, in the order the
+  engine lists them (repositories, then policies, then automations), so a dependant
+  triggered by its source's first run is still waiting for its own first run and the two
+  merge into one;
 * stalled keys wait for a spec change (their ``spec_hash``) or a trigger; suspended keys
   are skipped until a reload or trigger finds them resumed.
 
@@ -22,11 +26,10 @@ from __future__ import annotations
 import asyncio
 import heapq
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from random import Random
-from typing import Any, Protocol
+from typing import Any
 
 import structlog
 
@@ -41,6 +44,21 @@ from tagpilot.runtime.backoff import (
     plan_next_run,
     plan_retry,
 )
+from tagpilot.runtime.scheduling import (
+    PARKED_IDLE,
+    PARKED_STALLED,
+    PARKED_SUSPENDED,
+    REASON_ADDED,
+    REASON_CHANGED,
+    REASON_RESUMED,
+    REASON_STARTUP,
+    CrashHook,
+    KeyState,
+    ReconcileEngine,
+    ReloadChanges,
+    ResultHook,
+)
+from tagpilot.runtime.startup import StartupStages
 
 __all__ = [
     "PARKED_IDLE",
@@ -62,87 +80,6 @@ __all__ = [
 
 _log = structlog.get_logger(__name__)
 _CANCEL_GRACE = 5.0
-
-REASON_STARTUP = "startup"
-REASON_ADDED = "object added"
-REASON_CHANGED = "spec changed"
-REASON_RESUMED = "resumed"
-
-PARKED_STALLED = "stalled"
-PARKED_SUSPENDED = "suspended"
-PARKED_IDLE = "idle"
-
-ResultHook = Callable[[ObjectKey, Outcome, float], None]
-"""Called after each reconcile with the key, its outcome and the seconds it took."""
-CrashHook = Callable[[ObjectKey, Exception], None]
-"""Called when a reconcile or a hook raised instead of returning an outcome."""
-
-
-class ReconcileEngine(Protocol):
-    """The part of the run engine the scheduler drives (``runtime.engine.Engine`` fits)."""
-
-    def keys(self) -> list[ObjectKey]:
-        """Every reconcilable object now loaded."""
-        ...
-
-    def interval_of(self, key: ObjectKey) -> timedelta | None:
-        """The object's ``spec.interval``; None means it runs only when triggered."""
-        ...
-
-    def is_suspended(self, key: ObjectKey) -> bool:
-        """Whether ``spec.suspend`` is set."""
-        ...
-
-    def spec_hash(self, key: ObjectKey) -> str:
-        """A digest that changes when the object's spec changes."""
-        ...
-
-    async def reconcile(self, key: ObjectKey, *, reason: str) -> Outcome:
-        """Run the object's reconciler and persist its status; never raises TagpilotError."""
-        ...
-
-    def dependants(
-        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
-    ) -> list[ObjectKey]:
-        """Objects to reconcile now because ``key``'s status went from ``before`` to ``after``."""
-        ...
-
-
-class ReloadChanges(Protocol):
-    """What a manifest reload changed (``runtime.engine.ReloadResult`` fits)."""
-
-    @property
-    def added(self) -> Sequence[ObjectKey]:
-        """Keys that are new."""
-        ...
-
-    @property
-    def changed(self) -> Sequence[ObjectKey]:
-        """Keys whose spec changed."""
-        ...
-
-    @property
-    def removed(self) -> Sequence[ObjectKey]:
-        """Keys no longer in the manifests."""
-        ...
-
-
-@dataclass(frozen=True)
-class KeyState:
-    """Where a key stands in the queue, for the API, the CLI and tests."""
-
-    due: float | None
-    """When it runs next (``TimeSource`` seconds); None while queued, running or parked."""
-    reason: str
-    """Why it runs next (or ran last)."""
-    queued: bool
-    """Due and waiting for a free slot."""
-    running: bool
-    """A reconcile is in flight."""
-    parked: str | None
-    """``PARKED_*`` when it waits for a spec change, a resume or a trigger."""
-    failures: int
-    """Consecutive failed runs."""
 
 
 @dataclass(eq=False)
@@ -194,6 +131,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
+        self._startup = StartupStages()
 
     # -- the public surface --------------------------------------------------------------
 
@@ -202,6 +140,7 @@ class Scheduler:
         if self._dispatcher is not None or self._stopping:
             raise RuntimeError("a scheduler starts once")
         loaded = self._engine.keys()
+        self._startup.plan(loaded)
         for key in loaded:
             self._add(key, REASON_STARTUP)
         self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
@@ -247,17 +186,26 @@ class Scheduler:
         """How many reconciles are in flight."""
         return len(self._tasks)
 
-    async def stop(self, timeout: float = 30.0) -> bool:
+    async def stop(
+        self, timeout: float = 30.0, *, interruptible: Callable[[ObjectKey], bool] | None = None
+    ) -> bool:
         """Take no new work, wait up to ``timeout`` seconds for running reconciles.
 
-        Returns True when every reconcile finished; otherwise the stragglers are
-        cancelled (and given a few seconds to clean up) and False is returned.
+        Reconciles of keys for which ``interruptible`` answers True (those that only wait
+        on the network) are cancelled at once instead of waited for.  Returns True when
+        every reconcile finished; otherwise the stragglers are cancelled (and given a few
+        seconds to clean up) and False is returned.
         """
         self._stopping = True
         await self._halt_dispatcher()
+        cut = [t for k, t in self._tasks.items() if interruptible is not None and interruptible(k)]
+        for task in cut:
+            task.cancel()
         running = list(self._tasks.values())
         if not running:
             return True
+        if cut:
+            await self._wait_tasks(cut, _CANCEL_GRACE)
         if await self._wait_tasks(running, timeout):
             return True
         for task in running:
@@ -284,6 +232,7 @@ class Scheduler:
         if entry is None:
             return
         entry.removed, entry.due, entry.rerun = True, None, None
+        self._started(key)
         if not entry.running:
             del self._entries[key]
 
@@ -338,14 +287,24 @@ class Scheduler:
             self._ready.append(entry)
 
     def _launch(self) -> None:
+        held: list[_Entry] = []
         while self._ready and len(self._tasks) < self._concurrency:
             entry = self._ready.popleft()
+            if self._startup.held(entry.key):
+                held.append(entry)
+                continue
             entry.queued = False
             if entry.removed or not self._may_run(entry):
+                self._started(entry.key)
                 continue
             entry.running = True
             task = asyncio.get_running_loop().create_task(self._run(entry))
             self._tasks[entry.key] = task
+        self._ready.extendleft(reversed(held))
+
+    def _started(self, key: ObjectKey) -> None:
+        if self._startup.done(key):
+            self._wake.set()
 
     def _may_run(self, entry: _Entry) -> bool:
         try:
@@ -406,6 +365,7 @@ class Scheduler:
         finally:
             entry.running = False
             self._tasks.pop(entry.key, None)
+            self._started(entry.key)
             if entry.removed and self._entries.get(entry.key) is entry:
                 del self._entries[entry.key]
             self._wake.set()

@@ -14,11 +14,15 @@ answer the object's summary (``status`` included): 202 when a reconcile was queu
 for ``suspend``.  GitRepository objects are inputs: they can be read, suspended and
 resumed, not reconciled.
 
-Errors are JSON ``{"error": message}``: 400 for a bad query or body, 404 for an unknown
-object, 409 for reconciling a suspended object (as ``flux reconcile`` refuses), 415 for
-a POST without ``Content-Type: application/json``.  Requiring JSON on POSTs makes a browser send
-a CORS preflight first, which this API never answers, so a web page cannot trigger
-actions on a loopback daemon.  Built by :func:`api_routes`; mounted by ``build_app``.
+Errors are JSON ``{"error": message}``: 400 for a bad query or body, 401/403 for a
+client the gate refuses (:mod:`tagpilot.server.access`), 404 for an unknown object, 409
+for reconciling a suspended object (as ``flux reconcile`` refuses), 413 for a body over
+:data:`MAX_API_BODY_BYTES`, 415 for a POST without ``Content-Type: application/json``.
+While the state store cannot be written, every status shows Ready False with reason
+``StateStoreFailed``: what it holds is the last status that could be saved.  Requiring
+JSON on POSTs makes a browser send a CORS preflight first, which this API never
+answers, so a web page cannot trigger actions on a loopback daemon.  Built by
+:func:`api_routes`; mounted by ``build_app``.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from starlette.routing import Route
 
 from tagpilot.ports import ObjectKey, RecordedEvent
 from tagpilot.reconcile.outcome import format_time
+from tagpilot.server.access import ApiAccess
 from tagpilot.server.protocols import (
     API_KINDS,
     RECONCILABLE_KINDS,
@@ -40,14 +45,28 @@ from tagpilot.server.protocols import (
     StatusStore,
     Trigger,
 )
+from tagpilot.server.webhooks import read_limited
 
-__all__ = ["DEFAULT_EVENT_LIMIT", "MAX_EVENT_LIMIT", "api_routes", "error_response"]
+__all__ = [
+    "DEFAULT_EVENT_LIMIT",
+    "MAX_API_BODY_BYTES",
+    "MAX_EVENT_LIMIT",
+    "STORE_FAILED_REASON",
+    "StoreProblem",
+    "api_routes",
+    "error_response",
+]
 
 DEFAULT_EVENT_LIMIT = 100
+MAX_API_BODY_BYTES = 64 << 10
+"""An action's body is ``{"requestedAt": ...}``; 64 KiB is far more than any needs."""
+STORE_FAILED_REASON = "StateStoreFailed"
 MAX_EVENT_LIMIT = 1000
 _ACTIONS = ("reconcile", "suspend", "resume")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
+StoreProblem = Callable[[], str | None]
+"""Why the state store cannot be written now, or None."""
 
 
 class _ApiError(Exception):
@@ -62,8 +81,15 @@ def error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _guarded(handler: Endpoint) -> Endpoint:
+def _guarded(handler: Endpoint, access: ApiAccess) -> Endpoint:
     async def endpoint(request: Request) -> Response:
+        client = request.client.host if request.client is not None else None
+        refusal = access.refusal(client, request.headers.get("authorization", ""))
+        if refusal is not None:
+            response = error_response(*refusal)
+            if refusal[0] == 401:
+                response.headers["WWW-Authenticate"] = 'Bearer realm="tagpilot"'
+            return response
         try:
             return await handler(request)
         except _ApiError as error:
@@ -90,7 +116,9 @@ async def _json_body(request: Request) -> dict[str, Any]:
     """The POST body: a JSON object (empty body: ``{}``); ``requestedAt`` must be text."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise _ApiError(415, "POST requests need Content-Type: application/json")
-    raw = await request.body()
+    raw = await read_limited(request, MAX_API_BODY_BYTES)
+    if raw is None:
+        raise _ApiError(413, f"the body is larger than {MAX_API_BODY_BYTES} bytes")
     try:
         body = json.loads(raw) if raw.strip() else {}
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -105,8 +133,21 @@ async def _json_body(request: Request) -> dict[str, Any]:
 class _Api:
     """The handlers, sharing the engine, trigger and store."""
 
-    def __init__(self, engine: ServerEngine, trigger: Trigger, store: StatusStore) -> None:
+    def __init__(
+        self,
+        engine: ServerEngine,
+        trigger: Trigger,
+        store: StatusStore,
+        store_problem: StoreProblem,
+    ) -> None:
         self.engine, self.trigger, self.store = engine, trigger, store
+        self.store_problem = store_problem
+
+    def status(self, key: ObjectKey) -> dict[str, Any]:
+        """The stored status; Ready False while the store cannot be written."""
+        status = self.store.get_status(key) or {}
+        problem = self.store_problem()
+        return status if problem is None else _store_failed(status, problem)
 
     def summary(self, key: ObjectKey) -> dict[str, Any]:
         """Identity, labels, spec (Flux's JSON names), suspension and stored status."""
@@ -118,7 +159,7 @@ class _Api:
             "labels": loaded.metadata.labels or {},
             "spec": loaded.model_dump(mode="json", by_alias=True)["spec"],
             "suspended": self.engine.is_suspended(key),
-            "status": self.store.get_status(key) or {},
+            "status": self.status(key),
         }
 
     def known(self, request: Request) -> ObjectKey:
@@ -179,6 +220,18 @@ class _Api:
         return JSONResponse(answer, status_code=202 if queued else 200)
 
 
+def _store_failed(status: dict[str, Any], problem: str) -> dict[str, Any]:
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Ready"]
+    ready = {
+        "type": "Ready",
+        "status": "False",
+        "reason": STORE_FAILED_REASON,
+        "message": f"the state store cannot be written ({problem}); the rest of this "
+        "status is the last one saved and may be stale",
+    }
+    return {**status, "conditions": [ready, *conditions]}
+
+
 def _event_matches(
     event: RecordedEvent, kind: str | None, namespace: str | None, name: str | None
 ) -> bool:
@@ -202,13 +255,22 @@ def _event_json(event: RecordedEvent) -> dict[str, str]:
     }
 
 
-def api_routes(engine: ServerEngine, trigger: Trigger, store: StatusStore) -> list[Route]:
-    """The ``/api/v1`` routes over ``engine``, ``trigger`` and ``store``."""
-    api = _Api(engine, trigger, store)
+def api_routes(
+    engine: ServerEngine,
+    trigger: Trigger,
+    store: StatusStore,
+    *,
+    access: ApiAccess | None = None,
+    store_problem: StoreProblem = lambda: None,
+) -> list[Route]:
+    """The ``/api/v1`` routes over ``engine``, ``trigger`` and ``store``, behind ``access``
+    (default: loopback clients only)."""
+    api = _Api(engine, trigger, store, store_problem)
+    gate = access or ApiAccess()
     object_path = "/api/v1/objects/{kind}/{namespace}/{name}"
     return [
-        Route("/api/v1/objects", _guarded(api.list_objects), methods=["GET"]),
-        Route(object_path, _guarded(api.get_object), methods=["GET"]),
-        Route("/api/v1/events", _guarded(api.list_events), methods=["GET"]),
-        Route(object_path + "/{action}", _guarded(api.act), methods=["POST"]),
+        Route("/api/v1/objects", _guarded(api.list_objects, gate), methods=["GET"]),
+        Route(object_path, _guarded(api.get_object, gate), methods=["GET"]),
+        Route("/api/v1/events", _guarded(api.list_events, gate), methods=["GET"]),
+        Route(object_path + "/{action}", _guarded(api.act, gate), methods=["POST"]),
     ]

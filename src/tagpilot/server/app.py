@@ -4,12 +4,16 @@
 :func:`tagpilot.server.serve.serve`.  Routes:
 
 ``GET /healthz``   200 while the process runs
-``GET /readyz``    200 once ``is_ready()`` (the engine finished its first load), else 503
+``GET /readyz``    200 once ``is_ready()`` (the engine finished its first load) while
+                   the state store takes writes, else 503 with the reason
 ``GET /metrics``   Prometheus text format
 ``POST /hook/{sha256}``   Receiver deliveries (see :mod:`tagpilot.server.webhooks`):
                    404 unknown path, 503 suspended Receiver, 413 body over 1 MiB,
                    401/400 refused, 200 ``{"receiver", "triggered": [...]}`` accepted
-``/api/v1/...``    the JSON API (:mod:`tagpilot.server.api`)
+``/api/v1/...``    the JSON API (:mod:`tagpilot.server.api`), for loopback clients or the
+                   token holder (:mod:`tagpilot.server.access`); when it has an address
+                   of its own, :func:`build_api_app` serves it there and ``build_app``
+                   is given ``api=None``
 """
 
 from __future__ import annotations
@@ -21,30 +25,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from tagpilot.server.api import api_routes, error_response
+from tagpilot.server.access import ApiAccess
+from tagpilot.server.api import StoreProblem, api_routes, error_response
 from tagpilot.server.metrics import METRICS_CONTENT_TYPE, Metrics
 from tagpilot.server.protocols import ServerEngine, StatusStore, Trigger
 from tagpilot.server.receivers import ReceiverEntry, ReceiverTable, delivery_targets
-from tagpilot.server.webhooks import MAX_BODY_BYTES, Rejected, verify
+from tagpilot.server.webhooks import MAX_BODY_BYTES, Rejected, read_limited, verify
 
-__all__ = ["build_app"]
+__all__ = ["LOOPBACK_ONLY", "build_api_app", "build_app"]
 
+LOOPBACK_ONLY = ApiAccess()
+"""The API's default gate: no token, loopback clients only."""
 _RESULT_BY_STATUS = {400: "invalid", 401: "unauthorized", 413: "too_large"}
-
-
-async def _read_limited(request: Request, limit: int) -> bytes | None:
-    """The body, or None as soon as it is known to exceed ``limit`` bytes."""
-    declared = request.headers.get("content-length", "")
-    # A 5,000-digit Content-Length is refused by its length before int() is asked to read it.
-    if declared.isdigit() and (len(declared) > len(str(limit)) or int(declared) > limit):
-        return None
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 class _Webhooks:
@@ -64,7 +56,7 @@ class _Webhooks:
         if entry.receiver.spec.suspend:
             self.metrics.webhook(entry.label, "suspended")
             return error_response(503, f"receiver {entry.label} is suspended")
-        body = await _read_limited(request, MAX_BODY_BYTES)
+        body = await read_limited(request, MAX_BODY_BYTES)
         if body is None:
             return self._refused(
                 entry, Rejected(413, f"body is larger than {MAX_BODY_BYTES} bytes")
@@ -83,20 +75,27 @@ class _Webhooks:
         return error_response(verdict.status, verdict.reason)
 
 
-def _probe_routes(metrics: Metrics, is_ready: Callable[[], bool]) -> list[Route]:
-    async def healthz(request: Request) -> Response:
-        return PlainTextResponse("ok\n")
+async def _healthz(request: Request) -> Response:
+    return PlainTextResponse("ok\n")
 
+
+def _probe_routes(
+    metrics: Metrics, is_ready: Callable[[], bool], store_problem: StoreProblem
+) -> list[Route]:
     async def readyz(request: Request) -> Response:
-        if is_ready():
-            return PlainTextResponse("ready\n")
-        return PlainTextResponse("not ready: the first manifest load has not finished\n", 503)
+        if not is_ready():
+            return PlainTextResponse("not ready: the first manifest load has not finished\n", 503)
+        problem = store_problem()
+        if problem is not None:
+            reason = f"not ready: the state store cannot be written: {problem}\n"
+            return PlainTextResponse(reason, 503)
+        return PlainTextResponse("ready\n")
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(metrics.render(), media_type=METRICS_CONTENT_TYPE)
 
     return [
-        Route("/healthz", healthz, methods=["GET"]),
+        Route("/healthz", _healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
         Route("/metrics", metrics_endpoint, methods=["GET"]),
     ]
@@ -110,16 +109,36 @@ def build_app(
     receivers: ReceiverTable,
     *,
     is_ready: Callable[[], bool] = lambda: True,
+    store_problem: StoreProblem = lambda: None,
+    api: ApiAccess | None = LOOPBACK_ONLY,
 ) -> Starlette:
     """The application over the daemon's engine, scheduler trigger, store and metrics.
 
     ``receivers`` is read on every delivery, so ``receivers.replace(...)`` after a reload
-    takes effect at once.
+    takes effect at once.  ``store_problem`` says why the state store cannot be written
+    (None: it can).  ``api`` gates the JSON API; None leaves it out (it has its own address).
     """
     webhooks = _Webhooks(engine, trigger, metrics, receivers)
     routes = [
-        *_probe_routes(metrics, is_ready),
+        *_probe_routes(metrics, is_ready, store_problem),
         Route("/hook/{digest}", webhooks.deliver, methods=["POST"]),
-        *api_routes(engine, trigger, store),
+    ]
+    if api is not None:
+        routes += api_routes(engine, trigger, store, access=api, store_problem=store_problem)
+    return Starlette(routes=routes)
+
+
+def build_api_app(
+    engine: ServerEngine,
+    trigger: Trigger,
+    store: StatusStore,
+    *,
+    access: ApiAccess,
+    store_problem: StoreProblem = lambda: None,
+) -> Starlette:
+    """The JSON API (and ``/healthz``) alone, for its own ``--api-address``."""
+    routes = [
+        Route("/healthz", _healthz, methods=["GET"]),
+        *api_routes(engine, trigger, store, access=access, store_problem=store_problem),
     ]
     return Starlette(routes=routes)

@@ -40,6 +40,8 @@ import hmac
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from starlette.requests import Request
+
 from tagpilot.api.receiver import Receiver, ReceiverSpec
 from tagpilot.server.payloads import (
     JsonObject,
@@ -55,10 +57,28 @@ __all__ = [
     "Verdict",
     "Verified",
     "hmac_signature_matches",
+    "read_limited",
     "verify",
 ]
 
 MAX_BODY_BYTES = 1 << 20
+
+
+async def read_limited(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it is known to exceed ``limit`` bytes."""
+    declared = request.headers.get("content-length", "")
+    # A 5,000-digit Content-Length is refused by its length before int() is asked to read it.
+    if declared.isdigit() and (len(declared) > len(str(limit)) or int(declared) > limit):
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 """The largest body accepted (1 MiB); registries send a few kilobytes."""
 
 _HMAC_ALGORITHMS = ("sha1", "sha256", "sha512")
