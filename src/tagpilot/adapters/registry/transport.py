@@ -1,6 +1,7 @@
 """One registry request with etiquette: host limits, retries, and httpx errors translated.
 
-Used by the registry client for every request (registry and token service).  Retries cover
+Used by the registry client for every request (registry and token service).  Bodies are read
+within ``Limits.max_response_bytes`` and the operation's time budget (see ``body``).  Retries cover
 connection errors, 5xx and 429/503; ``Retry-After`` is honoured up to ``Limits.max_retry_after``
 and beyond that the request fails at once with :class:`RateLimitedError` saying until when.
 TLS failures are never retried and say which CAs were trusted.
@@ -19,6 +20,7 @@ from types import TracebackType
 
 import httpx
 
+from tagpilot.adapters.registry.body import buffered, read_capped
 from tagpilot.adapters.registry.errors import (
     MalformedResponseError,
     RateLimitedError,
@@ -99,6 +101,13 @@ class Deadline:
             await self._backstop.__aexit__(exc_type, exc, tb)
         except TimeoutError as error:
             raise self._budget.expired() from error
+
+
+def _check_body_time() -> None:
+    # an answer is arriving, only too slowly: say so rather than "did not answer"
+    budget = _BUDGET.get()
+    if budget is not None and budget.remaining() <= 0:
+        raise budget.expired()
 
 
 def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
@@ -189,7 +198,13 @@ class Transport:
                 left = max(budget.remaining(), _MIN_REQUEST_TIMEOUT)
                 request.extensions["timeout"] = httpx.Timeout(left).as_dict()
             self.requests_sent += 1
-            return await self._http.send(request)
+            response = await self._http.send(request, stream=True)
+            try:
+                cap = self._limits.max_response_bytes
+                body = await read_capped(response, cap, host, _check_body_time)
+            finally:
+                await response.aclose()
+            return buffered(response, body)
 
     async def _wait_before_retry(
         self, response: httpx.Response, host: str, attempt: int, last: bool
