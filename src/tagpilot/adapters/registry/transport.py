@@ -35,6 +35,12 @@ from tagpilot.adapters.registry.ratelimit import (
     backoff_delay,
     parse_retry_after,
 )
+from tagpilot.adapters.registry.tlsdiag import (
+    DIAGNOSED,
+    describe_verification,
+    read_certificate,
+    tls_hint,
+)
 from tagpilot.core.timefmt import rfc3339
 
 __all__ = ["Deadline", "Transport"]
@@ -52,6 +58,7 @@ _NOT_TLS = (
 _NOT_FAILURES = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _BACKSTOP_GRACE_SECONDS = 0.5
 _MIN_REQUEST_TIMEOUT = 0.01
+_PROBE_SECONDS = 3.0
 
 
 @dataclass(frozen=True)
@@ -119,17 +126,6 @@ def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
     return None
 
 
-def _tls_hint(cause: ssl.SSLError) -> str:
-    text = str(cause)
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "the server certificate is not trusted; give the registry's CA as ca.crt"
-    if any(alert in text for alert in ("CERTIFICATE_REQUIRED", "BAD_CERTIFICATE", "HANDSHAKE")):
-        return "the registry wants a client certificate it trusts; give tls.crt and tls.key"
-    if "WRONG_VERSION_NUMBER" in text:
-        return "the registry does not speak TLS on this port; use insecure: true for plain HTTP"
-    return "check the registry's TLS settings"
-
-
 def _until(seconds: float) -> str:
     return rfc3339(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds))
 
@@ -161,7 +157,7 @@ class Transport:
             try:
                 response = await self._send_once(host, request)
             except (httpx.TransportError, ssl.SSLError) as error:
-                failure = self._translate(error, host)
+                failure = await self._failure(error, request.url)
                 final = RegistryTLSError | MalformedResponseError | RegistryTimeoutError
                 if last or isinstance(failure, final):
                     raise failure from error
@@ -185,7 +181,7 @@ class Transport:
             timed_out = isinstance(error, httpx.TimeoutException)
             speaks = cause is not None and not any(s in str(cause) for s in _NOT_TLS)
             if speaks or timed_out:
-                raise self._translate(error, host) from error
+                raise await self._failure(error, httpx.URL(url)) from error
             return False
         return True
 
@@ -235,6 +231,22 @@ class Transport:
             retry_after=wait,
         )
 
+    async def _failure(self, error: Exception, url: httpx.URL) -> RegistryError:
+        """``_translate``, with a closer look at a certificate that failed verification."""
+        host = url.netloc.decode()
+        cause = _ssl_cause(error)
+        if not isinstance(cause, ssl.SSLCertVerificationError):
+            return self._translate(error, host)
+        if cause.verify_code not in DIAGNOSED:
+            return self._translate(error, host)
+        budget = _BUDGET.get()
+        left = budget.remaining() if budget is not None else _PROBE_SECONDS
+        facts = await read_certificate(url.host, url.port or 443, left) if left > 0 else None
+        reason, hint = describe_verification(cause, facts)
+        return RegistryTLSError(
+            f"TLS with {host} failed: {reason}; trusted CAs: {self._trust()}; {hint}"
+        )
+
     def _translate(self, error: Exception, host: str) -> RegistryError:
         if isinstance(error, httpx.TimeoutException):
             budget = _BUDGET.get()
@@ -245,8 +257,7 @@ class Transport:
         if cause is not None:
             reason = getattr(cause, "verify_message", None) or cause.reason or str(cause)
             return RegistryTLSError(
-                f"TLS with {host} failed: {reason}; trusted CAs: {self._trust()};"
-                f" {_tls_hint(cause)}"
+                f"TLS with {host} failed: {reason}; trusted CAs: {self._trust()}; {tls_hint(cause)}"
             )
         if isinstance(error, httpx.ProxyError):
             return RegistryUnavailableError(f"proxy refused the connection to {host}: {error}")
