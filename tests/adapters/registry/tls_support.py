@@ -23,6 +23,14 @@ VALID_FROM = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
 """When the not-yet-valid certificate starts being valid."""
 
 
+_Plan = tuple[
+    str,
+    "tuple[str, ec.EllipticCurvePrivateKey] | None",
+    list[x509.GeneralName],
+    tuple[dt.datetime, dt.datetime],
+]
+
+
 @dataclass(frozen=True)
 class FlawedCerts:
     """The trusted CA and, per flaw, a (certificate, key) pair of PEM file paths."""
@@ -86,7 +94,7 @@ def make_flawed_certs(directory: Path) -> FlawedCerts:
     ca_path = directory / "ca.crt"
     ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     issuer = ("flawed-certs test CA", ca_key)
-    plans = {
+    plans: dict[str, _Plan] = {
         "expired": (
             "127.0.0.1",
             issuer,
