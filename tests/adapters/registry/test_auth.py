@@ -34,6 +34,11 @@ from tagpilot.adapters.registry import (
 )
 from tagpilot.adapters.registry.auth import Challenge, check_realm, pull_scope
 from tagpilot.adapters.registry.errors import MalformedResponseError
+from tagpilot.adapters.registry.pool import RegistryPool
+from tagpilot.api.image import ImageRepository
+from tagpilot.api.loader import load_text
+from tagpilot.core.secrets import SecretData, SecretIndex
+from tagpilot.reconcile.image_repository import registry_access
 
 SECRET_SOURCE = "Secret flux-system/regcred"
 
@@ -291,3 +296,29 @@ async def test_an_https_registry_cannot_send_credentials_to_a_plain_http_realm(
             await client.list_tags(f"{host}/closed/app")
     assert realm_server.requests == [], "nothing may be sent to the cleartext realm"
     assert PASSWORD not in str(caught.value)
+
+
+async def test_an_image_repository_secret_without_the_host_is_named_by_namespace_and_name(
+    basic_registry: Seeded,
+) -> None:
+    host = basic_registry.host
+    text = (
+        "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\n"
+        "metadata:\n  name: app\n  namespace: flux-system\n"
+        f"spec:\n  image: {host}/private/app\n  interval: 1m\n  secretRef:\n    name: regcred\n"
+    )
+    repo = load_text(text, file="repo.yaml").objects[0].obj
+    assert isinstance(repo, ImageRepository)
+    payload = docker_config("ghcr.io", **basic_entry())
+    secret = SecretData(
+        "flux-system", "regcred", {".dockerconfigjson": payload}, "kubernetes.io/dockerconfigjson"
+    )
+    pool = RegistryPool()
+    try:
+        access = registry_access(repo, SecretIndex({("flux-system", "regcred"): secret}))
+        with pytest.raises(RegistryAuthError) as caught:
+            await pool.list_tags(access)
+    finally:
+        await pool.aclose()
+    assert f"Secret flux-system/regcred has none for {host}" in str(caught.value)
+    assert "it has credentials for: ghcr.io" in str(caught.value)
