@@ -11,6 +11,7 @@ is sent over that connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import ssl
 from dataclasses import dataclass
@@ -91,6 +92,8 @@ async def read_certificate(host: str, port: int, timeout: float) -> CertificateF
                 der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
             finally:
                 writer.close()
+                with contextlib.suppress(OSError, ssl.SSLError):
+                    await writer.wait_closed()
         return _facts(der) if der else None
     except (OSError, TimeoutError, ValueError, ssl.SSLError):
         return None
