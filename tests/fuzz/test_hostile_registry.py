@@ -296,6 +296,15 @@ def test_a_three_gigabyte_gzip_bomb_leaves_scan_small(tmp_path: Path) -> None:
     assert peak_kib < 200 * 1024, f"scan peaked at {peak_kib} KiB"
 
 
+async def test_a_listing_past_the_tag_limit_is_refused() -> None:
+    tags = [f"t{i}" for i in range(1_001)]
+    with (
+        run_scripted(_serving(_page(tags))) as base,
+        pytest.raises(MalformedResponseError, match="more than 1000 tags"),
+    ):
+        await _scan(base.removeprefix("http://"), Limits(max_attempts=1, max_tags=1_000))
+
+
 @pytest.mark.slow
 async def test_a_page_over_the_default_cap_is_refused() -> None:
     tags = [f"{i:0128d}" for i in range(140_000)]  # about 18 MiB of legal tags

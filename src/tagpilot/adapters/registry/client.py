@@ -141,7 +141,7 @@ class RegistryClient:
         url = f"{await self._base_url(repository)}/v2/{repository.path}/tags/list"
         if self._limits.page_size:
             url += f"?n={self._limits.page_size}"
-        listing = TagListing(repository)
+        listing = TagListing(repository, self._limits.max_tags)
         next_url: str | None = url
         while next_url is not None:
             listing.start_page(next_url)

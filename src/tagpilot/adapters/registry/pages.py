@@ -167,8 +167,9 @@ class TagListing:
     counted, and a few kept as examples for the one warning about them.
     """
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(self, repository: Repository, max_tags: int = 1_000_000) -> None:
         self.repository = repository
+        self._max_tags = max_tags
         self.pages_read: set[str] = set()
         self._tags: dict[str, None] = {}
         self._dropped: dict[str, None] = {}
@@ -205,6 +206,11 @@ class TagListing:
         for tag in tags:
             (self._tags if is_valid_tag(tag) else self._dropped)[tag] = None
         grew = len(self._tags) + len(self._dropped) > before
+        if len(self._tags) + len(self._dropped) > self._max_tags:
+            raise MalformedResponseError(
+                f"tag list of {self.repository} holds more than {self._max_tags} tags;"
+                " refusing to read further (Limits.max_tags)"
+            )
         self._pages_without_new_tags = 0 if grew else self._pages_without_new_tags + 1
 
 

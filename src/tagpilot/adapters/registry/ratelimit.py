@@ -44,6 +44,8 @@ class Limits:
     16 MiB holds one page of over 100,000 tags of the longest legal length; registries that
     return every tag in one page (no ``n``) stay far below it.
     """
+    max_tags: int = 1_000_000
+    """Most distinct tags one listing may hold (about 100 MB); past it the listing is refused."""
 
 
 class _TokenBucket:
