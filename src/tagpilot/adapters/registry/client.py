@@ -34,7 +34,7 @@ from tagpilot.adapters.registry.pages import (
     read_tags_page,
 )
 from tagpilot.adapters.registry.ratelimit import Limits
-from tagpilot.adapters.registry.tls import TLSConfig, build_ssl_context
+from tagpilot.adapters.registry.tls import TLSConfig, client_tls
 from tagpilot.adapters.registry.transport import Deadline, Transport
 from tagpilot.core.imageref import Repository, parse_repository
 from tagpilot.core.tags import ScannedTags
@@ -74,14 +74,17 @@ class RegistryClient:
         self._insecure = insecure
         self._timeout = max(timeout, 1.0)
         self._limits = limits or Limits()
+        verified = client_tls(tls)
         self._http = httpx.AsyncClient(
-            verify=build_ssl_context(tls),
+            verify=verified.context,
             timeout=self._timeout,
             proxy=proxy.to_httpx() if proxy else None,
             trust_env=proxy is None,
             limits=httpx.Limits(max_keepalive_connections=self._limits.max_concurrency * 2),
         )
-        self._transport = Transport(self._http, self._limits, self._describe_trust)
+        self._transport = Transport(
+            self._http, self._limits, self._describe_trust, verified, direct=proxy is None
+        )
         self._challenges: dict[str, Challenge] = {}
         self._tokens = TokenCache()
         self._auth: dict[str, AuthConfig | None] = {}

@@ -10,7 +10,9 @@ TLS failures are never retried and say which CAs were trusted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import os
 import ssl
 import time
 from collections.abc import Callable
@@ -35,6 +37,7 @@ from tagpilot.adapters.registry.ratelimit import (
     backoff_delay,
     parse_retry_after,
 )
+from tagpilot.adapters.registry.tls import ClientTLS
 from tagpilot.adapters.registry.tlsdiag import (
     DIAGNOSED,
     describe_verification,
@@ -59,6 +62,7 @@ _NOT_FAILURES = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _BACKSTOP_GRACE_SECONDS = 0.5
 _MIN_REQUEST_TIMEOUT = 0.01
 _PROBE_SECONDS = 3.0
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
 @dataclass(frozen=True)
@@ -110,6 +114,21 @@ class Deadline:
             raise self._budget.expired() from error
 
 
+def _unverified_context() -> ssl.SSLContext:
+    # only asks "is this TLS?"; nothing is sent over it, so nothing needs trusting
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+_UNVERIFIED = _unverified_context()
+
+
+def _proxied_by_environment() -> bool:
+    return any(os.environ.get(name) for name in _PROXY_VARIABLES)
+
+
 def _check_body_time() -> None:
     # an answer is arriving, only too slowly: say so rather than "did not answer"
     budget = _BUDGET.get()
@@ -133,10 +152,20 @@ def _until(seconds: float) -> str:
 class Transport:
     """Sends requests through an ``httpx.AsyncClient`` under per-host limits, with retries."""
 
-    def __init__(self, http: httpx.AsyncClient, limits: Limits, trust: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        limits: Limits,
+        trust: Callable[[], str],
+        tls: ClientTLS,
+        *,
+        direct: bool = False,
+    ) -> None:
         self._http = http
         self._limits = limits
         self._trust = trust
+        self._tls = tls
+        self._direct = direct
         self._hosts: dict[str, HostLimiter] = {}
         self.requests_sent = 0
         """Requests put on the wire (retries included); for tests and benchmarks."""
@@ -171,9 +200,16 @@ class Transport:
         """Whether ``url`` (an ``https://`` ping) answers over TLS; one try, no retries.
 
         A TLS server that refuses us (untrusted certificate, client certificate required)
-        speaks TLS: that error is raised, since falling back to HTTP would only hide it.
+        speaks TLS: that error is raised (by this ping, or by the request that follows a bare
+        handshake), since falling back to HTTP would only hide it.
         """
         host = httpx.URL(url).netloc.decode()
+        # a bare handshake rules plain HTTP out without the system trust store; when the port
+        # does speak TLS, the verified ping below says whether we trust it
+        direct = self._direct and not _proxied_by_environment()
+        if direct and not await self._handshake(httpx.URL(url)):
+            self.requests_sent += 1  # it stood in for the ping
+            return False
         try:
             await self._send_once(host, httpx.Request("GET", url))
         except (httpx.TransportError, ssl.SSLError) as error:
@@ -185,7 +221,31 @@ class Transport:
             return False
         return True
 
+    async def _handshake(self, url: httpx.URL) -> bool:
+        """A bare TLS handshake, nothing sent: does the port speak TLS at all?"""
+        budget = _BUDGET.get()
+        seconds = budget.remaining() if budget is not None else _PROBE_SECONDS
+        try:
+            async with asyncio.timeout(max(seconds, _MIN_REQUEST_TIMEOUT)):
+                _, writer = await asyncio.open_connection(
+                    url.host, url.port or 443, ssl=_UNVERIFIED, server_hostname=url.host
+                )
+        except TimeoutError as error:
+            if budget is not None:
+                raise budget.expired(url.netloc.decode()) from error
+            raise RegistryTimeoutError(f"registry {url.netloc.decode()} did not answer") from error
+        except ssl.SSLError as error:
+            return not any(marker in str(error) for marker in _NOT_TLS)
+        except OSError:
+            return False  # nothing listens: plain HTTP will say so
+        writer.close()
+        with contextlib.suppress(OSError, ssl.SSLError):
+            await writer.wait_closed()
+        return True
+
     async def _send_once(self, host: str, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            self._tls.before_https()
         async with self._limiter(host).slot():
             budget = _BUDGET.get()
             if budget is not None:
