@@ -10,7 +10,6 @@ TLS failures are never retried and say which CAs were trusted.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import os
 import ssl
@@ -238,9 +237,7 @@ class Transport:
             return not any(marker in str(error) for marker in _NOT_TLS)
         except OSError:
             return False  # nothing listens: plain HTTP will say so
-        writer.close()
-        with contextlib.suppress(OSError, ssl.SSLError):
-            await writer.wait_closed()
+        writer.transport.abort()  # nothing was sent: no need to wait for a TLS goodbye
         return True
 
     async def _send_once(self, host: str, request: httpx.Request) -> httpx.Response:
