@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from tagpilot.core.tags import escape_untrusted
 from tagpilot.core.timefmt import rfc3339
 
-__all__ = ["CertificateFacts", "describe_verification", "read_certificate", "tls_hint"]
+__all__ = ["DIAGNOSED", "CertificateFacts", "describe_verification", "read_certificate", "tls_hint"]
 
 # OpenSSL X509_V_ERR_* codes
 _NOT_YET_VALID = 9
