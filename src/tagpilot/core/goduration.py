@@ -12,7 +12,9 @@ __all__ = ["PATTERN", "SHORT_PATTERN", "format_go_duration", "parse_go_duration"
 
 _NANOS = {"ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000}
 PATTERN = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
+"""The Flux CRD duration syntax (``1h30m``, ``1.5s``, ``500ms``)."""
 SHORT_PATTERN = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$")
+"""The same without hours, for timeouts."""
 _COMPONENT = re.compile(r"([0-9]+)(?:\.([0-9]+))?(ms|s|m|h)")
 
 
