@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 
 from tagpilot.core.secrets import SecretValue, TLSMaterial
 from tagpilot.core.setters import SetterTable, TreeResult
+from tagpilot.core.tags import ScannedTags
 
 __all__ = [
     "AutomationRun",
@@ -156,8 +157,8 @@ class RegistryAccess:
 class Registry(Protocol):
     """Reads tags and digests from OCI registries."""
 
-    async def list_tags(self, access: RegistryAccess) -> list[str]:
-        """Every tag of ``access.image``, in the registry's order."""
+    async def list_tags(self, access: RegistryAccess) -> ScannedTags:
+        """Every valid tag of ``access.image`` in the registry's order, and how many were not."""
         ...
 
     async def head_digest(self, access: RegistryAccess, tag: str) -> str:

@@ -8,12 +8,13 @@ unchanged, while the ``--export`` printer renders the Go form (``5m`` becomes ``
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated, Any
 
 from pydantic import PlainSerializer, PlainValidator, SerializationInfo, WithJsonSchema
+
+from tagpilot.core.goduration import PATTERN, SHORT_PATTERN, format_go_duration, parse_go_duration
 
 __all__ = [
     "GO_FORMAT_CONTEXT",
@@ -26,64 +27,6 @@ __all__ = [
 
 GO_FORMAT_CONTEXT = {"duration": "go"}
 """Pass as ``model_dump(context=...)`` to render durations the Go way (``1m0s``)."""
-
-_NANOS = {"ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000}
-_PATTERN = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
-_SHORT_PATTERN = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m))+$")
-_COMPONENT = re.compile(r"([0-9]+)(?:\.([0-9]+))?(ms|s|m|h)")
-
-
-def parse_go_duration(text: str, *, allow_hours: bool = True) -> int:
-    """Return the nanoseconds of ``text``, a duration in the Flux CRD syntax.
-
-    Raises ``ValueError`` naming the accepted syntax when ``text`` does not match.
-    """
-    pattern = _PATTERN if allow_hours else _SHORT_PATTERN
-    if not isinstance(text, str) or not pattern.match(text):
-        units = "ms, s, m, h" if allow_hours else "ms, s, m (no h)"
-        raise ValueError(f"must be a duration like 30s, 1m or 1m30s (units {units})")
-    total = 0
-    for whole, fraction, unit in _COMPONENT.findall(text):
-        scale = _NANOS[unit]
-        total += int(whole) * scale
-        if fraction:
-            total += int(fraction) * scale // 10 ** len(fraction)
-    return total
-
-
-def _fraction(value: int, precision: int) -> tuple[str, int]:
-    """Split off ``precision`` decimal digits of ``value``, trailing zeros dropped (Go fmtFrac)."""
-    digits = ""
-    printed = False
-    for _ in range(precision):
-        digit = value % 10
-        printed = printed or digit != 0
-        if printed:
-            digits = str(digit) + digits
-        value //= 10
-    return ("." + digits if printed else ""), value
-
-
-def format_go_duration(nanoseconds: int) -> str:
-    """Render ``nanoseconds`` like Go's ``Duration.String`` (``1h0m0s``, ``1.5s``, ``500ms``)."""
-    sign = "-" if nanoseconds < 0 else ""
-    value = abs(nanoseconds)
-    if value == 0:
-        return "0s"
-    if value < 1_000_000_000:
-        unit, precision = (
-            ("ns", 0) if value < 1_000 else ("µs", 3) if value < 1_000_000 else ("ms", 6)
-        )
-        fraction, whole = _fraction(value, precision)
-        return f"{sign}{whole}{fraction}{unit}"
-    fraction, seconds = _fraction(value, 9)
-    text = f"{seconds % 60}{fraction}s"
-    minutes = seconds // 60
-    if minutes:
-        text = f"{minutes % 60}m{text}"
-        if minutes // 60:
-            text = f"{minutes // 60}h{text}"
-    return sign + text
 
 
 @dataclass(frozen=True)
@@ -140,8 +83,8 @@ def _serialize(value: Duration, info: SerializationInfo) -> str:
 
 
 _SERIALIZER = PlainSerializer(_serialize, return_type=str)
-_SCHEMA = WithJsonSchema({"type": "string", "pattern": _PATTERN.pattern})
-_SHORT_SCHEMA = WithJsonSchema({"type": "string", "pattern": _SHORT_PATTERN.pattern})
+_SCHEMA = WithJsonSchema({"type": "string", "pattern": PATTERN.pattern})
+_SHORT_SCHEMA = WithJsonSchema({"type": "string", "pattern": SHORT_PATTERN.pattern})
 
 DurationField = Annotated[Duration, _validator(True), _SERIALIZER, _SCHEMA]
 """A duration field accepting ``ms``, ``s``, ``m`` and ``h`` components."""

@@ -4,25 +4,30 @@ Tags are printed one per line in the order the registry returns them (as crane d
 sorts them only when it stores them).  ``-o json`` prints the canonical image name and the
 tags.  Credentials come only from ``--docker-config`` (anonymous otherwise), TLS material from
 ``--ca-file``/``--cert-file``/``--key-file``.  On a terminal a spinner appears on stderr when
-the listing takes more than half a second.
+the listing takes more than half a second.  Tags that break the OCI tag grammar are not
+printed: one warning on stderr counts them, with a few escaped examples.
+
+Only what a listing needs is imported (the registry client, click), so the command starts
+fast; rich is loaded only when a spinner is actually shown.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import urllib.parse
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from rich.console import Console
 
 from tagpilot.adapters.registry import Credentials, Limits, Proxy, RegistryClient, TLSConfig
-from tagpilot.api.duration import parse_go_duration
 from tagpilot.core.errors import InvalidInputError, SourceLocation
+from tagpilot.core.goduration import parse_go_duration
 from tagpilot.core.imageref import Repository, parse_repository
+from tagpilot.core.tags import ScannedTags
 
 __all__ = ["scan"]
 
@@ -63,21 +68,25 @@ def _proxy(url: str | None) -> Proxy | None:
 
 
 async def _with_spinner(work: Coroutine[Any, Any, _T], label: str) -> _T:
-    console = Console(stderr=True)
     task = asyncio.ensure_future(work)
     done, _ = await asyncio.wait({task}, timeout=_SPINNER_DELAY_SECONDS)
-    if done or not console.is_terminal:
+    if done or not sys.stderr.isatty():
         return await task
-    with console.status(label):
+    from rich.console import Console  # noqa: PLC0415 - tens of ms; only for slow listings
+
+    with Console(stderr=True).status(label):
         return await task
 
 
-async def _list(client: RegistryClient, repository: Repository) -> list[str]:
+async def _list(client: RegistryClient, repository: Repository) -> ScannedTags:
     async with client:
-        return await _with_spinner(client.list_tags(repository), f"listing tags of {repository}")
+        return await _with_spinner(client.scan_tags(repository), f"listing tags of {repository}")
 
 
-def _render(repository: Repository, tags: list[str], output: str) -> None:
+def _render(repository: Repository, scanned: ScannedTags, output: str) -> None:
+    if scanned.dropped:
+        click.echo(f"warning: {repository}: {scanned.dropped_note()}", err=True)
+    tags = list(scanned.tags)
     if output == "json":
         document = {"canonicalImageName": repository.canonical_name, "tags": tags}
         click.echo(json.dumps(document, indent=2))
@@ -152,5 +161,4 @@ def scan(
         limits=Limits(),
         proxy=_proxy(proxy),
     )
-    tags = asyncio.run(_list(client, repository))
-    _render(repository, tags, output)
+    _render(repository, asyncio.run(_list(client, repository)), output)

@@ -132,8 +132,10 @@ async def _reconcile(
     stored = ctx.store.get_tags(canonical)
     request = ScanRequest(canonical, patterns, interval, generation, requested_at)
     decision = should_scan(request, _observation(previous, stored), now)
+    dropped = ""  # tags breaking the OCI grammar: dropped by the adapter, said once per scan
     if decision.scan:
-        tags = sort_descending(exclusions.apply(await ctx.registry.list_tags(access)))
+        scanned = await ctx.registry.list_tags(access)
+        tags, dropped = sort_descending(exclusions.apply(scanned.tags)), scanned.dropped_note()
         stored = StoredTags(canonical, tuple(tags), tag_revision(tags), now)
         ctx.store.put_tags(stored)
     assert stored is not None  # should_scan scans whenever the store has no tags
@@ -145,11 +147,15 @@ async def _reconcile(
     if requested_at:
         fields["lastHandledReconcileAt"] = requested_at
     message = f"successful scan: found {len(stored.tags)} tags with checksum {stored.revision}"
+    message += f"; {dropped}" if dropped else ""
     status = success(
         previous, fields, generation=generation, reason=REASON_SUCCEEDED, message=message, now=now
     )
     event = _success_event(previous, message, decision, repo.spec.interval.go_string())
-    return Outcome(status, (event,), requeue_after=decision.requeue_after)
+    events = [event]
+    if dropped and event.type != "Trace":  # once, when the scan result changes
+        events.append(Event("Warning", "InvalidTags", dropped))
+    return Outcome(status, tuple(events), requeue_after=decision.requeue_after)
 
 
 def _observation(previous: dict[str, Any] | None, stored: StoredTags | None) -> ScanObservation:

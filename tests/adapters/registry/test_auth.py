@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,12 +23,24 @@ from registry_support import (
     docker_config,
 )
 
+from servers.fakes import Answer, Script, run_scripted
+from servers.pki import Pki, make_signing_pair
+from servers.registry import RegistryTLS, TokenAuth, run_registry
 from tagpilot.adapters.registry import (
     Credentials,
     RegistryAuthError,
     RegistryClient,
+    TLSConfig,
 )
-from tagpilot.adapters.registry.auth import pull_scope
+from tagpilot.adapters.registry.auth import Challenge, check_realm, pull_scope
+from tagpilot.adapters.registry.errors import MalformedResponseError
+from tagpilot.adapters.registry.pool import RegistryPool
+from tagpilot.api.image import ImageRepository
+from tagpilot.api.loader import load_text
+from tagpilot.core.secrets import SecretData, SecretIndex
+from tagpilot.reconcile.image_repository import registry_access
+
+SECRET_SOURCE = "Secret flux-system/regcred"
 
 WRONG_PASSWORD = "not-the-Pa55word"
 
@@ -187,8 +200,11 @@ async def test_a_helper_without_credentials_falls_back_to_anonymous(
     _install_helper(tmp_path, "tagpilot-empty", {})
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     credentials = Credentials.from_dockerconfigjson({"credsStore": "tagpilot-empty"})
-    with pytest.raises(RegistryAuthError, match="none are configured"):
+    with pytest.raises(RegistryAuthError) as caught:
         await _tags(credentials, f"{basic_registry.host}/private/app")
+    message = str(caught.value)
+    assert f"has none for {basic_registry.host}" in message
+    assert "credential helper 'tagpilot-empty' had none for it either" in message
 
 
 async def test_head_digest_works_with_a_bearer_token(private_token_registry: TokenRegistry) -> None:
@@ -197,3 +213,112 @@ async def test_head_digest_works_with_a_bearer_token(private_token_registry: Tok
     async with RegistryClient(credentials=credentials) as client:
         digest = await client.head_digest(f"{host}/closed/app", "latest")
     assert digest == private_token_registry.seeded.digest
+
+
+@pytest.mark.parametrize(
+    ("fixture", "path"),
+    [
+        pytest.param("basic_registry", "private/app", id="basic-registry"),
+        pytest.param("private_token_registry", "closed/app", id="token-registry"),
+    ],
+)
+async def test_a_secret_without_an_entry_for_the_host_says_so_and_names_its_hosts(
+    request: pytest.FixtureRequest, fixture: str, path: str
+) -> None:
+    found = request.getfixturevalue(fixture)
+    host = (found.seeded if isinstance(found, TokenRegistry) else found).host
+    payload = json.dumps(
+        {"auths": {"ghcr.io": basic_entry(), "registry.example:5000": basic_entry()}}
+    ).encode()
+    credentials = Credentials.from_dockerconfigjson(payload, source=SECRET_SOURCE)
+    with pytest.raises(RegistryAuthError) as caught:
+        await _tags(credentials, f"{host}/{path}")
+    message = str(caught.value)
+    assert f"{SECRET_SOURCE} has none for {host}" in message
+    assert "it has credentials for: ghcr.io, registry.example:5000" in message
+    assert "refused anonymous access" not in message
+    assert PASSWORD not in message
+
+
+@pytest.mark.parametrize(
+    ("registry_url", "realm"),
+    [
+        pytest.param("https://r.example", "https://auth.example/token", id="https-to-https"),
+        pytest.param("http://127.0.0.1:5000", "http://127.0.0.1:5001/t", id="http-to-http"),
+        pytest.param("http://127.0.0.1:5000", "https://auth.example/t", id="http-to-https"),
+    ],
+)
+def test_a_realm_on_the_same_or_a_stronger_scheme_is_followed(
+    registry_url: str, realm: str
+) -> None:
+    check_realm(Challenge("bearer", {"realm": realm}), registry_url)
+
+
+@pytest.mark.parametrize(
+    ("realm", "error", "message"),
+    [
+        pytest.param("http://auth.example/token", RegistryAuthError, "plain HTTP", id="downgrade"),
+        pytest.param("HTTP://auth.example/token", RegistryAuthError, "plain HTTP", id="upper-case"),
+        pytest.param("ftp://auth.example/token", MalformedResponseError, "usable", id="ftp"),
+        pytest.param("", MalformedResponseError, "usable", id="no-realm"),
+        pytest.param("\x1b]0;owned\x07", MalformedResponseError, "x1b", id="escape-echoed-safely"),
+    ],
+)
+def test_a_realm_on_a_weaker_or_unknown_scheme_is_refused(
+    realm: str, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message) as caught:
+        check_realm(Challenge("bearer", {"realm": realm}), "https://r.example")
+    assert "\x1b" not in str(caught.value)
+
+
+@pytest.fixture
+def https_registry_with_http_realm(tmp_path: Path, pki: Pki) -> Iterator[tuple[str, Script]]:
+    """A TLS registry whose token realm is a plain-HTTP server that records what it is sent."""
+    script = Script(lambda method, path: Answer(200, b'{"token": "t"}'))
+    _, signer = make_signing_pair(tmp_path / "signer")
+    with run_scripted(script) as realm_base:
+        auth = TokenAuth(realm=f"{realm_base}/token", signing_cert=signer)
+        tls = RegistryTLS(cert=pki.server_cert, key=pki.server_key)
+        with run_registry(tmp_path / "registry", tls=tls, token=auth) as registry:
+            yield registry.host, script
+
+
+@pytest.mark.usefixtures("no_ca_environment")
+async def test_an_https_registry_cannot_send_credentials_to_a_plain_http_realm(
+    https_registry_with_http_realm: tuple[str, Script], pki: Pki
+) -> None:
+    host, realm_server = https_registry_with_http_realm
+    credentials = Credentials.from_dockerconfigjson(docker_config(host, **basic_entry()))
+    tls = TLSConfig(ca_pem=pki.ca_cert.read_bytes(), source="secret registry-tls")
+    async with RegistryClient(credentials=credentials, tls=tls) as client:
+        with pytest.raises(RegistryAuthError, match="token service on plain HTTP") as caught:
+            await client.list_tags(f"{host}/closed/app")
+    assert realm_server.requests == [], "nothing may be sent to the cleartext realm"
+    assert PASSWORD not in str(caught.value)
+
+
+async def test_an_image_repository_secret_without_the_host_is_named_by_namespace_and_name(
+    basic_registry: Seeded,
+) -> None:
+    host = basic_registry.host
+    text = (
+        "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageRepository\n"
+        "metadata:\n  name: app\n  namespace: flux-system\n"
+        f"spec:\n  image: {host}/private/app\n  interval: 1m\n  secretRef:\n    name: regcred\n"
+    )
+    repo = load_text(text, file="repo.yaml").objects[0].obj
+    assert isinstance(repo, ImageRepository)
+    payload = docker_config("ghcr.io", **basic_entry())
+    secret = SecretData(
+        "flux-system", "regcred", {".dockerconfigjson": payload}, "kubernetes.io/dockerconfigjson"
+    )
+    pool = RegistryPool()
+    try:
+        access = registry_access(repo, SecretIndex({("flux-system", "regcred"): secret}))
+        with pytest.raises(RegistryAuthError) as caught:
+            await pool.list_tags(access)
+    finally:
+        await pool.aclose()
+    assert f"Secret flux-system/regcred has none for {host}" in str(caught.value)
+    assert "it has credentials for: ghcr.io" in str(caught.value)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -111,3 +113,28 @@ def test_scan_insecure_works_and_warns_that_plain_http_is_allowed(plain_registry
     assert code == 0
     assert sorted(out.splitlines()) == sorted(APP_TAGS)
     assert f"warning: --insecure: plain HTTP to {plain_registry.host} is allowed" in err
+
+
+STARTUP_PROBE = """
+import sys
+from tagpilot.cli.main import main
+sys.argv = ["tagpilot", "scan", sys.argv[1]]
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+from tagpilot.adapters.registry.tls import client_tls
+heavy = sorted(m for m in ("pydantic", "rich", "re2", "ruamel", "tagpilot.api") if m in sys.modules)
+print("heavy:", heavy, "trust store loaded:", client_tls(None).system_loaded, file=sys.stderr)
+"""
+
+
+def test_scan_of_a_plain_registry_loads_no_models_no_rich_and_no_trust_store(
+    plain_registry: Seeded,
+) -> None:
+    """What keeps `tagpilot scan` quick to start: only what one listing needs is loaded."""
+    argv = [sys.executable, "-c", STARTUP_PROBE, f"{plain_registry.host}/team/app"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert sorted(done.stdout.splitlines()) == sorted(APP_TAGS)
+    assert "heavy: [] trust store loaded: False" in done.stderr

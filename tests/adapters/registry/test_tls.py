@@ -7,12 +7,15 @@ CA handed to tagpilot decides.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from registry_support import APP_TAGS, Seeded
+from tls_support import EXPIRED_ON, FlawedCerts, make_flawed_certs
 
 from servers.pki import Pki
+from servers.registry import RegistryTLS, run_registry
 from tagpilot.adapters.registry import (
     RegistryClient,
     RegistryTLSError,
@@ -110,3 +113,70 @@ def test_client_key_material_does_not_outlive_loading(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     RegistryClient(tls=_ca(pki, client=True))
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def flawed_certs(tmp_path_factory: pytest.TempPathFactory) -> FlawedCerts:
+    """A trusted CA and one server certificate per verification flaw."""
+    return make_flawed_certs(tmp_path_factory.mktemp("flawed-certs"))
+
+
+@pytest.fixture(scope="module", params=["expired", "not-yet-valid", "wrong-name", "self-signed"])
+def flawed_registry(
+    request: pytest.FixtureRequest,
+    flawed_certs: FlawedCerts,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[str, str]]:
+    """A real TLS registry serving one flawed certificate: (flaw, host)."""
+    cert, key = flawed_certs.by_flaw[request.param]
+    directory = tmp_path_factory.mktemp(f"registry-{request.param}")
+    with run_registry(directory, tls=RegistryTLS(cert=cert, key=key)) as registry:
+        yield request.param, registry.host
+
+
+FLAW_MESSAGES = {
+    "expired": (
+        f"the registry's certificate expired on {EXPIRED_ON:%Y-%m-%dT%H:%M:%SZ}",
+        "renew the certificate on the registry; the CA was not the problem",
+    ),
+    "not-yet-valid": (
+        "the registry's certificate is not valid before 2099-01-01T00:00:00Z",
+        "check this machine's clock",
+    ),
+    "wrong-name": (
+        "certificate is not valid for '127.0.0.1' (the certificate names: registry.example)",
+        "use a registry address the certificate names",
+    ),
+    "self-signed": (
+        "the registry presents a self-signed certificate (CN=self-signed registry)",
+        "if you trust it, give that certificate as ca.crt",
+    ),
+}
+
+
+async def test_each_certificate_flaw_is_named_with_what_to_do(
+    flawed_registry: tuple[str, str], flawed_certs: FlawedCerts
+) -> None:
+    """The right CA is given every time: only the named flaw may be blamed, never the CA."""
+    flaw, host = flawed_registry
+    tls = TLSConfig(ca_pem=flawed_certs.ca_cert.read_bytes(), source="secret registry-tls")
+    async with RegistryClient(tls=tls) as client:
+        with pytest.raises(RegistryTLSError) as caught:
+            await client.list_tags(f"{host}/secure/app")
+    message = str(caught.value)
+    what, hint = FLAW_MESSAGES[flaw]
+    assert what in message
+    assert hint in message
+    if flaw != "self-signed":
+        assert "give the registry's CA" not in message
+    assert client.requests_sent == 1, "a TLS failure is not retried"
+
+
+async def test_an_unknown_ca_names_the_issuer(tls_registry: Seeded, pki: Pki) -> None:
+    tls = TLSConfig(ca_pem=pki.other_ca_cert.read_bytes(), source="secret wrong-ca")
+    async with RegistryClient(tls=tls) as client:
+        with pytest.raises(RegistryTLSError) as caught:
+            await client.list_tags(f"{tls_registry.host}/secure/app")
+    message = str(caught.value)
+    assert "unable to get local issuer certificate (issuer CN=tagpilot test CA)" in message
+    assert "not trusted; give the registry's CA as ca.crt" in message

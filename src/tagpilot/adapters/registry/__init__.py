@@ -6,6 +6,14 @@ use only what this package exports; the modules behind it are implementation.
 
 from __future__ import annotations
 
+import sys
+
+# httpx's package imports its own command-line client (click, rich, pygments: about a third
+# of `tagpilot scan`'s start-up) unless that module is unavailable.  tagpilot never runs it,
+# so it is marked absent before httpx is first imported; httpx then skips it.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 from tagpilot.adapters.registry.client import Proxy, RegistryClient
 from tagpilot.adapters.registry.credentials import AuthConfig, Credentials
 from tagpilot.adapters.registry.errors import (

@@ -5,6 +5,11 @@ Used by the registry client.  A registry answers 401 with ``Basic realm=...`` or
 for a token for ``repository:<path>:pull`` — anonymously, with Basic credentials, or with an
 OAuth2 refresh token (``identitytoken``) — and cache it per (registry, scope) until it expires
 (``expires_in``, default 60 s as in the Docker token spec).
+
+The realm may be on another host, as with Docker Hub; like Docker, we send it the registry's
+credentials (Basic, or the refresh token), since the registry chose it.  A realm on a weaker
+scheme than the registry (``http://`` announced over ``https://``) is refused: it would put
+the credentials and the token on the wire in cleartext.
 """
 
 from __future__ import annotations
@@ -19,8 +24,16 @@ import httpx
 
 from tagpilot.adapters.registry.credentials import AuthConfig
 from tagpilot.adapters.registry.errors import MalformedResponseError, RegistryAuthError
+from tagpilot.core.tags import escape_untrusted
 
-__all__ = ["Challenge", "TokenCache", "fetch_token", "parse_challenge", "pull_scope"]
+__all__ = [
+    "Challenge",
+    "TokenCache",
+    "check_realm",
+    "fetch_token",
+    "parse_challenge",
+    "pull_scope",
+]
 
 _PARAM = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
 _DEFAULT_EXPIRES_IN = 60.0
@@ -81,6 +94,17 @@ class TokenCache:
 
 
 def _token_request(challenge: Challenge, scope: str, auth: AuthConfig | None) -> httpx.Request:
+    try:
+        return _build_token_request(challenge, scope, auth)
+    except httpx.InvalidURL as error:
+        raise MalformedResponseError(
+            f"bearer challenge names an unusable realm: {escape_untrusted(challenge.realm)}"
+        ) from error
+
+
+def _build_token_request(
+    challenge: Challenge, scope: str, auth: AuthConfig | None
+) -> httpx.Request:
     service = challenge.params.get("service", "")
     if auth is not None and auth.identity_token:
         form = {
@@ -105,6 +129,24 @@ def _who(auth: AuthConfig | None, source: str) -> str:
     return f"user {auth.username!r} from {source}"
 
 
+def check_realm(challenge: Challenge, registry_url: str) -> None:
+    """Refuse a realm that is not HTTP(S), or is plain HTTP for a registry reached over HTTPS."""
+    realm = challenge.realm
+    scheme = realm.partition(":")[0].lower()
+    if scheme not in ("http", "https"):
+        raise MalformedResponseError(
+            f"bearer challenge has no usable realm: {escape_untrusted(realm)}"
+        )
+    registry_scheme = registry_url.partition(":")[0].lower()
+    if registry_scheme == "https" and scheme == "http":
+        host = urllib.parse.urlsplit(registry_url).netloc
+        raise RegistryAuthError(
+            f"registry {host} (HTTPS) sends clients to a token service on plain HTTP"
+            f" ({escape_untrusted(realm)}); refusing to send credentials or ask for a token"
+            " in cleartext: the registry's token realm must use https://"
+        )
+
+
 def _read_token(response: httpx.Response, realm: str) -> tuple[str, float]:
     try:
         document = response.json()
@@ -112,11 +154,11 @@ def _read_token(response: httpx.Response, realm: str) -> tuple[str, float]:
         expires_in = float(document.get("expires_in") or _DEFAULT_EXPIRES_IN)
     except (ValueError, AttributeError, TypeError) as error:
         raise MalformedResponseError(
-            f"token service {realm} did not answer with a JSON object"
+            f"token service {escape_untrusted(realm)} did not answer with a JSON object"
         ) from error
     if not isinstance(token, str) or not token:
         raise MalformedResponseError(
-            f"token service {realm} answered without a 'token' or 'access_token'"
+            f"token service {escape_untrusted(realm)} answered without a 'token' or 'access_token'"
         )
     return token, expires_in
 
@@ -127,18 +169,25 @@ async def fetch_token(
     scope: str,
     auth: AuthConfig | None,
     source: str,
+    registry_url: str,
+    refused: str | None = None,
 ) -> tuple[str, float]:
-    """Ask the challenge's realm for a token; return it with its lifetime in seconds."""
-    if not challenge.realm.startswith(("http://", "https://")):
-        raise MalformedResponseError(f"bearer challenge has no usable realm: {challenge.realm!r}")
+    """Ask the challenge's realm for a token; return it with its lifetime in seconds.
+
+    ``registry_url`` is the URL the challenge came from: a realm on a weaker scheme is refused.
+    ``refused`` replaces the message when the token service says no (401/403).
+    """
+    check_realm(challenge, registry_url)
     response = await send(_token_request(challenge, scope, auth))
+    realm = escape_untrusted(challenge.realm)
     if response.status_code in (401, 403):
         raise RegistryAuthError(
-            f"token service {challenge.realm} refused {_who(auth, source)} for {scope}"
+            refused
+            or f"token service {realm} refused {_who(auth, source)} for {scope}"
             f" (HTTP {response.status_code}); check the registry credentials"
         )
     if response.status_code != 200:
         raise RegistryAuthError(
-            f"token service {challenge.realm} answered HTTP {response.status_code} for {scope}"
+            f"token service {realm} answered HTTP {response.status_code} for {scope}"
         )
     return _read_token(response, challenge.realm)

@@ -34,9 +34,10 @@ from tagpilot.adapters.registry.pages import (
     read_tags_page,
 )
 from tagpilot.adapters.registry.ratelimit import Limits
-from tagpilot.adapters.registry.tls import TLSConfig, build_ssl_context
+from tagpilot.adapters.registry.tls import TLSConfig, client_tls
 from tagpilot.adapters.registry.transport import Deadline, Transport
 from tagpilot.core.imageref import Repository, parse_repository
+from tagpilot.core.tags import ScannedTags
 
 __all__ = ["Proxy", "RegistryClient"]
 
@@ -73,14 +74,17 @@ class RegistryClient:
         self._insecure = insecure
         self._timeout = max(timeout, 1.0)
         self._limits = limits or Limits()
+        verified = client_tls(tls)
         self._http = httpx.AsyncClient(
-            verify=build_ssl_context(tls),
+            verify=verified.context,
             timeout=self._timeout,
             proxy=proxy.to_httpx() if proxy else None,
             trust_env=proxy is None,
             limits=httpx.Limits(max_keepalive_connections=self._limits.max_concurrency * 2),
         )
-        self._transport = Transport(self._http, self._limits, self._describe_trust)
+        self._transport = Transport(
+            self._http, self._limits, self._describe_trust, verified, direct=proxy is None
+        )
         self._challenges: dict[str, Challenge] = {}
         self._tokens = TokenCache()
         self._auth: dict[str, AuthConfig | None] = {}
@@ -114,7 +118,11 @@ class RegistryClient:
         return parse_repository(image, insecure=self._insecure, field=None)
 
     async def list_tags(self, image: str | Repository) -> list[str]:
-        """All tags of the repository, in the registry's order, following pagination."""
+        """All valid tags of the repository, in the registry's order, following pagination."""
+        return list((await self.scan_tags(image)).tags)
+
+    async def scan_tags(self, image: str | Repository) -> ScannedTags:
+        """The valid tags (as :meth:`list_tags`) and the count of those that break the grammar."""
         repository = self.repository(image)
         async with self._deadline(f"listing tags of {repository}"):
             return await self._list_all(repository)
@@ -132,11 +140,11 @@ class RegistryClient:
     def _deadline(self, what: str) -> Deadline:
         return Deadline(self._timeout, what)
 
-    async def _list_all(self, repository: Repository) -> list[str]:
+    async def _list_all(self, repository: Repository) -> ScannedTags:
         url = f"{await self._base_url(repository)}/v2/{repository.path}/tags/list"
         if self._limits.page_size:
             url += f"?n={self._limits.page_size}"
-        listing = TagListing(repository)
+        listing = TagListing(repository, self._limits.max_tags)
         next_url: str | None = url
         while next_url is not None:
             listing.start_page(next_url)
@@ -144,7 +152,7 @@ class RegistryClient:
             check_status(response, repository, "tag list")
             listing.add_page(read_tags_page(response, repository))
             next_url = next_page_url(response, next_url, listing.pages_read, repository)
-        return listing.tags
+        return listing.result()
 
     async def _base_url(self, repository: Repository) -> str:
         """``https://`` unless the registry may speak plain HTTP and does not speak TLS.
@@ -193,11 +201,13 @@ class RegistryClient:
         self._tokens.drop(registry, scope)
 
     def _refused(self, repository: Repository) -> str:
-        auth = self._auth.get(repository.registry)
-        who = "anonymous access" if auth is None else f"the credentials for {repository.registry}"
+        registry = repository.registry
+        if self._auth.get(registry) is None and self._credentials is not None:
+            return self._credentials.no_entry_message(registry, repository.path)
+        who = "anonymous access" if self._auth.get(registry) is None else "the credentials"
         source = self._credentials.source if self._credentials else "no docker config"
         return (
-            f"registry {repository.registry} refused {who} (from {source}) for repository"
+            f"registry {registry} refused {who} (from {source}) for repository"
             f" {repository.path}; check the credentials and that they may pull it"
         )
 
@@ -207,24 +217,33 @@ class RegistryClient:
             return None
         auth = await self._resolve_auth(repository)
         if challenge.scheme == "basic":
+            if auth is None and self._credentials is not None:
+                raise RegistryAuthError(
+                    self._credentials.no_entry_message(repository.registry, repository.path)
+                )
             if auth is None or not auth.has_basic:
                 raise RegistryAuthError(
                     f"registry {repository.registry} requires a username and password and none"
                     " are configured for it (secretRef / --docker-config)"
                 )
             return auth.basic_header()
-        return await self._bearer(repository.registry, challenge, scope, auth)
+        return await self._bearer(repository, challenge, scope, auth)
 
     async def _bearer(
-        self, registry: str, challenge: Challenge, scope: str, auth: AuthConfig | None
+        self, repository: Repository, challenge: Challenge, scope: str, auth: AuthConfig | None
     ) -> str:
         if auth is not None and auth.registry_token:
             return f"Bearer {auth.registry_token}"
+        registry = repository.registry
         token = self._tokens.get(registry, scope)
         if token is None:
             source = self._credentials.source if self._credentials else "no docker config"
+            base = await self._base_url(repository)
+            refused = None
+            if auth is None and self._credentials is not None:
+                refused = self._credentials.no_entry_message(registry, repository.path)
             token, expires_in = await fetch_token(
-                self._transport.send, challenge, scope, auth, source
+                self._transport.send, challenge, scope, auth, source, base, refused
             )
             self._tokens.put(registry, scope, token, expires_in)
         return f"Bearer {token}"

@@ -182,6 +182,22 @@ class Credentials:
         """The credential helper name for ``registry`` (``credHelpers`` then ``credsStore``)."""
         return self.cred_helpers.get(normalise_registry_key(registry)) or self.creds_store
 
+    def hosts(self) -> list[str]:
+        """The registries this config has ``auths`` entries or a helper for (no secrets)."""
+        return sorted({*self.auths, *self.cred_helpers})
+
+    def no_entry_message(self, registry: str, path: str) -> str:
+        """What to say when the registry wants credentials and this config has none for it."""
+        host = normalise_registry_key(registry)
+        helper = self.helper_for(registry)
+        asked = f"; credential helper {helper!r} had none for it either" if helper else ""
+        return (
+            f"registry {registry} requires credentials for {path}, and {self.source} has none"
+            f" for {host} (it has credentials for: {', '.join(self.hosts()) or 'no host'}{asked});"
+            f" add an entry for {host} (tagpilot create secret registry NAME"
+            f" --docker-server={registry} ...)"
+        )
+
     async def resolve(self, registry: str, path: str = "") -> AuthConfig | None:
         """Credentials for ``registry``: a helper's answer if one is configured, else ``auths``."""
         helper = self.helper_for(registry)

@@ -20,6 +20,7 @@ from tagpilot.adapters.registry.errors import (
     RepositoryNotFoundError,
 )
 from tagpilot.core.imageref import Repository
+from tagpilot.core.tags import ScannedTags, escape_untrusted, is_valid_tag
 
 __all__ = [
     "MANIFEST_ACCEPT",
@@ -43,6 +44,7 @@ MANIFEST_ACCEPT = ", ".join(
 _NEXT_LINK = re.compile(r'<([^>]*)>\s*;[^,]*?rel="?next"?', re.IGNORECASE)
 _DIGEST = re.compile(r"[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}")
 _SNIPPET = 60
+_CODE = re.compile(r"[A-Z0-9_]{1,40}")
 MAX_PAGES = 100_000
 """Most pages one listing may span; past it the registry is refused rather than truncated."""
 MAX_PAGES_WITHOUT_NEW_TAGS = 3
@@ -55,6 +57,11 @@ def _error_codes(response: httpx.Response) -> list[str]:
         return [str(e.get("code")) for e in document.get("errors", []) if isinstance(e, dict)]
     except (ValueError, AttributeError, TypeError):
         return []
+
+
+def _shown(codes: list[str]) -> str:
+    """Error codes for a message: the registry wrote them, so anything unusual is escaped."""
+    return ", ".join(c if _CODE.fullmatch(c) else escape_untrusted(c, 40) for c in codes)
 
 
 def _not_found(codes: list[str], repository: Repository, what: str) -> RegistryError:
@@ -77,20 +84,20 @@ def check_status(response: httpx.Response, repository: Repository, what: str) ->
     if status in (401, 403):
         raise RegistryAuthError(
             f"registry {repository.registry} denied access to {repository.path}"
-            f" (HTTP {status} {', '.join(codes)}); check the credentials' pull permission"
+            f" (HTTP {status} {_shown(codes)}); check the credentials' pull permission"
         )
     if status == 407:
         raise RegistryAuthError(
             f"the proxy refused the request to {repository.registry} (HTTP 407);"
             " check the proxy address and credentials (proxySecretRef / --proxy)"
         )
-    detail = f" ({', '.join(codes)})" if codes else ""
+    detail = f" ({_shown(codes)})" if codes else ""
     raise RegistryError(f"registry answered HTTP {status}{detail} for the {what} of {repository}")
 
 
 def _snippet(body: bytes) -> str:
     text = body[:_SNIPPET].decode("utf-8", "replace")
-    return repr(text) + ("..." if len(body) > _SNIPPET else "")
+    return escape_untrusted(text, _SNIPPET) + ("..." if len(body) > _SNIPPET else "")
 
 
 def read_tags_page(response: httpx.Response, repository: Repository) -> list[str]:
@@ -136,13 +143,15 @@ def next_page_url(
     here, there = urllib.parse.urlsplit(current), urllib.parse.urlsplit(target)
     if (here.scheme, here.netloc) != (there.scheme, there.netloc):
         raise MalformedResponseError(
-            f"pagination link points to another server ({there.scheme}://{there.netloc});"
+            "pagination link points to another server"
+            f" ({escape_untrusted(f'{there.scheme}://{there.netloc}')});"
             " refusing to follow it"
         )
     if target in seen:
         of = f" of {repository}" if repository is not None else ""
         raise MalformedResponseError(
-            f"pagination{of} loops back to an already read page ({target}); refusing to follow it"
+            f"pagination{of} loops back to an already read page ({escape_untrusted(target)});"
+            " refusing to follow it"
         )
     return target
 
@@ -153,19 +162,28 @@ class TagListing:
     Every page must bring a tag not seen before: a registry whose ``Link`` headers keep
     leading to fresh URLs with the same tags would otherwise be followed until the deadline,
     collecting duplicates.  Tags keep the registry's order; a tag repeated across pages is
-    kept once.
+    kept once.  Tags that break the OCI tag grammar (terminal escapes, newlines, NUL, 10 KB
+    strings) are dropped here, before anything can print, store or commit them; they are
+    counted, and a few kept as examples for the one warning about them.
     """
 
-    def __init__(self, repository: Repository) -> None:
+    def __init__(self, repository: Repository, max_tags: int = 1_000_000) -> None:
         self.repository = repository
+        self._max_tags = max_tags
         self.pages_read: set[str] = set()
         self._tags: dict[str, None] = {}
+        self._dropped: dict[str, None] = {}
         self._pages_without_new_tags = 0
 
     @property
     def tags(self) -> list[str]:
-        """The distinct tags read so far, in the order the registry gave them."""
+        """The distinct valid tags read so far, in the order the registry gave them."""
         return list(self._tags)
+
+    def result(self) -> ScannedTags:
+        """The valid tags and the count (with a few examples) of the distinct ones dropped."""
+        examples = tuple(list(self._dropped)[:3])
+        return ScannedTags(tuple(self._tags), len(self._dropped), examples)
 
     def start_page(self, url: str) -> None:
         """Note that ``url`` is about to be read; refuse it when the listing does not end."""
@@ -177,16 +195,22 @@ class TagListing:
         if self._pages_without_new_tags >= MAX_PAGES_WITHOUT_NEW_TAGS:
             raise MalformedResponseError(
                 f"pagination of {self.repository} keeps linking to pages with no new tags"
-                f" ({self._pages_without_new_tags} in a row, next {url});"
+                f" ({self._pages_without_new_tags} in a row, next {escape_untrusted(url)});"
                 " refusing to follow it further"
             )
         self.pages_read.add(url)
 
     def add_page(self, tags: list[str]) -> None:
         """Add one page's tags, counting the pages in a row that brought nothing new."""
-        before = len(self._tags)
-        self._tags.update(dict.fromkeys(tags))
-        grew = len(self._tags) > before
+        before = len(self._tags) + len(self._dropped)
+        for tag in tags:
+            (self._tags if is_valid_tag(tag) else self._dropped)[tag] = None
+        grew = len(self._tags) + len(self._dropped) > before
+        if len(self._tags) + len(self._dropped) > self._max_tags:
+            raise MalformedResponseError(
+                f"tag list of {self.repository} holds more than {self._max_tags} tags;"
+                " refusing to read further (Limits.max_tags)"
+            )
         self._pages_without_new_tags = 0 if grew else self._pages_without_new_tags + 1
 
 
@@ -196,6 +220,6 @@ def read_digest(response: httpx.Response, repository: Repository, tag: str) -> s
     if not _DIGEST.fullmatch(digest):
         raise MalformedResponseError(
             f"manifest HEAD for {repository}:{tag} has no valid Docker-Content-Digest header"
-            f" (got {digest!r})"
+            f" (got {escape_untrusted(digest)})"
         )
     return digest

@@ -13,6 +13,7 @@ from tagpilot.adapters.registry.client import Proxy, RegistryClient
 from tagpilot.adapters.registry.credentials import Credentials
 from tagpilot.adapters.registry.ratelimit import Limits
 from tagpilot.adapters.registry.tls import TLSConfig
+from tagpilot.core.tags import ScannedTags
 from tagpilot.ports import RegistryAccess
 
 __all__ = ["RegistryPool"]
@@ -25,9 +26,9 @@ class RegistryPool:
         self._limits = limits
         self._clients: dict[str, RegistryClient] = {}
 
-    async def list_tags(self, access: RegistryAccess) -> list[str]:
-        """Every tag of ``access.image``, in the registry's order."""
-        return await self._client(access).list_tags(access.image)
+    async def list_tags(self, access: RegistryAccess) -> ScannedTags:
+        """Every valid tag of ``access.image``, in the registry's order, and the count dropped."""
+        return await self._client(access).scan_tags(access.image)
 
     async def head_digest(self, access: RegistryAccess, tag: str) -> str:
         """The manifest digest of ``access.image:tag``."""

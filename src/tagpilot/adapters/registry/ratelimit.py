@@ -38,6 +38,14 @@ class Limits:
     """Longest ``Retry-After`` we sleep through; beyond it the request fails as rate limited."""
     page_size: int | None = None
     """``n`` sent on tag listing; ``None`` lets the registry choose its page size."""
+    max_response_bytes: int = 16 * 1024 * 1024
+    """Largest response body, after decoding (gzip), in bytes; a larger one is refused.
+
+    16 MiB holds one page of over 100,000 tags of the longest legal length; registries that
+    return every tag in one page (no ``n``) stay far below it.
+    """
+    max_tags: int = 1_000_000
+    """Most distinct tags one listing may hold (about 100 MB); past it the listing is refused."""
 
 
 class _TokenBucket:

@@ -1,6 +1,7 @@
 """One registry request with etiquette: host limits, retries, and httpx errors translated.
 
-Used by the registry client for every request (registry and token service).  Retries cover
+Used by the registry client for every request (registry and token service).  Bodies are read
+within ``Limits.max_response_bytes`` and the operation's time budget (see ``body``).  Retries cover
 connection errors, 5xx and 429/503; ``Retry-After`` is honoured up to ``Limits.max_retry_after``
 and beyond that the request fails at once with :class:`RateLimitedError` saying until when.
 TLS failures are never retried and say which CAs were trusted.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import ssl
 import time
 from collections.abc import Callable
@@ -19,6 +21,7 @@ from types import TracebackType
 
 import httpx
 
+from tagpilot.adapters.registry.body import buffered, read_capped
 from tagpilot.adapters.registry.errors import (
     MalformedResponseError,
     RateLimitedError,
@@ -32,6 +35,13 @@ from tagpilot.adapters.registry.ratelimit import (
     Limits,
     backoff_delay,
     parse_retry_after,
+)
+from tagpilot.adapters.registry.tls import ClientTLS
+from tagpilot.adapters.registry.tlsdiag import (
+    DIAGNOSED,
+    describe_verification,
+    read_certificate,
+    tls_hint,
 )
 from tagpilot.core.timefmt import rfc3339
 
@@ -50,6 +60,8 @@ _NOT_TLS = (
 _NOT_FAILURES = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _BACKSTOP_GRACE_SECONDS = 0.5
 _MIN_REQUEST_TIMEOUT = 0.01
+_PROBE_SECONDS = 3.0
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
 @dataclass(frozen=True)
@@ -101,6 +113,28 @@ class Deadline:
             raise self._budget.expired() from error
 
 
+def _unverified_context() -> ssl.SSLContext:
+    # only asks "is this TLS?"; nothing is sent over it, so nothing needs trusting
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
+
+
+_UNVERIFIED = _unverified_context()
+
+
+def _proxied_by_environment() -> bool:
+    return any(os.environ.get(name) for name in _PROXY_VARIABLES)
+
+
+def _check_body_time() -> None:
+    # an answer is arriving, only too slowly: say so rather than "did not answer"
+    budget = _BUDGET.get()
+    if budget is not None and budget.remaining() <= 0:
+        raise budget.expired()
+
+
 def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
     seen: BaseException | None = error
     while seen is not None:
@@ -110,17 +144,6 @@ def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
     return None
 
 
-def _tls_hint(cause: ssl.SSLError) -> str:
-    text = str(cause)
-    if "CERTIFICATE_VERIFY_FAILED" in text:
-        return "the server certificate is not trusted; give the registry's CA as ca.crt"
-    if any(alert in text for alert in ("CERTIFICATE_REQUIRED", "BAD_CERTIFICATE", "HANDSHAKE")):
-        return "the registry wants a client certificate it trusts; give tls.crt and tls.key"
-    if "WRONG_VERSION_NUMBER" in text:
-        return "the registry does not speak TLS on this port; use insecure: true for plain HTTP"
-    return "check the registry's TLS settings"
-
-
 def _until(seconds: float) -> str:
     return rfc3339(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds))
 
@@ -128,10 +151,20 @@ def _until(seconds: float) -> str:
 class Transport:
     """Sends requests through an ``httpx.AsyncClient`` under per-host limits, with retries."""
 
-    def __init__(self, http: httpx.AsyncClient, limits: Limits, trust: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        limits: Limits,
+        trust: Callable[[], str],
+        tls: ClientTLS,
+        *,
+        direct: bool = False,
+    ) -> None:
         self._http = http
         self._limits = limits
         self._trust = trust
+        self._tls = tls
+        self._direct = direct
         self._hosts: dict[str, HostLimiter] = {}
         self.requests_sent = 0
         """Requests put on the wire (retries included); for tests and benchmarks."""
@@ -152,7 +185,7 @@ class Transport:
             try:
                 response = await self._send_once(host, request)
             except (httpx.TransportError, ssl.SSLError) as error:
-                failure = self._translate(error, host)
+                failure = await self._failure(error, request.url)
                 final = RegistryTLSError | MalformedResponseError | RegistryTimeoutError
                 if last or isinstance(failure, final):
                     raise failure from error
@@ -166,9 +199,16 @@ class Transport:
         """Whether ``url`` (an ``https://`` ping) answers over TLS; one try, no retries.
 
         A TLS server that refuses us (untrusted certificate, client certificate required)
-        speaks TLS: that error is raised, since falling back to HTTP would only hide it.
+        speaks TLS: that error is raised (by this ping, or by the request that follows a bare
+        handshake), since falling back to HTTP would only hide it.
         """
         host = httpx.URL(url).netloc.decode()
+        # a bare handshake rules plain HTTP out without the system trust store; when the port
+        # does speak TLS, the verified ping below says whether we trust it
+        direct = self._direct and not _proxied_by_environment()
+        if direct and not await self._handshake(httpx.URL(url)):
+            self.requests_sent += 1  # it stood in for the ping
+            return False
         try:
             await self._send_once(host, httpx.Request("GET", url))
         except (httpx.TransportError, ssl.SSLError) as error:
@@ -176,11 +216,33 @@ class Transport:
             timed_out = isinstance(error, httpx.TimeoutException)
             speaks = cause is not None and not any(s in str(cause) for s in _NOT_TLS)
             if speaks or timed_out:
-                raise self._translate(error, host) from error
+                raise await self._failure(error, httpx.URL(url)) from error
             return False
         return True
 
+    async def _handshake(self, url: httpx.URL) -> bool:
+        """A bare TLS handshake, nothing sent: does the port speak TLS at all?"""
+        budget = _BUDGET.get()
+        seconds = budget.remaining() if budget is not None else _PROBE_SECONDS
+        try:
+            async with asyncio.timeout(max(seconds, _MIN_REQUEST_TIMEOUT)):
+                _, writer = await asyncio.open_connection(
+                    url.host, url.port or 443, ssl=_UNVERIFIED, server_hostname=url.host
+                )
+        except TimeoutError as error:
+            if budget is not None:
+                raise budget.expired(url.netloc.decode()) from error
+            raise RegistryTimeoutError(f"registry {url.netloc.decode()} did not answer") from error
+        except ssl.SSLError as error:
+            return not any(marker in str(error) for marker in _NOT_TLS)
+        except OSError:
+            return False  # nothing listens: plain HTTP will say so
+        writer.transport.abort()  # nothing was sent: no need to wait for a TLS goodbye
+        return True
+
     async def _send_once(self, host: str, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "https":
+            self._tls.before_https()
         async with self._limiter(host).slot():
             budget = _BUDGET.get()
             if budget is not None:
@@ -189,7 +251,13 @@ class Transport:
                 left = max(budget.remaining(), _MIN_REQUEST_TIMEOUT)
                 request.extensions["timeout"] = httpx.Timeout(left).as_dict()
             self.requests_sent += 1
-            return await self._http.send(request)
+            response = await self._http.send(request, stream=True)
+            try:
+                cap = self._limits.max_response_bytes
+                body = await read_capped(response, cap, host, _check_body_time)
+            finally:
+                await response.aclose()
+            return buffered(response, body)
 
     async def _wait_before_retry(
         self, response: httpx.Response, host: str, attempt: int, last: bool
@@ -220,6 +288,22 @@ class Transport:
             retry_after=wait,
         )
 
+    async def _failure(self, error: Exception, url: httpx.URL) -> RegistryError:
+        """``_translate``, with a closer look at a certificate that failed verification."""
+        host = url.netloc.decode()
+        cause = _ssl_cause(error)
+        if not isinstance(cause, ssl.SSLCertVerificationError):
+            return self._translate(error, host)
+        if cause.verify_code not in DIAGNOSED:
+            return self._translate(error, host)
+        budget = _BUDGET.get()
+        left = budget.remaining() if budget is not None else _PROBE_SECONDS
+        facts = await read_certificate(url.host, url.port or 443, left) if left > 0 else None
+        reason, hint = describe_verification(cause, facts)
+        return RegistryTLSError(
+            f"TLS with {host} failed: {reason}; trusted CAs: {self._trust()}; {hint}"
+        )
+
     def _translate(self, error: Exception, host: str) -> RegistryError:
         if isinstance(error, httpx.TimeoutException):
             budget = _BUDGET.get()
@@ -230,8 +314,7 @@ class Transport:
         if cause is not None:
             reason = getattr(cause, "verify_message", None) or cause.reason or str(cause)
             return RegistryTLSError(
-                f"TLS with {host} failed: {reason}; trusted CAs: {self._trust()};"
-                f" {_tls_hint(cause)}"
+                f"TLS with {host} failed: {reason}; trusted CAs: {self._trust()}; {tls_hint(cause)}"
             )
         if isinstance(error, httpx.ProxyError):
             return RegistryUnavailableError(f"proxy refused the connection to {host}: {error}")

@@ -1,0 +1,154 @@
+"""Why a registry certificate was refused: expired, wrong name, self-signed or unknown CA.
+
+Used by the transport when a TLS handshake fails.  OpenSSL's verification code says which
+check failed; for the ones users fix differently (renew the certificate, use the name it was
+issued for, trust the right CA) the message says which, and names the certificate's dates,
+names and issuer.  Python's ``ssl`` does not hand over the certificate it refused, so for those
+it is read again in a second, non-verifying handshake whose only use is the message; nothing
+is sent over that connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ssl
+from dataclasses import dataclass
+
+from tagpilot.core.tags import escape_untrusted
+from tagpilot.core.timefmt import rfc3339
+
+__all__ = ["DIAGNOSED", "CertificateFacts", "describe_verification", "read_certificate", "tls_hint"]
+
+# OpenSSL X509_V_ERR_* codes
+_NOT_YET_VALID = 9
+_EXPIRED = 10
+_SELF_SIGNED = 18
+_SELF_SIGNED_IN_CHAIN = 19
+_UNKNOWN_ISSUER = 20
+_UNVERIFIABLE_LEAF = 21
+_HOSTNAME_MISMATCH = 62
+_IP_MISMATCH = 64
+DIAGNOSED = frozenset(
+    {
+        _NOT_YET_VALID,
+        _EXPIRED,
+        _SELF_SIGNED,
+        _SELF_SIGNED_IN_CHAIN,
+        _UNKNOWN_ISSUER,
+        _UNVERIFIABLE_LEAF,
+        _HOSTNAME_MISMATCH,
+        _IP_MISMATCH,
+    }
+)
+"""Verification failures whose message is worth a second look at the certificate."""
+
+_PROBE_SECONDS = 3.0
+_UNTRUSTED = "the server certificate is not trusted; give the registry's CA as ca.crt"
+
+
+@dataclass(frozen=True)
+class CertificateFacts:
+    """What the registry's own certificate says about itself."""
+
+    subject: str
+    issuer: str
+    not_before: dt.datetime
+    not_after: dt.datetime
+    names: tuple[str, ...]
+
+
+def _facts(der: bytes) -> CertificateFacts:
+    from cryptography import x509  # noqa: PLC0415 - only on this error path
+
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        alternative = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = tuple(
+            [*alternative.get_values_for_type(x509.DNSName)]
+            + [str(ip) for ip in alternative.get_values_for_type(x509.IPAddress)]
+        )
+    except x509.ExtensionNotFound:
+        names = ()
+    return CertificateFacts(
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        names=names,
+    )
+
+
+async def read_certificate(host: str, port: int, timeout: float) -> CertificateFacts | None:
+    """The server's leaf certificate, read without verifying it; ``None`` if that fails."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    try:
+        async with asyncio.timeout(min(timeout, _PROBE_SECONDS)):
+            _, writer = await asyncio.open_connection(host, port, ssl=context)
+            try:
+                der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+            finally:
+                writer.transport.abort()  # nothing was sent: no need to wait for a TLS goodbye
+        return _facts(der) if der else None
+    except (OSError, TimeoutError, ValueError, ssl.SSLError):
+        return None
+
+
+def _shown(text: str) -> str:
+    return escape_untrusted(text, 120).strip("'\"")
+
+
+def describe_verification(
+    cause: ssl.SSLCertVerificationError, facts: CertificateFacts | None
+) -> tuple[str, str]:
+    """(what failed, what to do) for a certificate verification failure."""
+    code = cause.verify_code
+    reason = cause.verify_message or str(cause)
+    if facts is None:
+        return reason, tls_hint(cause)
+    if code == _EXPIRED:
+        if facts.not_after < dt.datetime.now(dt.UTC):
+            return (
+                f"the registry's certificate expired on {rfc3339(facts.not_after)}"
+                f" (subject {_shown(facts.subject)})",
+                "renew the certificate on the registry; the CA was not the problem",
+            )
+        return (
+            f"a certificate in the registry's chain has expired (the server's own is valid"
+            f" until {rfc3339(facts.not_after)})",
+            "renew the expired intermediate certificate on the registry",
+        )
+    if code == _NOT_YET_VALID:
+        return (
+            f"the registry's certificate is not valid before {rfc3339(facts.not_before)}",
+            "check this machine's clock, or wait until the certificate becomes valid",
+        )
+    if code in (_HOSTNAME_MISMATCH, _IP_MISMATCH):
+        names = ", ".join(_shown(name) for name in facts.names) or _shown(facts.subject)
+        return (
+            f"{reason.rstrip('.')} (the certificate names: {names})",
+            "use a registry address the certificate names, or reissue it with this name",
+        )
+    if code == _SELF_SIGNED:
+        return (
+            f"the registry presents a self-signed certificate ({_shown(facts.subject)})",
+            "if you trust it, give that certificate as ca.crt",
+        )
+    return (
+        f"{reason} (issuer {_shown(facts.issuer)})",
+        _UNTRUSTED,
+    )
+
+
+def tls_hint(cause: ssl.SSLError) -> str:
+    """What to do about a TLS failure, from OpenSSL's error text alone."""
+    text = str(cause)
+    if "CERTIFICATE_VERIFY_FAILED" in text:
+        return _UNTRUSTED
+    if any(alert in text for alert in ("CERTIFICATE_REQUIRED", "BAD_CERTIFICATE", "HANDSHAKE")):
+        return "the registry wants a client certificate it trusts; give tls.crt and tls.key"
+    if "WRONG_VERSION_NUMBER" in text:
+        return "the registry does not speak TLS on this port; use insecure: true for plain HTTP"
+    return "check the registry's TLS settings"
