@@ -91,6 +91,34 @@ SEEN = ScanObservation(
             "retrying after a failed scan",
             id="retry-after-failure",
         ),
+        pytest.param(
+            replace(REQUEST, fresh_since=NOW - timedelta(seconds=5)),
+            SEEN,
+            True,
+            "the stored scan predates this run",
+            id="scan-from-before-the-process-started",
+        ),
+        pytest.param(
+            replace(REQUEST, fresh_since=NOW - timedelta(seconds=30)),
+            SEEN,
+            False,
+            "no change in repository configuration since last scan",
+            id="scan-made-by-this-process-follows-the-interval",
+        ),
+        pytest.param(
+            replace(REQUEST, fresh_since=NOW - timedelta(seconds=20, milliseconds=-700)),
+            SEEN,
+            False,
+            "no change in repository configuration since last scan",
+            id="scan-in-the-first-second-of-the-process-counts-as-fresh",
+        ),
+        pytest.param(
+            replace(REQUEST, fresh_since=NOW, generation=3),
+            SEEN,
+            True,
+            "spec changed",
+            id="a-named-trigger-wins-over-staleness",
+        ),
     ],
 )
 def test_should_scan_names_the_trigger(
