@@ -61,9 +61,9 @@ async def _run(
 
 def _line(outcome: Outcome) -> tuple[str, str]:
     ready = ready_condition(outcome.status)
-    if ready is None:
+    if outcome.suspended or ready is None:
         return "-", "suspended"
-    return ("✔" if ready.get("status") == "True" else "✗"), str(ready.get("message", ""))
+    return ("✔" if ready.status == "True" else "✗"), ready.message
 
 
 def _print(report: OnceReport, *, dry_run: bool) -> None:
@@ -102,7 +102,7 @@ def _as_json(report: OnceReport) -> list[dict[str, object]]:
             "namespace": key.namespace,
             "name": key.name,
             "ready": outcome.ready,
-            "status": outcome.status,
+            "status": outcome.document,
         }
         if outcome.preview is not None:
             row["preview"] = {

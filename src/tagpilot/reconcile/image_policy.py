@@ -9,9 +9,8 @@ same error reads well in ``policy eval``, ``reconcile --once`` and the daemon.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.image import ImagePolicy, ImagePolicyStatus, ImageRepository
 from tagpilot.api.meta import REASON_DEPENDENCY_NOT_READY, REASON_SUCCEEDED, ImageRef
 from tagpilot.core.errors import RetryableError, SourceLocation, StalledError, TagpilotError
 from tagpilot.core.imageref import parse_repository
@@ -33,6 +32,7 @@ from tagpilot.reconcile.outcome import (
     Event,
     Outcome,
     failed_outcome,
+    read_status,
     ready_condition,
     success,
 )
@@ -84,27 +84,28 @@ async def reconcile_image_policy(
     *,
     generation: int = 1,
     source: SourceLocation | None = None,
-) -> Outcome:
-    """Select the latest tag for ``policy`` from its repository's stored tags."""
+) -> Outcome[ImagePolicyStatus]:
+    """Select the latest tag for ``policy`` from its repository's stored tags.
+
+    Suspension is the caller's decision (the engine): this always reconciles.
+    """
     key = ObjectKey(KIND, policy.namespace, policy.name)
-    previous = ctx.store.get_status(key)
+    previous = read_status(ctx.store, key, ImagePolicyStatus)
     now = ctx.clock.now()
-    if policy.spec.suspend:
-        return Outcome(previous or {})
     try:
         return await _reconcile(policy, ctx, previous, now, generation, source)
     except TagpilotError as error:
-        return failed_outcome(previous, {}, error, generation=generation, now=now)
+        return failed_outcome(previous, ImagePolicyStatus(), error, generation=generation, now=now)
 
 
 async def _reconcile(
     policy: ImagePolicy,
     ctx: ReconcileContext,
-    previous: dict[str, Any] | None,
+    previous: ImagePolicyStatus | None,
     now: datetime,
     generation: int,
     source: SourceLocation | None,
-) -> Outcome:
+) -> Outcome[ImagePolicyStatus]:
     compiled = compile_image_policy(policy, source)
     repo = _repository(policy, ctx)
     canonical = parse_repository(repo.spec.image, insecure=repo.spec.insecure).canonical_name
@@ -114,12 +115,12 @@ async def _reconcile(
             f"retrying in {DEPENDENCY_RETRY}: no tags in database", reason=REASON_DEPENDENCY
         )
     tag = compiled.evaluate(stored.tags).require_latest()
-    old = (previous or {}).get("latestRef")
+    old = previous.latest_ref if previous is not None else None
     digest = await _digest(policy, repo, ctx, tag, old)
-    latest = {"name": repo.spec.image, "tag": tag, **({"digest": digest} if digest else {})}
-    fields: dict[str, Any] = {"latestRef": latest}
-    if old and old != latest:
-        fields["observedPreviousRef"] = old
+    latest = ImageRef(name=repo.spec.image, tag=tag, digest=digest or None)
+    fields = ImagePolicyStatus(latest_ref=latest)
+    if old is not None and old != latest:
+        fields = ImagePolicyStatus(latest_ref=latest, observed_previous_ref=old)
     status = success(
         previous,
         fields,
@@ -134,11 +135,10 @@ async def _reconcile(
 
 
 def status_previous_ref(
-    previous: dict[str, Any] | None, fields: dict[str, Any]
-) -> dict[str, Any] | None:
+    previous: ImagePolicyStatus | None, fields: ImagePolicyStatus
+) -> ImageRef | None:
     """The ref to mention as "previously": the new observedPreviousRef, else the kept one."""
-    found = fields.get("observedPreviousRef") or (previous or {}).get("observedPreviousRef")
-    return dict(found) if found else None
+    return fields.observed_previous_ref or (previous.observed_previous_ref if previous else None)
 
 
 def _repository(policy: ImagePolicy, ctx: ReconcileContext) -> ImageRepository:
@@ -165,14 +165,14 @@ async def _digest(
     repo: ImageRepository,
     ctx: ReconcileContext,
     tag: str,
-    old: dict[str, Any] | None,
+    old: ImageRef | None,
 ) -> str:
     mode = policy.spec.digest_reflection_policy
     if mode == "Never":
         return ""
-    same = old and old.get("name") == repo.spec.image and old.get("tag") == tag
-    if mode == "IfNotPresent" and same and old and old.get("digest"):
-        return str(old["digest"])
+    same = old is not None and old.name == repo.spec.image and old.tag == tag
+    if mode == "IfNotPresent" and same and old is not None and old.digest:
+        return old.digest
     access = registry_access(repo, ctx.secrets)
     try:
         return await ctx.registry.head_digest(access, tag)
@@ -181,17 +181,17 @@ async def _digest(
         raise
 
 
-def _message(latest: dict[str, Any], previous_ref: dict[str, Any] | None) -> str:
-    message = f"Latest image tag for {latest['name']} resolved to {latest['tag']}"
-    if latest.get("digest"):
-        message += f" with digest {latest['digest']}"
-    if previous_ref and previous_ref != latest:
-        message += f" (previously {ImageRef.model_validate(previous_ref)})"
+def _message(latest: ImageRef, previous_ref: ImageRef | None) -> str:
+    message = f"Latest image tag for {latest.name} resolved to {latest.tag}"
+    if latest.digest:
+        message += f" with digest {latest.digest}"
+    if previous_ref is not None and previous_ref != latest:
+        message += f" (previously {previous_ref})"
     return message
 
 
-def _event(previous: dict[str, Any] | None, status: dict[str, Any]) -> Event:
-    before, after = ready_condition(previous or {}), ready_condition(status)
+def _event(previous: ImagePolicyStatus | None, status: ImagePolicyStatus) -> Event:
+    before, after = ready_condition(previous), ready_condition(status)
     assert after is not None
-    changed = before is None or before.get("message") != after["message"]
-    return Event("Normal" if changed else "Trace", REASON_SUCCEEDED, after["message"])
+    changed = before is None or before.message != after.message
+    return Event("Normal" if changed else "Trace", REASON_SUCCEEDED, after.message)

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from tagpilot.api.automation import ImageUpdateAutomation
+from tagpilot.api.automation import ImageUpdateAutomation, ImageUpdateAutomationStatus
+from tagpilot.api.image import ImagePolicyStatus
 from tagpilot.api.meta import (
     REASON_INVALID_SOURCE_CONFIGURATION,
     REASON_SOURCE_MANAGER_FAILED,
     REASON_SUCCEEDED,
+    ImageRef,
     LabelSelector,
     NamespacedName,
 )
@@ -34,6 +35,7 @@ from tagpilot.reconcile.outcome import (
     Preview,
     failed_outcome,
     format_time,
+    read_status,
     success,
 )
 
@@ -49,31 +51,33 @@ async def reconcile_image_update(
     *,
     generation: int = 1,
     dry_run: bool = False,
-) -> Outcome:
-    """Run one automation pass and return its status, events and (dry run) preview."""
+) -> Outcome[ImageUpdateAutomationStatus]:
+    """Run one automation pass and return its status, events and (dry run) preview.
+
+    Suspension is the caller's decision (the engine): this always reconciles.
+    """
     key = ObjectKey(KIND, auto.namespace, auto.name)
-    previous = ctx.store.get_status(key)
+    previous = read_status(ctx.store, key, ImageUpdateAutomationStatus)
     now = ctx.clock.now()
-    if auto.spec.suspend:
-        return Outcome(previous or {})
-    started = {"lastAutomationRunTime": format_time(now)}
+    started = ImageUpdateAutomationStatus(last_automation_run_time=format_time(now))
     try:
         return await _Run(auto, ctx, previous, now, generation, dry_run).run(started)
     except TagpilotError as error:
         return failed_outcome(previous, started, error, generation=generation, now=now)
 
 
-def selected_policies(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> dict[str, Any]:
+def selected_policies(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> dict[str, ImageRef]:
     """Policies of the automation's namespace matching ``policySelector`` with a latestRef."""
-    chosen: dict[str, Any] = {}
+    chosen: dict[str, ImageRef] = {}
     for name, policy in sorted(ctx.policies.items(), key=lambda item: item[0].name):
         if name.namespace != auto.namespace:
             continue
         if not _matches(auto.spec.policy_selector, policy.metadata.labels or {}):
             continue
-        status = ctx.store.get_status(ObjectKey("ImagePolicy", name.namespace, name.name))
-        if status and status.get("latestRef"):
-            chosen[name.name] = dict(status["latestRef"])
+        key = ObjectKey("ImagePolicy", name.namespace, name.name)
+        status = read_status(ctx.store, key, ImagePolicyStatus)
+        if status is not None and status.latest_ref is not None:
+            chosen[name.name] = status.latest_ref
     return chosen
 
 
@@ -102,7 +106,7 @@ class _Run:
         self,
         auto: ImageUpdateAutomation,
         ctx: ReconcileContext,
-        previous: dict[str, Any] | None,
+        previous: ImageUpdateAutomationStatus | None,
         now: datetime,
         generation: int,
         dry_run: bool,
@@ -112,13 +116,13 @@ class _Run:
         self.who = f"{KIND} {auto.namespace}/{auto.name}"
         self.tree = TreeResult()
 
-    async def run(self, started: dict[str, Any]) -> Outcome:
+    async def run(
+        self, started: ImageUpdateAutomationStatus
+    ) -> Outcome[ImageUpdateAutomationStatus]:
         source = self._source()
         policies = selected_policies(self.auto, self.ctx)
         table = {
-            f"{self.auto.namespace}:{name}": PolicyTarget(
-                ref["name"], ref["tag"], ref.get("digest", "")
-            )
+            f"{self.auto.namespace}:{name}": PolicyTarget(ref.name, ref.tag, ref.digest or "")
             for name, ref in policies.items()
         }
         request = self._request(source)
@@ -130,11 +134,12 @@ class _Run:
             return bool(self.tree.changes) and not self.dry_run
 
         result = await self.ctx.git.update(request, apply)
-        fields = {
-            **started,
-            "observedPolicies": policies,
-            "observedSourceRevision": result.source_revision,
-        }
+        fields = started.model_copy(
+            update={
+                "observed_policies": policies,
+                "observed_source_revision": result.source_revision,
+            }
+        )
         return self._outcome(result, fields)
 
     def _source(self) -> GitRepository:
@@ -179,7 +184,9 @@ class _Run:
             values=commit.message_template_values,
         )
 
-    def _outcome(self, result: FlowResult, fields: dict[str, Any]) -> Outcome:
+    def _outcome(
+        self, result: FlowResult, fields: ImageUpdateAutomationStatus
+    ) -> Outcome[ImageUpdateAutomationStatus]:
         preview = None
         if self.dry_run:
             message = self._message() if self.tree.changes else ""
@@ -188,10 +195,12 @@ class _Run:
         run = None
         if result.pushed_commit:
             run = self._run_record(result)
-            fields |= {
-                "lastPushCommit": result.pushed_commit,
-                "lastPushTime": format_time(self.now),
-            }
+            fields = fields.model_copy(
+                update={
+                    "last_push_commit": result.pushed_commit,
+                    "last_push_time": format_time(self.now),
+                }
+            )
             event = Event("Normal", REASON_SUCCEEDED, _pushed(result, self._message()))
         status = success(
             self.previous,

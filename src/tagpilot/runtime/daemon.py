@@ -60,21 +60,21 @@ class _Daemon:
     def observe(self, key: ObjectKey, outcome: Outcome, seconds: float) -> None:
         result = "success" if outcome.ready else "failure"
         self.metrics.observe_reconcile(key.kind, result, seconds)
-        scan = outcome.status.get("lastScanResult")
-        if key.kind == "ImageRepository" and scan:
-            self.metrics.set_tags(key.namespace, key.name, int(scan.get("tagCount", 0)))
+        scan = getattr(outcome.status, "last_scan_result", None)
+        if key.kind == "ImageRepository" and scan is not None:
+            self.metrics.set_tags(key.namespace, key.name, scan.tag_count)
         for event in outcome.events:
             if event.message.startswith("pushed commit"):
                 self.metrics.push("pushed")
         level = log.info if outcome.ready or outcome.error is None else log.warning
-        ready = ready_condition(outcome.status) or {}
+        ready = ready_condition(outcome.status)
         level(
             "reconciled",
             kind=key.kind,
             namespace=key.namespace,
             name=key.name,
-            ready=ready.get("status"),
-            message=ready.get("message"),
+            ready=ready.status if ready else None,
+            message=ready.message if ready else None,
             seconds=round(seconds, 3),
         )
 

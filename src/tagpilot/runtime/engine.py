@@ -12,16 +12,22 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tagpilot.adapters.manifests import Manifests
-from tagpilot.api.automation import ImageUpdateAutomation
-from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.automation import ImageUpdateAutomation, ImageUpdateAutomationStatus
+from tagpilot.api.image import (
+    ImagePolicy,
+    ImagePolicyStatus,
+    ImageRepository,
+    ImageRepositoryStatus,
+    ScanResult,
+)
 from tagpilot.api.loader import LoadedObject
-from tagpilot.api.meta import NamespacedName
+from tagpilot.api.meta import ImageRef, NamespacedName
 from tagpilot.api.source import GitRepository
 from tagpilot.core.errors import RetryableError, SourceLocation, TagpilotError
 from tagpilot.core.imageref import parse_repository
@@ -30,13 +36,18 @@ from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.image_policy import reconcile_image_policy
 from tagpilot.reconcile.image_repository import reconcile_image_repository
 from tagpilot.reconcile.image_update import reconcile_image_update
-from tagpilot.reconcile.outcome import Outcome, failed_outcome
+from tagpilot.reconcile.outcome import Outcome, failed_outcome, read_status
 
 __all__ = ["KINDS", "Engine", "ReloadResult"]
 
 REPOSITORY, POLICY, AUTOMATION = "ImageRepository", "ImagePolicy", "ImageUpdateAutomation"
 KINDS = (REPOSITORY, POLICY, AUTOMATION)
-ResultHook = Callable[[ObjectKey, Outcome, float], None]
+ResultHook = Callable[[ObjectKey, Outcome[Any], float], None]
+STATUS_MODELS: dict[str, type[Any]] = {
+    REPOSITORY: ImageRepositoryStatus,
+    POLICY: ImagePolicyStatus,
+    AUTOMATION: ImageUpdateAutomationStatus,
+}
 
 
 @dataclass(frozen=True)
@@ -157,34 +168,41 @@ class Engine:
         obj = self.object(key)
         requested_at = requested_at or self._requests.pop(key, None)
         generation = self.ctx.store.observe_generation(key, self.spec_hash(key))
+        # The one place suspension is decided: the reconcilers never look at spec.suspend,
+        # so a run-time resume of a manifest-suspended object really runs it.
         if self.is_suspended(key):
-            outcome = Outcome(self.ctx.store.get_status(key) or {})
+            outcome: Outcome[Any] = Outcome(self._stored_status(key), suspended=True)
         else:
             outcome = await self._guarded(key, obj, generation, requested_at)
             if requested_at is not None:
-                outcome.status["lastHandledReconcileAt"] = requested_at
-        if not self.is_suspended(key):
+                handled = {"last_handled_reconcile_at": requested_at}
+                outcome = replace(outcome, status=outcome.status.model_copy(update=handled))
             self._persist(key, outcome)
         if self.on_result is not None:
             self.on_result(key, outcome, time.monotonic() - started)
         return outcome
 
+    def _stored_status(self, key: ObjectKey) -> Any:
+        model = STATUS_MODELS[key.kind]
+        return read_status(self.ctx.store, key, model) or model()
+
     async def _guarded(
         self, key: ObjectKey, obj: Any, generation: int, requested_at: str | None
-    ) -> Outcome:
+    ) -> Outcome[Any]:
         try:
             return await self._dispatch(key, obj, generation, requested_at)
         except Exception as exc:  # a bug must not stop the other objects or print a traceback
             error = RetryableError(
                 f"internal error while reconciling {key}: {type(exc).__name__}: {exc}"
             )
-            previous = self.ctx.store.get_status(key)
+            model = STATUS_MODELS[key.kind]
+            previous = read_status(self.ctx.store, key, model)
             now = self.ctx.clock.now()
-            return failed_outcome(previous, {}, error, generation=generation, now=now)
+            return failed_outcome(previous, model(), error, generation=generation, now=now)
 
     async def _dispatch(
         self, key: ObjectKey, obj: Any, generation: int, requested_at: str | None
-    ) -> Outcome:
+    ) -> Outcome[Any]:
         if key.kind == REPOSITORY:
             return await reconcile_image_repository(
                 obj, self.ctx, generation=generation, requested_at=requested_at
@@ -198,8 +216,8 @@ class Engine:
             obj, self.ctx, generation=generation, dry_run=self.dry_run
         )
 
-    def _persist(self, key: ObjectKey, outcome: Outcome) -> None:
-        self.ctx.store.put_status(key, outcome.status)
+    def _persist(self, key: ObjectKey, outcome: Outcome[Any]) -> None:
+        self.ctx.store.put_status(key, outcome.document)
         if outcome.run is not None:
             self.ctx.store.add_run(outcome.run)
         now = self.ctx.clock.now()
@@ -208,10 +226,8 @@ class Engine:
                 RecordedEvent(key, event.type, event.reason, event.message, now)
             )
 
-    def dependants(
-        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
-    ) -> list[ObjectKey]:
-        """Objects to run now because ``key``'s status changed as it did."""
+    def dependants(self, key: ObjectKey, before: Any | None, after: Any) -> list[ObjectKey]:
+        """Objects to run now because ``key``'s typed status changed as it did."""
         if key.kind == REPOSITORY and _revision(before) != _revision(after):
             wanted = NamespacedName(key.namespace, key.name)
             return [
@@ -219,7 +235,7 @@ class Engine:
                 for name, policy in sorted(self.ctx.policies.items(), key=lambda i: str(i[0]))
                 if policy.repository_key == wanted
             ]
-        if key.kind == POLICY and (before or {}).get("latestRef") != after.get("latestRef"):
+        if key.kind == POLICY and _latest_ref(before) != _latest_ref(after):
             return [k for k in self.keys() if k.kind == AUTOMATION and k.namespace == key.namespace]
         return []
 
@@ -250,10 +266,14 @@ class Engine:
         )
 
 
-def _revision(status: dict[str, Any] | None) -> str | None:
-    result = (status or {}).get("lastScanResult") or {}
-    revision = result.get("revision")
-    return str(revision) if revision is not None else None
+def _revision(status: Any | None) -> str | None:
+    result = getattr(status, "last_scan_result", None)
+    return result.revision if isinstance(result, ScanResult) else None
+
+
+def _latest_ref(status: Any | None) -> ImageRef | None:
+    ref = getattr(status, "latest_ref", None)
+    return ref if isinstance(ref, ImageRef) else None
 
 
 def _canonical(image: str) -> str:

@@ -97,13 +97,11 @@ class ReconcileEngine(Protocol):
         """A digest that changes when the object's spec changes."""
         ...
 
-    async def reconcile(self, key: ObjectKey, *, reason: str) -> Outcome:
+    async def reconcile(self, key: ObjectKey, *, reason: str) -> Outcome[Any]:
         """Run the object's reconciler and persist its status; never raises TagpilotError."""
         ...
 
-    def dependants(
-        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
-    ) -> list[ObjectKey]:
+    def dependants(self, key: ObjectKey, before: Any | None, after: Any) -> list[ObjectKey]:
         """Objects to reconcile now because ``key``'s status went from ``before`` to ``after``."""
         ...
 
@@ -159,7 +157,7 @@ class _Entry:
     parked: str | None = None
     stalled_spec: str | None = None
     failures: int = 0
-    last_status: dict[str, Any] | None = None
+    last_status: Any | None = None
     removed: bool = False
 
 
@@ -411,7 +409,7 @@ class Scheduler:
             self._wake.set()
 
     def _after(self, entry: _Entry, outcome: Outcome, seconds: float) -> None:
-        before, entry.last_status = entry.last_status, dict(outcome.status)
+        before, entry.last_status = entry.last_status, outcome.status
         try:
             if not entry.removed:
                 self._reschedule(entry, self._plan(entry, outcome))
