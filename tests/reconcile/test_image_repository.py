@@ -102,6 +102,36 @@ async def test_a_repository_not_due_is_not_scanned_again(
     assert second.events[0].message.startswith("no change in repository configuration")
 
 
+async def test_a_scan_stored_by_an_earlier_process_is_not_trusted(
+    blaster_registry: RunningRegistry, clock: FakeClock, store: SqliteStore, pool: RegistryPool
+) -> None:
+    """A one-shot run, or a restarted daemon, must see the tag CI pushed seconds ago."""
+    host = blaster_registry.host
+    earlier = _context(clock, store, pool, _secrets(host))
+    store.put_status(KEY, (await reconcile_image_repository(_repo(host), earlier)).document)
+    seed(blaster_registry.url, "games/blaster", ["dev-20251116.1"], user=USER, password=PASSWORD)
+    clock.advance(seconds=10)
+    later = _context(clock, store, pool, _secrets(host))
+    outcome = await reconcile_image_repository(_repo(host), later)
+    assert "dev-20251116.1" in (outcome.document["lastScanResult"]["latestTags"])
+    assert outcome.document["lastScanResult"]["scanTime"] == "2026-11-21T12:00:10Z"
+
+
+async def test_respecting_intervals_reuses_a_scan_stored_by_an_earlier_process(
+    blaster_registry: RunningRegistry, clock: FakeClock, store: SqliteStore, pool: RegistryPool
+) -> None:
+    host = blaster_registry.host
+    earlier = _context(clock, store, pool, _secrets(host))
+    store.put_status(KEY, (await reconcile_image_repository(_repo(host), earlier)).document)
+    seed(blaster_registry.url, "games/blaster", ["dev-20251116.1"], user=USER, password=PASSWORD)
+    clock.advance(seconds=10)
+    later = _context(clock, store, pool, _secrets(host))
+    later.trust_stored_scans = True
+    outcome = await reconcile_image_repository(_repo(host), later)
+    assert "dev-20251116.1" not in (outcome.document["lastScanResult"]["latestTags"])
+    assert outcome.document["lastScanResult"]["scanTime"] == "2026-11-21T12:00:00Z"
+
+
 async def test_a_new_tag_appears_after_the_interval(
     blaster_registry: RunningRegistry, clock: FakeClock, store: SqliteStore, pool: RegistryPool
 ) -> None:

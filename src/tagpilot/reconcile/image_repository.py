@@ -132,7 +132,8 @@ async def _reconcile(
     exclusions = Exclusions.compile(patterns)
     interval = repo.spec.interval.timedelta
     stored = ctx.store.get_tags(canonical)
-    request = ScanRequest(canonical, patterns, interval, generation, requested_at)
+    fresh_since = None if ctx.trust_stored_scans else ctx.started_at
+    request = ScanRequest(canonical, patterns, interval, generation, requested_at, fresh_since)
     decision = should_scan(request, _observation(previous, stored), now)
     if decision.scan:
         tags = sort_descending(exclusions.apply(await ctx.registry.list_tags(access)))
