@@ -139,3 +139,50 @@ async def test_no_matching_tag_fails_and_retries(ctx: ReconcileContext) -> None:
     assert conditions["Ready"]["reason"] == "Failure"
     assert conditions["Ready"]["message"] == "version list argument cannot be empty"
     assert conditions["Reconciling"]["reason"] == "ProgressingWithRetry"
+
+
+async def test_the_runbook_downgrade_is_a_warning_in_status_events_and_outcome(
+    ctx: ReconcileContext, blaster_registry: RunningRegistry, clock: FakeClock
+) -> None:
+    """dev-20251115.42 -> dev-20251115.9: numerically up, as build numbers down."""
+    await _scan(ctx)
+    ctx.store.put_status(POLICY_KEY, (await reconcile_image_policy(_policy(), ctx)).document)
+    seed(blaster_registry.url, "games/blaster", ["dev-20251115.9"], user=USER, password=PASSWORD)
+    clock.advance(minutes=1)
+    await _scan(ctx)
+    outcome = await reconcile_image_policy(_policy(), ctx)
+    assert outcome.document["latestRef"]["tag"] == "dev-20251115.9"
+    dotted, downgrade = outcome.warnings
+    assert dotted.startswith("numerical order reads '20251115.9' and '20251115.42' as decimal")
+    assert downgrade.startswith("dev-20251115.42 -> dev-20251115.9 looks like a downgrade")
+    message = _ready(outcome)["message"]
+    assert f"; warning: {dotted}; warning: {downgrade}" in message
+    assert [(e.type, e.reason) for e in outcome.events] == [
+        ("Normal", "Succeeded"),
+        ("Warning", "PolicyWarning"),
+    ]
+    assert outcome.events[1].message == f"{dotted}\n{downgrade}"
+
+
+async def test_a_policy_without_warnings_adds_nothing_to_its_message(
+    ctx: ReconcileContext,
+) -> None:
+    await _scan(ctx)
+    outcome = await reconcile_image_policy(_policy(), ctx)
+    assert outcome.warnings == ()
+    assert "warning" not in _ready(outcome)["message"]
+    assert [e.type for e in outcome.events] == ["Normal"]
+
+
+async def test_an_unchanged_warning_is_not_raised_again_on_every_run(
+    ctx: ReconcileContext, blaster_registry: RunningRegistry, clock: FakeClock
+) -> None:
+    seed(blaster_registry.url, "games/blaster", ["dev-20251115.9"], user=USER, password=PASSWORD)
+    await _scan(ctx)
+    first = await reconcile_image_policy(_policy(), ctx)
+    assert [e.type for e in first.events] == ["Normal", "Warning"]
+    ctx.store.put_status(POLICY_KEY, first.document)
+    clock.advance(minutes=1)
+    second = await reconcile_image_policy(_policy(), ctx)
+    assert second.warnings == first.warnings
+    assert [e.type for e in second.events] == ["Trace"]

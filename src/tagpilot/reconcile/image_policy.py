@@ -4,6 +4,10 @@
 ``policy_spec_of`` translates the API object into the pure engine's ``PolicySpec``;
 ``compile_image_policy`` adds the object's file and line to a bad range or regex, so the
 same error reads well in ``policy eval``, ``reconcile --once`` and the daemon.
+
+The policy lint's warnings (``tagpilot.core.policy.lint``), and a new latest tag that goes
+backwards from the one it replaces, are added to the Ready message, a Warning event and
+``Outcome.warnings`` — Flux accepts such policies without a word.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from tagpilot.core.policy import (
     TagFilterSpec,
     compile_policy,
 )
+from tagpilot.core.policy.lint import backwards_move
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.image_repository import registry_access
@@ -42,6 +47,8 @@ __all__ = ["KIND", "compile_image_policy", "policy_spec_of", "reconcile_image_po
 KIND = "ImagePolicy"
 REASON_DEPENDENCY = REASON_DEPENDENCY_NOT_READY
 DEPENDENCY_RETRY = "10s"
+REASON_POLICY_WARNING = "PolicyWarning"
+"""Event reason: the policy works, but probably not as its author meant (see policy lint)."""
 
 
 def policy_spec_of(policy: ImagePolicy) -> PolicySpec:
@@ -114,24 +121,42 @@ async def _reconcile(
         raise RetryableError(
             f"retrying in {DEPENDENCY_RETRY}: no tags in database", reason=REASON_DEPENDENCY
         )
-    tag = compiled.evaluate(stored.tags).require_latest()
+    evaluation = compiled.evaluate(stored.tags)
+    tag = evaluation.require_latest()
     old = previous.latest_ref if previous is not None else None
     digest = await _digest(policy, repo, ctx, tag, old)
     latest = ImageRef(name=repo.spec.image, tag=tag, digest=digest or None)
     fields = ImagePolicyStatus(latest_ref=latest)
     if old is not None and old != latest:
         fields = ImagePolicyStatus(latest_ref=latest, observed_previous_ref=old)
+    warnings = (*evaluation.warnings, *_moved_backwards(compiled, old, latest))
+    message = _message(latest, status_previous_ref(previous, fields))
     status = success(
         previous,
         fields,
         generation=generation,
         reason=REASON_SUCCEEDED,
-        message=_message(latest, status_previous_ref(previous, fields)),
+        message="; ".join([message, *(f"warning: {w}" for w in warnings)]),
         now=now,
     )
     event = _event(previous, status)
+    events = (event,) if event.type == "Trace" or not warnings else (event, _warned(warnings))
     requeue = policy.spec.interval.timedelta if policy.spec.interval else None
-    return Outcome(status, (event,), requeue_after=requeue)
+    return Outcome(status, events, requeue_after=requeue, warnings=warnings)
+
+
+def _moved_backwards(
+    compiled: CompiledPolicy, old: ImageRef | None, latest: ImageRef
+) -> tuple[str, ...]:
+    """The new latest tag goes backwards from the one it replaces (same image only)."""
+    if old is None or old.name != latest.name:
+        return ()
+    found = backwards_move(compiled.policer, compiled.tag_filter, old.tag, latest.tag)
+    return (found,) if found else ()
+
+
+def _warned(warnings: tuple[str, ...]) -> Event:
+    return Event("Warning", REASON_POLICY_WARNING, "\n".join(warnings))
 
 
 def status_previous_ref(

@@ -84,6 +84,9 @@ class Outcome(Generic[S]):
     """For an automation that pushed: the run to add to the history."""
     suspended: bool = False
     """Nothing ran: the object is suspended (``status`` is the one last stored)."""
+    warnings: tuple[str, ...] = ()
+    """What needs the user's attention although the reconcile succeeded (broken markers,
+    skipped files, policy warnings, backwards moves): shown by ``--once``, logged by the daemon."""
 
     @property
     def ready(self) -> bool:
