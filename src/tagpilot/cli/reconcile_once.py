@@ -1,27 +1,50 @@
 """``tagpilot reconcile PATH... --once [--dry-run]``: one pass over the manifests, then exit.
 
-Scans, selects, writes back, commits and pushes; prints one line per object, the pushed
-commits (or, with ``--dry-run``, the diff and commit message instead), and exits 1 when any
-object is not Ready.  For CI jobs and cron.
+Scans every ImageRepository now (``--respect-intervals`` reuses a scan younger than the
+repository's interval instead), selects, writes back, commits and pushes; prints one line
+per object, what needs attention (broken markers, skipped files, policy warnings, tags moving
+backwards), the pushed commits (or, with ``--dry-run``, the diff and commit message
+instead).  Exits 1 when any object is not Ready or an automation left marked values alone or
+moved a tag backwards.  For CI jobs and cron.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from tagpilot.api.image import ImageRepositoryStatus
+from tagpilot.api.meta import REASON_DEPENDENCY_NOT_READY
 from tagpilot.cli.app import build_app, engine_options
 from tagpilot.cli.errors import EXIT_FAILED
 from tagpilot.core.errors import InvalidInputError
+from tagpilot.core.timefmt import rfc3339
+from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.outcome import Outcome, ready_condition
 from tagpilot.runtime.once import OnceReport, run_once
 
 __all__ = ["reconcile_command", "reconcile_paths"]
+
+
+_RETRY_PREFIX = re.compile(r"retrying in [0-9a-zµ.]+:? (error: )?")
+_ATTENTION_KIND = "ImageUpdateAutomation"
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A finished one-shot pass and what the output needs to know about it."""
+
+    report: OnceReport
+    started_at: str
+    """When the pass started (RFC 3339): scans older than this were reused."""
+    respect_intervals: bool
 
 
 def reconcile_paths(
@@ -32,54 +55,110 @@ def reconcile_paths(
     state: Path,
     age_key_file: Path | None,
     output: str,
+    respect_intervals: bool = False,
 ) -> None:
-    """Run the one-shot pass and report; exit 1 if any object failed."""
+    """Run the one-shot pass and report; exit 1 if any object failed or needs attention."""
     if not once:
         raise InvalidInputError(
             "reconciling manifest paths needs --once (or run the daemon: tagpilot run PATH...)"
         )
-    report = asyncio.run(_run(paths, state, age_key_file, dry_run))
+    run = asyncio.run(_run(paths, state, age_key_file, dry_run, respect_intervals))
     if output == "json":
-        click.echo(json.dumps(_as_json(report), indent=2))
+        click.echo(json.dumps(_as_json(run.report), indent=2))
     else:
-        _print(report, dry_run=dry_run)
-    if report.failed:
+        _print(run, dry_run=dry_run)
+    if run.report.failed or _needing_attention(run.report):
         sys.exit(EXIT_FAILED)
 
 
 async def _run(
-    paths: Sequence[Path], state: Path, age_key_file: Path | None, dry_run: bool
-) -> OnceReport:
+    paths: Sequence[Path],
+    state: Path,
+    age_key_file: Path | None,
+    dry_run: bool,
+    respect_intervals: bool,
+) -> _Run:
     app = build_app(paths, state=state, age_key_file=age_key_file, dry_run=dry_run)
+    app.engine.ctx.trust_stored_scans = respect_intervals
     for warning in app.engine.insecure_warnings():
         click.echo(f"warning: {warning}", err=True)
     try:
-        return await run_once(app.engine)
+        report = await run_once(app.engine)
     finally:
         await app.aclose()
+    return _Run(report, rfc3339(app.engine.ctx.started_at), respect_intervals)
 
 
-def _line(outcome: Outcome) -> tuple[str, str]:
+def _needing_attention(report: OnceReport) -> list[ObjectKey]:
+    """Automations that succeeded but left marked values alone or moved a tag backwards.
+
+    Policy warnings are shown but do not fail the run: a policy may be legal and meant.
+    """
+    return [
+        key
+        for key, outcome in report.outcomes.items()
+        if key.kind == _ATTENTION_KIND and outcome.warnings and outcome.ready
+    ]
+
+
+def _line(key: ObjectKey, outcome: Outcome) -> tuple[str, str]:
     ready = ready_condition(outcome.status)
     if outcome.suspended or ready is None:
         return "-", "suspended"
-    return ("✔" if ready.status == "True" else "✗"), ready.message
+    message = _unprefixed(key, ready.message)
+    if ready.status == "True":
+        return "✔", _headline(message, outcome.warnings)
+    message = _RETRY_PREFIX.sub("", message, count=1)
+    if ready.reason == REASON_DEPENDENCY_NOT_READY:
+        message += "; fix the object it depends on (see above) and run again"
+    return "✗", message
 
 
-def _print(report: OnceReport, *, dry_run: bool) -> None:
+def _unprefixed(key: ObjectKey, message: str) -> str:
+    """The message without a leading ``Kind ns/name:``: the line already names the object."""
+    prefix = f"{key.kind} {key.namespace}/{key.name}: "
+    while message.startswith(prefix):
+        message = message[len(prefix) :]
+    return message
+
+
+def _headline(message: str, warnings: Sequence[str]) -> str:
+    """The Ready message without the warnings it repeats: they are printed one per line."""
+    return message.split("; ", 1)[0] if warnings else message
+
+
+def _print(run: _Run, *, dry_run: bool) -> None:
+    report = run.report
     for key, outcome in report.outcomes.items():
-        mark, message = _line(outcome)
+        mark, message = _line(key, outcome)
         click.echo(f"{mark} {key.kind} {key.namespace}/{key.name}: {message}")
+        _print_reused_scan(run, outcome)
+        for warning in outcome.warnings:
+            click.echo("  warning: " + warning.replace("\n", "\n    "))
         for event in outcome.events:
             if event.type == "Normal" and event.message.startswith("pushed commit"):
                 click.echo("  " + event.message.replace("\n", "\n  ").rstrip())
         if dry_run and outcome.preview is not None:
             _print_preview(outcome)
-    failed = len(report.failed)
+    failed, attention = len(report.failed), len(_needing_attention(report))
     click.echo(
         f"{len(report.outcomes)} objects reconciled, {failed} failed"
+        + (f", {attention} need attention" if attention else "")
         + (" (dry run: nothing pushed, no state written)" if dry_run else "")
     )
+
+
+def _print_reused_scan(run: _Run, outcome: Outcome) -> None:
+    """Say so when ``--respect-intervals`` kept a scan made before this run."""
+    status = outcome.status
+    if not run.respect_intervals or not isinstance(status, ImageRepositoryStatus):
+        return
+    scanned = status.last_scan_result.scan_time if status.last_scan_result else None
+    if scanned is not None and scanned < run.started_at:
+        click.echo(
+            f"  tags from the scan at {scanned}, not rescanned: its interval has not "
+            "passed (--respect-intervals)"
+        )
 
 
 def _print_preview(outcome: Outcome) -> None:
@@ -103,6 +182,7 @@ def _as_json(report: OnceReport) -> list[dict[str, object]]:
             "name": key.name,
             "ready": outcome.ready,
             "status": outcome.document,
+            "warnings": list(outcome.warnings),
         }
         if outcome.preview is not None:
             row["preview"] = {
@@ -117,12 +197,19 @@ def _as_json(report: OnceReport) -> list[dict[str, object]]:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--once", is_flag=True, help="One pass over the manifests, then exit.")
 @click.option("--dry-run", is_flag=True, help="Show the diff and commit message; push nothing.")
+@click.option(
+    "--respect-intervals",
+    is_flag=True,
+    help="Reuse a stored scan younger than the repository's spec.interval (for cron); "
+    "by default every ImageRepository is scanned now.",
+)
 @engine_options
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
 def reconcile_command(
     targets: tuple[str, ...],
     once: bool,
     dry_run: bool,
+    respect_intervals: bool,
     state: Path,
     age_key_file: Path | None,
     output: str,
@@ -130,7 +217,7 @@ def reconcile_command(
     """Reconcile the manifests under PATH... once (--once), or ask the daemon about one object.
 
     \b
-    tagpilot reconcile clusters/my-cluster --once [--dry-run]
+    tagpilot reconcile clusters/my-cluster --once [--dry-run] [--respect-intervals]
     """
     reconcile_paths(
         [Path(t) for t in targets],
@@ -139,4 +226,5 @@ def reconcile_command(
         state=state,
         age_key_file=age_key_file,
         output=output,
+        respect_intervals=respect_intervals,
     )

@@ -5,6 +5,10 @@ select the namespace's ImagePolicies that have a ``latestRef``, run the git flow
 setters as its ``apply`` step, and report ``lastAutomationRunTime``, ``lastPushCommit``,
 ``lastPushTime``, ``observedPolicies`` and ``observedSourceRevision``.  No change, no commit.
 A dry run computes the diff and the message and pushes nothing.
+
+Two differences from Flux: after a push the Ready message is the push itself ("pushed commit
+'<sha>' to branch '<branch>'", the first line of Flux's event), and markers or files the
+setters had to leave alone, and tags moving backwards, are reported (``update_report``).
 """
 
 from __future__ import annotations
@@ -36,7 +40,14 @@ from tagpilot.reconcile.outcome import (
     failed_outcome,
     format_time,
     read_status,
+    ready_condition,
     success,
+)
+from tagpilot.reconcile.update_report import (
+    pushed_summary,
+    ready_message,
+    update_warnings,
+    warning_event,
 )
 
 __all__ = ["KIND", "UP_TO_DATE", "reconcile_image_update", "selected_policies"]
@@ -192,7 +203,7 @@ class _Run:
             message = self._message() if self.tree.changes else ""
             preview = Preview(dict(self.tree.diffs), message, self.auto.spec.update.path or ".")
         event = Event("Trace", REASON_SUCCEEDED, "no updates made")
-        run = None
+        run, base = None, UP_TO_DATE
         if result.pushed_commit:
             run = self._run_record(result)
             fields = fields.model_copy(
@@ -201,17 +212,28 @@ class _Run:
                     "last_push_time": format_time(self.now),
                 }
             )
-            event = Event("Normal", REASON_SUCCEEDED, _pushed(result, self._message()))
+            base = pushed_summary(result)
+            event = Event("Normal", REASON_SUCCEEDED, f"{base}\n{self._message()}")
+        path = self.auto.spec.update.path or ""
+        warnings = update_warnings(self.tree, self.ctx.policies, path)
+        message = ready_message(base, warnings)
         status = success(
             self.previous,
             fields,
             generation=self.generation,
             reason=REASON_SUCCEEDED,
-            message=UP_TO_DATE,
+            message=message,
             now=self.now,
         )
+        before = ready_condition(self.previous)
+        repeated = before is not None and before.message == message
+        warned = warning_event(warnings, repeated=repeated)
+        # The warning comes first: it is about the commit the push event announces.
+        events = (event,) if warned is None else (warned, event)
         interval = self.auto.spec.interval.timedelta
-        return Outcome(status, (event,), requeue_after=interval, preview=preview, run=run)
+        return Outcome(
+            status, events, requeue_after=interval, preview=preview, run=run, warnings=warnings
+        )
 
     def _run_record(self, result: FlowResult) -> AutomationRun:
         changes = tuple(
@@ -236,11 +258,3 @@ class _Run:
             result.pushed_branch,
             changes,
         )
-
-
-def _pushed(result: FlowResult, message: str) -> str:
-    short = (result.pushed_commit or "")[:7]
-    text = f"pushed commit '{short}' to branch '{result.pushed_branch}'"
-    if result.refspecs:
-        text += " and refspecs " + ", ".join(f"'{r}'" for r in result.refspecs)
-    return f"{text}\n{message}"

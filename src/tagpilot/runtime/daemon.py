@@ -77,6 +77,15 @@ class _Daemon:
             message=ready.message if ready else None,
             seconds=round(seconds, 3),
         )
+        if any(event.type == "Warning" for event in outcome.events) and outcome.ready:
+            for warning in outcome.warnings:  # new findings only: a repeat is not logged again
+                log.warning(
+                    "needs attention",
+                    kind=key.kind,
+                    namespace=key.namespace,
+                    name=key.name,
+                    warning=warning,
+                )
 
     def trigger(self, key: ObjectKey, reason: str, *, requested_at: str | None = None) -> bool:
         """A request from outside (webhook, API): like Flux's ``requestedAt`` annotation, it
