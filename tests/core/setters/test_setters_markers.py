@@ -217,7 +217,7 @@ def test_a_file_with_only_typographic_quote_markers_is_still_read() -> None:
         pytest.param(
             "ns:app:tags", "unknown field 'tags': use :tag, :name, :digest or none", id="bad-field"
         ),
-        pytest.param("ns:zzz", "policies with a latest image: ns:app", id="nothing-close"),
+        pytest.param("ns:zzz", "known policies: ns:app", id="nothing-close"),
     ],
 )
 def test_an_unknown_marker_comes_with_a_hint(setter: str, hint: str) -> None:
@@ -225,7 +225,9 @@ def test_an_unknown_marker_comes_with_a_hint(setter: str, hint: str) -> None:
 
 
 def test_with_no_policies_the_hint_says_so() -> None:
-    assert unknown_hint("ns:app", {}) == "no policy has a latest image yet"
+    assert unknown_hint("ns:app", {}) == (
+        "no policy is known (a policy without a latest image is not known yet)"
+    )
 
 
 GOLDEN_FILES = sorted(

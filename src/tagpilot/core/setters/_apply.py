@@ -150,9 +150,9 @@ def unknown_hint(setter: str, table: SetterTable) -> str:
 
 def _none_known(known: list[str]) -> str:
     if not known:
-        return "no policy has a latest image yet"
+        return "no policy is known (a policy without a latest image is not known yet)"
     shown = ", ".join(known[:5]) + (", ..." if len(known) > 5 else "")
-    return f"policies with a latest image: {shown}"
+    return f"known policies: {shown}"
 
 
 def _spliced(text: str, splices: list[Splice]) -> str:
