@@ -26,7 +26,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from tagpilot.api.kinds import AnyObject, model_for
 from tagpilot.api.meta import DEFAULT_NAMESPACE
-from tagpilot.api.problems import Problem, problems_from
+from tagpilot.api.problems import Problem, problems_from, quoted
 from tagpilot.api.yamlguard import check_yaml_limits
 from tagpilot.core.errors import InvalidInputError, SourceLocation
 
@@ -202,7 +202,7 @@ def _located(
 ) -> InvalidInputError:
     line = _line_of(document, problem.path) or start
     location = SourceLocation(file, line, problem.field or None, problem.value)
-    shown = f"invalid value {problem.value!r}: " if problem.value is not None else ""
+    shown = f"invalid value {quoted(problem.value)}: " if problem.value is not None else ""
     return InvalidInputError(shown + problem.message, location=location)
 
 
