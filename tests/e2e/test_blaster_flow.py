@@ -279,3 +279,27 @@ def test_after_a_push_the_ready_message_names_the_commit_and_branch(
 
     again = tagpilot("reconcile", str(cluster), "--once", *state, cwd=tmp_path)
     assert "blaster-dev-automation: repository up-to-date" in again.stdout
+
+
+def test_one_shot_failures_name_the_object_once_and_say_what_to_do(
+    tmp_path: Path, registry: RunningRegistry, sshd: SshServer
+) -> None:
+    """No "ImageRepository X: ImageRepository X:", no "retrying in 10s" from a run that exits."""
+    bare = app_repo(tmp_path, registry)
+    cluster = _ssh_cluster(tmp_path, registry, sshd, bare)
+    images = cluster / "blaster/dev/20-blaster-images-dev.yaml"
+    images.write_text(
+        images.read_text().replace("  interval: 1m\n", "  interval: 1m\n  provider: aws\n", 1)
+    )
+
+    run = tagpilot("reconcile", str(cluster), "--once", *_state_args(tmp_path), cwd=tmp_path)
+    assert run.returncode == 1, run.stdout + run.stderr
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(
+        "✗ ImageRepository flux-system/blaster-dev-repo: provider 'aws' needs cloud credentials"
+    )
+    assert lines[1] == (
+        "✗ ImagePolicy flux-system/blaster-dev-policy: no tags in database; fix the object it "
+        "depends on (see above) and run again"
+    )
+    assert "retrying" not in run.stdout
