@@ -14,9 +14,7 @@ from tagpilot.core.policy import (
 )
 from tagpilot.core.policy.lint import backwards_move
 
-BLASTER = PolicySpec(
-    NumericalRule("asc"), TagFilterSpec(r"^dev-(?P<ts>[0-9]{8}\.[0-9]+)$", "$ts")
-)
+BLASTER = PolicySpec(NumericalRule("asc"), TagFilterSpec(r"^dev-(?P<ts>[0-9]{8}\.[0-9]+)$", "$ts"))
 SEMVER = PolicySpec(SemverRule(">=1.0.0"))
 ALPHABETICAL = PolicySpec(AlphabeticalRule("asc"))
 

@@ -4,7 +4,8 @@ Every case lives in ``tests/testdata/setters/<case>/``; the setter table is
 ``policies.json`` there, and an optional ``case.json`` lists the unknown markers
 (``[file, line, setter]``, with ``hints``: ``[file, line, hint prefix]``), the comments that
 look like markers but update nothing (``malformed``: ``[file, line, problem prefix]``) and
-problem files (``[file, message prefix]``) the run must report.  Trees are compared byte for byte, file names included.
+problem files (``[file, message prefix]``) the run must report.  Trees are compared byte
+for byte, file names included.
 """
 
 from __future__ import annotations

@@ -133,12 +133,12 @@ def test_a_list_document_makes_the_whole_file_a_problem() -> None:
         pytest.param("# nothing to see", None, id="plain-comment"),
         pytest.param(
             "# {\u201c$imagepolicy\u201d: \u201cns:app\u201d}",
-            "typographic quotes (\u201c \u201d) where JSON needs plain double quotes (\")",
+            'typographic quotes (\u201c \u201d) where JSON needs plain double quotes (")',
             id="typographic-quotes",
         ),
         pytest.param(
             "# {'$imagepolicy': 'ns:app'}",
-            "single quotes where JSON needs double quotes (\")",
+            'single quotes where JSON needs double quotes (")',
             id="single-quotes",
         ),
         pytest.param(
@@ -179,7 +179,7 @@ def test_marker_problem_says_why_a_would_be_marker_is_not_one(
         pytest.param(f"a:\n  {MARKER}\n  b: old\n", [2], id="marker-above-a-key"),
         pytest.param(f"a: |\n  {MARKER}\nb: old\n", [], id="inside-a-block-scalar"),
         pytest.param(f'a: "x {MARKER}"\n', [], id="inside-a-quoted-scalar"),
-        pytest.param(f"# {{'$imagepolicy': 'ns:app'}}\n---\na: old\n", [1], id="own-line"),
+        pytest.param("# {'$imagepolicy': 'ns:app'}\n---\na: old\n", [1], id="own-line"),
     ],
 )
 def test_comments_that_look_like_markers_but_update_nothing_are_reported(

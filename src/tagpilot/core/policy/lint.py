@@ -260,7 +260,9 @@ def _counter_regression(old: str, new: str, values: tuple[str, str], how: str) -
     same_shape = _COUNTERS.sub("0", old_value) == _COUNTERS.sub("0", new_value)
     if not same_shape or not old_numbers or new_numbers >= old_numbers:
         return None
-    changed = next(i for i, (a, b) in enumerate(zip(old_numbers, new_numbers)) if a != b)
+    changed = next(
+        i for i, (a, b) in enumerate(zip(old_numbers, new_numbers, strict=True)) if a != b
+    )
     return (
         f"{old} -> {new} looks like a downgrade: this policy ranks {new} higher, but read as "
         f"counters {new_numbers[changed]} < {old_numbers[changed]} ({how}); check the "

@@ -56,7 +56,7 @@ def marker_problem(comment: str) -> str | None:
     if MARKER_KEY not in body.lower() or not _looks_like_an_attempt(body):
         return None
     if any(char in _TYPOGRAPHIC_QUOTES for char in body):
-        return "typographic quotes (\u201c \u201d) where JSON needs plain double quotes (\")"
+        return 'typographic quotes (\u201c \u201d) where JSON needs plain double quotes (")'
     try:
         decoded = json.loads(body, parse_constant=_reject_constant)
     except RecursionError:
@@ -68,7 +68,7 @@ def marker_problem(comment: str) -> str | None:
 
 def _decode_problem(body: str, error: ValueError) -> str:
     if body.startswith("{'") or f"'{MARKER_KEY}'" in body:
-        return "single quotes where JSON needs double quotes (\")"
+        return 'single quotes where JSON needs double quotes (")'
     if isinstance(error, json.JSONDecodeError):
         if error.msg == "Extra data":
             return f"text after the JSON object: {body[error.pos :].strip()}"
@@ -83,7 +83,7 @@ def _looks_like_an_attempt(body: str) -> bool:
 
 def _shape_problem(decoded: object) -> str | None:
     if not isinstance(decoded, dict):
-        return "not a JSON object: a marker is {\"$imagepolicy\": \"NAMESPACE:NAME\"}"
+        return 'not a JSON object: a marker is {"$imagepolicy": "NAMESPACE:NAME"}'
     if MARKER_KEY not in decoded:
         return f'no "{MARKER_KEY}" key (keys are case-sensitive)'
     if not all(isinstance(value, str) for value in decoded.values()):
