@@ -22,6 +22,7 @@ __all__ = [
     "ScanDecision",
     "ScanObservation",
     "ScanRequest",
+    "is_stale",
     "should_scan",
 ]
 
@@ -84,7 +85,7 @@ def should_scan(request: ScanRequest, seen: ScanObservation, now: datetime) -> S
     for reason, triggered in _immediate_triggers(request, seen):
         if triggered:
             return ScanDecision(True, reason, request.interval)
-    if _stale(seen.last_scan_time, request.fresh_since):
+    if is_stale(seen.last_scan_time, request.fresh_since):
         return ScanDecision(True, REASON_STALE, request.interval)
     remaining = request.interval - (now - seen.last_scan_time)
     if remaining < _EARLY_SLACK:
@@ -107,7 +108,11 @@ def _immediate_triggers(request: ScanRequest, seen: ScanObservation) -> list[tup
     ]
 
 
-def _stale(last_scan: datetime, fresh_since: datetime | None) -> bool:
+def is_stale(last_scan: datetime, fresh_since: datetime | None) -> bool:
+    """Whether a scan made at ``last_scan`` predates ``fresh_since`` (None: nothing is stale).
+
+    The update reconciler asks it too: it does not write tags from a stale scan.
+    """
     # Scan times are stored with whole seconds: a scan made in the process's first second
     # reads back as earlier than the start, so compare whole seconds too.
     return fresh_since is not None and last_scan < fresh_since.replace(microsecond=0)

@@ -9,16 +9,19 @@ A dry run computes the diff and the message and pushes nothing.
 Two differences from Flux: after a push the Ready message is the push itself ("pushed commit
 '<sha>' to branch '<branch>'", the first line of Flux's event), and markers or files the
 setters had to leave alone, and tags moving backwards, are reported (``update_report``).
+And it waits while a policy's repository has not been scanned since the run started
+(``scan_freshness``), so a restarted daemon never commits from the previous process's tags.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from tagpilot.api.automation import ImageUpdateAutomation, ImageUpdateAutomationStatus
 from tagpilot.api.image import ImagePolicyStatus
 from tagpilot.api.meta import (
+    REASON_DEPENDENCY_NOT_READY,
     REASON_INVALID_SOURCE_CONFIGURATION,
     REASON_SOURCE_MANAGER_FAILED,
     REASON_SUCCEEDED,
@@ -43,6 +46,7 @@ from tagpilot.reconcile.outcome import (
     ready_condition,
     success,
 )
+from tagpilot.reconcile.scan_freshness import unscanned_repositories
 from tagpilot.reconcile.update_report import (
     pushed_summary,
     ready_message,
@@ -54,6 +58,8 @@ __all__ = ["KIND", "UP_TO_DATE", "reconcile_image_update", "selected_policies"]
 
 KIND = "ImageUpdateAutomation"
 UP_TO_DATE = "repository up-to-date"
+SCAN_WAIT = timedelta(seconds=10)
+"""How soon an automation waiting for a fresh scan looks again."""
 
 
 async def reconcile_image_update(
@@ -132,6 +138,9 @@ class _Run:
     ) -> Outcome[ImageUpdateAutomationStatus]:
         source = self._source()
         policies = selected_policies(self.auto, self.ctx)
+        waiting = unscanned_repositories(self.auto.namespace, policies, self.ctx)
+        if waiting:
+            return self._deferred(waiting)
         table = {
             f"{self.auto.namespace}:{name}": PolicyTarget(ref.name, ref.tag, ref.digest or "")
             for name, ref in policies.items()
@@ -152,6 +161,16 @@ class _Run:
             }
         )
         return self._outcome(result, fields)
+
+    def _deferred(self, waiting: list[str]) -> Outcome[ImageUpdateAutomationStatus]:
+        """Not now: a policy's tags predate this run; its repository's scan comes first."""
+        message = (
+            f"not updated: ImageRepository {', '.join(waiting)} not scanned since this run "
+            "started (a scan still running, or failed); tags scanned earlier are not written"
+        )
+        status = self.previous or ImageUpdateAutomationStatus()
+        event = Event("Trace", REASON_DEPENDENCY_NOT_READY, message)
+        return Outcome(status, (event,), requeue_after=SCAN_WAIT, warnings=(message,))
 
     def _source(self) -> GitRepository:
         spec = self.auto.spec
