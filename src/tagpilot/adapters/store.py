@@ -80,6 +80,27 @@ class SqliteStore:
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
         return int(row[0])
 
+    @classmethod
+    def open_read_only(cls, path: Path) -> SqliteStore | None:
+        """``path`` for reading only: never created, migrated or written; None when missing."""
+        if not path.exists():
+            return None
+        store = cls.__new__(cls)
+        store.path = str(path)
+        try:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            store._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            version = store.schema_version()
+        except sqlite3.DatabaseError as error:
+            raise InvalidInputError(f"cannot read state file {path}: {error}") from error
+        if version > SCHEMA_VERSION:
+            store.close()
+            raise InvalidInputError(
+                f"state file {path} has schema version {version}, newer than this tagpilot "
+                f"understands ({SCHEMA_VERSION}); upgrade tagpilot"
+            )
+        return store
+
     def _migrate(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = self._db.execute("SELECT version FROM schema_version").fetchone()

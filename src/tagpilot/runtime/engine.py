@@ -18,36 +18,33 @@ from pathlib import Path
 from typing import Any
 
 from tagpilot.adapters.manifests import Manifests
-from tagpilot.api.automation import ImageUpdateAutomation, ImageUpdateAutomationStatus
-from tagpilot.api.image import (
-    ImagePolicy,
-    ImagePolicyStatus,
-    ImageRepository,
-    ImageRepositoryStatus,
-    ScanResult,
+from tagpilot.api.descriptors import (
+    DESCRIPTORS,
+    IMAGE_REPOSITORY,
+    RECEIVER,
+    cli_kinds,
+    descriptor,
 )
+from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.loader import LoadedObject
-from tagpilot.api.meta import ImageRef, NamespacedName
+from tagpilot.api.meta import NamespacedName
 from tagpilot.api.source import GitRepository
 from tagpilot.core.errors import RetryableError, SourceLocation, TagpilotError
 from tagpilot.core.imageref import parse_repository
 from tagpilot.ports import ObjectKey, RecordedEvent
 from tagpilot.reconcile.context import ReconcileContext
-from tagpilot.reconcile.image_policy import reconcile_image_policy
-from tagpilot.reconcile.image_repository import reconcile_image_repository
-from tagpilot.reconcile.image_update import reconcile_image_update
+from tagpilot.reconcile.kinds import RECONCILERS, RunRequest, reconciler_for
 from tagpilot.reconcile.outcome import Outcome, failed_outcome, read_status
 
 __all__ = ["KINDS", "Engine", "ReloadResult"]
 
-REPOSITORY, POLICY, AUTOMATION = "ImageRepository", "ImagePolicy", "ImageUpdateAutomation"
-KINDS = (REPOSITORY, POLICY, AUTOMATION)
-ResultHook = Callable[[ObjectKey, Outcome[Any], float], None]
-STATUS_MODELS: dict[str, type[Any]] = {
-    REPOSITORY: ImageRepositoryStatus,
-    POLICY: ImagePolicyStatus,
-    AUTOMATION: ImageUpdateAutomationStatus,
+KINDS = tuple(r.kind for r in RECONCILERS)
+"""The reconciled kinds, in the order one pass runs them."""
+LOADED_KINDS = frozenset(d.kind for d in DESCRIPTORS if d.status_model is not None) | {
+    RECEIVER.kind
 }
+"""The kinds the engine keeps: reconciled ones, inputs shown by the API, Receivers."""
+ResultHook = Callable[[ObjectKey, Outcome[Any], float], None]
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,7 @@ class Engine:
     def _install(self, manifests: Manifests) -> None:
         objects = {}
         for item in manifests.objects:
-            if item.obj is not None and item.obj.kind in (*KINDS, "GitRepository", "Receiver"):
+            if item.obj is not None and item.obj.kind in LOADED_KINDS:
                 objects[ObjectKey(item.obj.kind, item.obj.namespace, item.obj.name)] = item
         self._objects = objects
         self.ctx.secrets = manifests.secrets
@@ -107,9 +104,15 @@ class Engine:
         chosen = [key for key in self._objects if key.kind in order]
         return sorted(chosen, key=lambda key: (order[key.kind], key.namespace, key.name))
 
+    def shown_keys(self) -> list[ObjectKey]:
+        """Every object the API shows: the reconciled ones, then inputs (GitRepository)."""
+        shown = {d.kind for d in cli_kinds()}
+        inputs = sorted(key for key in self._objects if key.kind in shown - set(KINDS))
+        return [*self.keys(), *inputs]
+
     def receiver_keys(self) -> list[ObjectKey]:
         """The loaded webhook Receivers."""
-        return sorted(key for key in self._objects if key.kind == "Receiver")
+        return sorted(key for key in self._objects if key.kind == RECEIVER.kind)
 
     def insecure_warnings(self) -> list[str]:
         """One warning per ImageRepository allowed to use plain HTTP (``spec.insecure``)."""
@@ -183,7 +186,7 @@ class Engine:
         return outcome
 
     def _stored_status(self, key: ObjectKey) -> Any:
-        model = STATUS_MODELS[key.kind]
+        model = _status_model(key)
         return read_status(self.ctx.store, key, model) or model()
 
     async def _guarded(
@@ -195,7 +198,7 @@ class Engine:
             error = RetryableError(
                 f"internal error while reconciling {key}: {type(exc).__name__}: {exc}"
             )
-            model = STATUS_MODELS[key.kind]
+            model = _status_model(key)
             previous = read_status(self.ctx.store, key, model)
             now = self.ctx.clock.now()
             return failed_outcome(previous, model(), error, generation=generation, now=now)
@@ -203,18 +206,11 @@ class Engine:
     async def _dispatch(
         self, key: ObjectKey, obj: Any, generation: int, requested_at: str | None
     ) -> Outcome[Any]:
-        if key.kind == REPOSITORY:
-            return await reconcile_image_repository(
-                obj, self.ctx, generation=generation, requested_at=requested_at
-            )
-        if key.kind == POLICY:
-            return await reconcile_image_policy(
-                obj, self.ctx, generation=generation, source=self.source_of(key)
-            )
-        assert isinstance(obj, ImageUpdateAutomation)
-        return await reconcile_image_update(
-            obj, self.ctx, generation=generation, dry_run=self.dry_run
-        )
+        reconciler = reconciler_for(key.kind)
+        if reconciler is None:
+            raise KeyError(f"{key.kind} is not reconciled")
+        request = RunRequest(generation, requested_at, self.source_of(key), self.dry_run)
+        return await reconciler.run(obj, self.ctx, request)
 
     def _persist(self, key: ObjectKey, outcome: Outcome[Any]) -> None:
         self.ctx.store.put_status(key, outcome.document)
@@ -228,22 +224,17 @@ class Engine:
 
     def dependants(self, key: ObjectKey, before: Any | None, after: Any) -> list[ObjectKey]:
         """Objects to run now because ``key``'s typed status changed as it did."""
-        if key.kind == REPOSITORY and _revision(before) != _revision(after):
-            wanted = NamespacedName(key.namespace, key.name)
-            return [
-                ObjectKey(POLICY, name.namespace, name.name)
-                for name, policy in sorted(self.ctx.policies.items(), key=lambda i: str(i[0]))
-                if policy.repository_key == wanted
-            ]
-        if key.kind == POLICY and _latest_ref(before) != _latest_ref(after):
-            return [k for k in self.keys() if k.kind == AUTOMATION and k.namespace == key.namespace]
-        return []
+        reconciler = reconciler_for(key.kind)
+        if reconciler is None:
+            return []
+        loaded = {other: item.obj for other, item in self._objects.items()}
+        return reconciler.dependants(key, before, after, loaded)
 
     def repositories_for_image(self, image: str) -> list[ObjectKey]:
         """ImageRepositories whose ``spec.image`` or canonical name is ``image``."""
         wanted = {image, _canonical(image)}
         return [
-            ObjectKey(REPOSITORY, name.namespace, name.name)
+            ObjectKey(IMAGE_REPOSITORY.kind, name.namespace, name.name)
             for name, repo in sorted(self.ctx.repositories.items(), key=lambda i: str(i[0]))
             if {repo.spec.image, _canonical(repo.spec.image)} & wanted
         ]
@@ -266,14 +257,10 @@ class Engine:
         )
 
 
-def _revision(status: Any | None) -> str | None:
-    result = getattr(status, "last_scan_result", None)
-    return result.revision if isinstance(result, ScanResult) else None
-
-
-def _latest_ref(status: Any | None) -> ImageRef | None:
-    ref = getattr(status, "latest_ref", None)
-    return ref if isinstance(ref, ImageRef) else None
+def _status_model(key: ObjectKey) -> type[Any]:
+    model = descriptor(key.kind).status_model
+    assert model is not None  # only kinds with a status are reconciled
+    return model
 
 
 def _canonical(image: str) -> str:

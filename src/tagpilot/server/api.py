@@ -133,7 +133,7 @@ class _Api:
     async def list_objects(self, request: Request) -> Response:
         kind = _kind(request.query_params.get("kind"))
         namespace = request.query_params.get("namespace") or None
-        loaded = self.engine.keys()
+        loaded = self.engine.shown_keys()
         keys = sorted(
             key
             for key in loaded

@@ -10,14 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+from tagpilot.api.descriptors import cli_kinds, reconciled_kinds
 from tagpilot.ports import ObjectKey, RecordedEvent
 
 __all__ = ["API_KINDS", "RECONCILABLE_KINDS", "ServerEngine", "StatusStore", "Trigger"]
 
-RECONCILABLE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
+RECONCILABLE_KINDS = reconciled_kinds()
 """The kinds the engine reconciles: what webhooks and ``reconcile`` can trigger."""
 
-API_KINDS = (*RECONCILABLE_KINDS, "GitRepository")
+API_KINDS = tuple(d.kind for d in cli_kinds())
 """The kinds the API shows; a GitRepository is an input (get, suspend, resume only)."""
 
 
@@ -38,6 +39,10 @@ class ServerEngine(Protocol):
 
     def keys(self) -> list[ObjectKey]:
         """Every reconcilable object now loaded."""
+        ...
+
+    def shown_keys(self) -> list[ObjectKey]:
+        """Every object the API lists: the reconcilable ones and the inputs (GitRepository)."""
         ...
 
     def object(self, key: ObjectKey) -> Any:
