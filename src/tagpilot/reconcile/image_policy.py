@@ -12,6 +12,7 @@ backwards from the one it replaces, are added to the Ready message, a Warning ev
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from tagpilot.api.image import ImagePolicy, ImagePolicyStatus, ImageRepository
@@ -36,6 +37,8 @@ from tagpilot.reconcile.image_repository import registry_access
 from tagpilot.reconcile.outcome import (
     Event,
     Outcome,
+    RegistryCall,
+    counted,
     failed_outcome,
     read_status,
     ready_condition,
@@ -99,10 +102,13 @@ async def reconcile_image_policy(
     key = ObjectKey(KIND, policy.namespace, policy.name)
     previous = read_status(ctx.store, key, ImagePolicyStatus)
     now = ctx.clock.now()
+    calls: list[RegistryCall] = []
     try:
-        return await _reconcile(policy, ctx, previous, now, generation, source)
+        outcome = await _reconcile(policy, ctx, previous, now, generation, source, calls)
     except TagpilotError as error:
-        return failed_outcome(previous, ImagePolicyStatus(), error, generation=generation, now=now)
+        failed = ImagePolicyStatus()
+        outcome = failed_outcome(previous, failed, error, generation=generation, now=now)
+    return replace(outcome, registry_calls=tuple(calls))
 
 
 async def _reconcile(
@@ -112,6 +118,7 @@ async def _reconcile(
     now: datetime,
     generation: int,
     source: SourceLocation | None,
+    calls: list[RegistryCall],
 ) -> Outcome[ImagePolicyStatus]:
     compiled = compile_image_policy(policy, source)
     repo = _repository(policy, ctx)
@@ -124,7 +131,7 @@ async def _reconcile(
     evaluation = compiled.evaluate(stored.tags)
     tag = evaluation.require_latest()
     old = previous.latest_ref if previous is not None else None
-    digest = await _digest(policy, repo, ctx, tag, old)
+    digest = await _digest(policy, repo, ctx, tag, old, calls)
     latest = ImageRef(name=repo.spec.image, tag=tag, digest=digest or None)
     fields = ImagePolicyStatus(latest_ref=latest)
     if old is not None and old != latest:
@@ -191,6 +198,7 @@ async def _digest(
     ctx: ReconcileContext,
     tag: str,
     old: ImageRef | None,
+    calls: list[RegistryCall],
 ) -> str:
     mode = policy.spec.digest_reflection_policy
     if mode == "Never":
@@ -200,7 +208,8 @@ async def _digest(
         return old.digest
     access = registry_access(repo, ctx.secrets)
     try:
-        return await ctx.registry.head_digest(access, tag)
+        host = parse_repository(repo.spec.image, insecure=repo.spec.insecure).registry
+        return await counted(calls, host, ctx.registry.head_digest(access, tag))
     except TagpilotError as error:
         error.message = f"failed fetching digest of {repo.spec.image}:{tag}: {error.message}"
         raise

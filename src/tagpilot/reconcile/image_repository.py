@@ -9,6 +9,7 @@ revision is ``sha256:<hex>`` of the newline-joined tags (Flux's file-storage for
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 
 from tagpilot.api.duration import format_go_duration
@@ -24,6 +25,8 @@ from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.outcome import (
     Event,
     Outcome,
+    RegistryCall,
+    counted,
     failed_outcome,
     format_time,
     read_status,
@@ -110,12 +113,14 @@ async def reconcile_image_repository(
     key = ObjectKey(KIND, repo.namespace, repo.name)
     previous = read_status(ctx.store, key, ImageRepositoryStatus)
     now = ctx.clock.now()
+    calls: list[RegistryCall] = []
     try:
-        return await _reconcile(repo, ctx, previous, now, generation, requested_at)
+        outcome = await _reconcile(repo, ctx, previous, now, generation, requested_at, calls)
     except TagpilotError as error:
         fields = ImageRepositoryStatus(last_handled_reconcile_at=requested_at)
         fields = fields if requested_at else ImageRepositoryStatus()
-        return failed_outcome(previous, fields, error, generation=generation, now=now)
+        outcome = failed_outcome(previous, fields, error, generation=generation, now=now)
+    return replace(outcome, registry_calls=tuple(calls))
 
 
 async def _reconcile(
@@ -125,9 +130,11 @@ async def _reconcile(
     now: datetime,
     generation: int,
     requested_at: str | None,
+    calls: list[RegistryCall],
 ) -> Outcome[ImageRepositoryStatus]:
     access = registry_access(repo, ctx.secrets)
-    canonical = parse_repository(repo.spec.image, insecure=repo.spec.insecure).canonical_name
+    parsed = parse_repository(repo.spec.image, insecure=repo.spec.insecure)
+    canonical = parsed.canonical_name
     patterns = repo.spec.effective_exclusion_list
     exclusions = Exclusions.compile(patterns)
     interval = repo.spec.interval.timedelta
@@ -136,7 +143,8 @@ async def _reconcile(
     request = ScanRequest(canonical, patterns, interval, generation, requested_at, fresh_since)
     decision = should_scan(request, _observation(previous, stored), now)
     if decision.scan:
-        tags = sort_descending(exclusions.apply(await ctx.registry.list_tags(access)))
+        listed = await counted(calls, parsed.registry, ctx.registry.list_tags(access))
+        tags = sort_descending(exclusions.apply(listed))
         stored = StoredTags(canonical, tuple(tags), tag_revision(tags), now)
         ctx.store.put_tags(stored)
     assert stored is not None  # should_scan scans whenever the store has no tags

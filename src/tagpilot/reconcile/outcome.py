@@ -11,7 +11,7 @@ store, through :func:`status_document` and :func:`read_status`, and the HTTP/JSO
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Generic
@@ -32,6 +32,8 @@ __all__ = [
     "Event",
     "Outcome",
     "Preview",
+    "RegistryCall",
+    "counted",
     "failed_outcome",
     "failure",
     "format_time",
@@ -47,6 +49,7 @@ STALLED = meta.CONDITION_STALLED
 PROGRESSING_WITH_RETRY = meta.REASON_PROGRESSING_WITH_RETRY
 
 
+T = TypeVar("T")
 S = TypeVar("S", bound=FluxModel, default=Any)
 """The status model of an outcome (a kind's ``*Status``; ``Any`` where the kind varies)."""
 M = TypeVar("M", bound=FluxModel)
@@ -72,6 +75,26 @@ class Preview:
 
 
 @dataclass(frozen=True)
+class RegistryCall:
+    """One registry operation a reconcile made (a tag listing, a digest lookup), for metrics."""
+
+    host: str
+    result: str
+    """``ok``, or the reason of the error it ended with (``AuthenticationFailed``, ...)."""
+
+
+async def counted(calls: list[RegistryCall], host: str, call: Awaitable[T]) -> T:
+    """Await ``call`` (a registry operation on ``host``) and note it and its result in ``calls``."""
+    try:
+        result = await call
+    except TagpilotError as error:
+        calls.append(RegistryCall(host, error.reason))
+        raise
+    calls.append(RegistryCall(host, "ok"))
+    return result
+
+
+@dataclass(frozen=True)
 class Outcome(Generic[S]):
     """The result of one reconcile: typed status to persist, events, next run."""
 
@@ -84,6 +107,8 @@ class Outcome(Generic[S]):
     """For an automation that pushed: the run to add to the history."""
     suspended: bool = False
     """Nothing ran: the object is suspended (``status`` is the one last stored)."""
+    registry_calls: tuple[RegistryCall, ...] = ()
+    """The registry operations this reconcile made, with their results."""
     warnings: tuple[str, ...] = ()
     """What needs the user's attention although the reconcile succeeded (broken markers,
     skipped files, policy warnings, backwards moves): shown by ``--once``, logged by the daemon."""

@@ -58,14 +58,7 @@ class _Daemon:
         self.ready = False
 
     def observe(self, key: ObjectKey, outcome: Outcome, seconds: float) -> None:
-        result = "success" if outcome.ready else "failure"
-        self.metrics.observe_reconcile(key.kind, result, seconds)
-        scan = getattr(outcome.status, "last_scan_result", None)
-        if key.kind == "ImageRepository" and scan is not None:
-            self.metrics.set_tags(key.namespace, key.name, scan.tag_count)
-        for event in outcome.events:
-            if event.message.startswith("pushed commit"):
-                self.metrics.push("pushed")
+        self.metrics.observe(key, outcome, seconds)
         level = log.info if outcome.ready or outcome.error is None else log.warning
         ready = ready_condition(outcome.status)
         level(
@@ -120,6 +113,8 @@ class _Daemon:
             removed=[str(k) for k in result.removed],
         )
         self.scheduler.on_reload(result)
+        for key in result.removed:
+            self.metrics.forget(key)
         self.load_receivers()
 
     async def run(self) -> None:
