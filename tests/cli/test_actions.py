@@ -26,7 +26,7 @@ from tagpilot.adapters.manifests import load_paths
 from tagpilot.adapters.store import SqliteStore
 from tagpilot.cli.actions import events_command, reconcile_command, resume_group, suspend_group
 from tagpilot.cli.get import get_group
-from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent
 from tagpilot.server.api import api_routes
 from tagpilot.server.protocols import RECONCILABLE_KINDS
 from tagpilot.server.serve import bind
@@ -573,6 +573,19 @@ def test_the_commands_work_against_tagpilots_own_daemon_api(real_api: RealApi) -
         ("nginx", "True"),
         ("podinfo", "False"),
     ]
+
+
+def test_get_image_update_by_name_shows_the_daemons_run_history(real_api: RealApi) -> None:
+    change = {"file": "apps/podinfo.yaml", "old": "5.0.2", "new": "5.0.3", "setter": "p"}
+    moment = datetime(2024, 3, 17, 22, 22, 34, tzinfo=UTC)
+    run = AutomationRun(
+        "flux-system", "flux-system", moment, "rev", "abc1234def", "main", (change,)
+    )
+    real_api.store.add_run(run)
+    args = ["image", "update", "flux-system", "--server", real_api.url]
+    code, out, err = _invoke(get_group, *args)
+    assert (code, err) == (0, "")
+    assert out.endswith("2024-03-17T22:22:34Z\tabc1234\tmain  \t5.0.2 -> 5.0.3\t\n")
 
 
 @pytest.mark.parametrize("group", ["source", "sources"])

@@ -8,6 +8,7 @@ import os
 import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +23,7 @@ from tagpilot.api.descriptors import cli_kinds
 from tagpilot.cli.get import export_group, get_group
 from tagpilot.cli.objects import LocalSource, ObjectView
 from tagpilot.cli.render import format_table, human_duration, rfc3339
-from tagpilot.ports import ObjectKey
+from tagpilot.ports import AutomationRun, ObjectKey
 
 GOLDEN = Path(__file__).resolve().parents[1] / "testdata" / "get"
 MANIFESTS = GOLDEN / "manifests.yaml"
@@ -468,3 +469,31 @@ def test_yaml_from_a_state_file_without_manifests_shows_no_made_up_spec(state: P
     assert "latestRef:" in out
     code, out, _ = _invoke(get_group, *args, *_local(state))
     assert "spec:\n  digestReflectionPolicy: Never\n" in out
+
+
+def _pushed(state: Path) -> None:
+    store = SqliteStore(state)
+    change = {"file": "apps/podinfo.yaml", "old": "5.0.2", "new": "5.0.3", "setter": "ns:podinfo"}
+    moment = datetime(2024, 3, 17, 22, 22, 34, tzinfo=UTC)
+    store.add_run(
+        AutomationRun(
+            "flux-system", "flux-system", moment, "main@sha1:0a1b", "abc1234def", "main", (change,)
+        )
+    )
+    store.close()
+
+
+PUSHES = (
+    "\n"
+    "PUSHED              \tCOMMIT \tBRANCH\tCHANGES       \n"
+    "2024-03-17T22:22:34Z\tabc1234\tmain  \t5.0.2 -> 5.0.3\t\n"
+)
+
+
+def test_get_image_update_by_name_shows_its_recent_pushes(state: Path) -> None:
+    _pushed(state)
+    code, out, err = _invoke(get_group, "image", "update", "flux-system", *_local(state))
+    assert (code, err) == (0, "")
+    assert out.endswith(PUSHES)
+    code, out, _ = _invoke(get_group, "image", "update", *_local(state))
+    assert "PUSHED" not in out

@@ -145,14 +145,6 @@ class SqliteStore:
                 (key.kind, key.namespace, key.name, body),
             )
 
-    def delete_status(self, key: ObjectKey) -> None:
-        """Forget an object's status (the object was removed from the manifests)."""
-        with self._transaction():
-            self._db.execute(
-                "DELETE FROM status WHERE kind=? AND namespace=? AND name=?",
-                (key.kind, key.namespace, key.name),
-            )
-
     def observe_generation(self, key: ObjectKey, spec_hash: str) -> int:
         """The object's generation: 1 when first seen, +1 whenever its spec hash changes."""
         with self._transaction():

@@ -16,7 +16,7 @@ import httpx
 
 from tagpilot.cli.views import ObjectView, view_of
 from tagpilot.core.errors import RetryableError, StalledError
-from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent
 
 __all__ = [
     "DEFAULT_SERVER",
@@ -66,13 +66,15 @@ def _object_path(key: ObjectKey) -> str:
 
 
 def _view(item: Mapping[str, Any]) -> ObjectView:
+    namespace, name = str(item["namespace"]), str(item["name"])
     return view_of(
         str(item["kind"]),
-        str(item["namespace"]),
-        str(item["name"]),
+        namespace,
+        name,
         spec=item.get("spec") or {},
         status=item.get("status"),
         suspended=bool(item.get("suspended")),
+        runs=[AutomationRun.from_document(namespace, name, r) for r in item.get("runs") or ()],
     )
 
 

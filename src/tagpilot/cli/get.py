@@ -39,6 +39,7 @@ from tagpilot.cli.objects import (
 )
 from tagpilot.cli.render import condition, format_table, ready_and_message, rfc3339
 from tagpilot.core.errors import InvalidInputError, SourceLocation
+from tagpilot.ports import AutomationRun
 
 __all__ = [
     "GetOptions",
@@ -47,6 +48,7 @@ __all__ = [
     "get_group",
     "missing_message",
     "render_documents",
+    "render_pushes",
     "render_table",
     "source_options",
     "with_server_defaults",
@@ -136,6 +138,26 @@ def render_table(
     return format_table(header, rows)
 
 
+def _changes_cell(run: AutomationRun) -> str:
+    changes = [f"{c.get('old', '')} -> {c.get('new', '')}" for c in run.changes]
+    return "\n".join(dict.fromkeys(changes)) or "-"
+
+
+def render_pushes(runs: Sequence[AutomationRun], options: GetOptions) -> str:
+    """An automation's recent pushes (the run history), newest first, as a table."""
+    header = None if options.no_header else ("PUSHED", "COMMIT", "BRANCH", "CHANGES")
+    rows = [
+        [
+            rfc3339(run.time.isoformat()),
+            (run.commit or "")[:7],
+            run.branch or "",
+            _changes_cell(run),
+        ]
+        for run in runs
+    ]
+    return format_table(header, rows)
+
+
 def missing_message(kind: str, name: str | None, namespace: str | None) -> str:
     """Flux's words for an empty result: no objects, or no object called ``name``."""
     where = "any" if namespace is None else f'"{namespace}"'
@@ -188,6 +210,8 @@ def _print_kind(
     if not views:
         fail(missing_message(info.kind, name, options.namespace), 1 if name else 0)
     click.echo(render_table(views, info, options), nl=False)
+    if name and len(views) == 1 and views[0].runs:
+        click.echo("\n" + render_pushes(views[0].runs, options), nl=False)
 
 
 def _image_kinds() -> list[KindDescriptor]:

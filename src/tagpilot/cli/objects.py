@@ -27,6 +27,7 @@ from click.core import ParameterSource
 
 from tagpilot.adapters.manifests import load_paths
 from tagpilot.adapters.store import SqliteStore
+from tagpilot.api.descriptors import IMAGE_UPDATE
 from tagpilot.api.export import export_document
 from tagpilot.api.kinds import AnyObject
 from tagpilot.api.server_defaults import with_server_defaults
@@ -38,6 +39,7 @@ from tagpilot.cli.daemon_client import (
 )
 from tagpilot.cli.views import ObjectSource, ObjectView, view_of
 from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent
+from tagpilot.server.protocols import RUNS_SHOWN
 
 __all__ = [
     "DEFAULT_NAMESPACE",
@@ -69,7 +71,9 @@ def _read_only(path: Path) -> Iterator[SqliteStore | None]:
         yield store
 
 
-def _manifest_view(obj: AnyObject, statuses: Mapping[ObjectKey, object]) -> ObjectView:
+def _manifest_view(
+    obj: AnyObject, statuses: Mapping[ObjectKey, object], store: SqliteStore | None
+) -> ObjectView:
     spec = export_document(with_server_defaults(obj)).get("spec") or {}
     key = ObjectKey(obj.kind, obj.namespace, obj.name)
     return view_of(
@@ -79,7 +83,14 @@ def _manifest_view(obj: AnyObject, statuses: Mapping[ObjectKey, object]) -> Obje
         spec=spec,
         status=statuses.get(key),
         suspended=bool(spec.get("suspend")),
+        runs=_runs(store, key),
     )
+
+
+def _runs(store: SqliteStore | None, key: ObjectKey) -> list[AutomationRun]:
+    if store is None or key.kind != IMAGE_UPDATE.kind:
+        return []
+    return store.runs(key.namespace, key.name, RUNS_SHOWN)
 
 
 class LocalSource:
@@ -108,13 +119,22 @@ class LocalSource:
         """Objects of ``kind`` with their stored status, sorted by namespace and name."""
         with _read_only(self.state) as store:
             statuses = dict(store.list_statuses(kind)) if store is not None else {}
-        if self.manifests:
-            views = [_manifest_view(obj, statuses) for obj in self.manifest_objects(kind)]
-        else:
-            views = [
-                view_of(k.kind, k.namespace, k.name, spec=None, status=s, suspended=False)
-                for k, s in statuses.items()
-            ]
+            if self.manifests:
+                objects = self.manifest_objects(kind)
+                views = [_manifest_view(obj, statuses, store) for obj in objects]
+            else:
+                views = [
+                    view_of(
+                        k.kind,
+                        k.namespace,
+                        k.name,
+                        spec=None,
+                        status=s,
+                        suspended=False,
+                        runs=_runs(store, k),
+                    )
+                    for k, s in statuses.items()
+                ]
         chosen = [v for v in views if namespace is None or v.namespace == namespace]
         return sorted(chosen, key=lambda v: (v.namespace, v.name))
 
@@ -123,11 +143,6 @@ class LocalSource:
         with _read_only(self.state) as store:
             found = list(store.events(key, EVENT_LIMIT)) if store is not None else []
         return [e for e in reversed(found) if namespace is None or e.key.namespace == namespace]
-
-    def runs(self, namespace: str, name: str) -> list[AutomationRun]:
-        """The automation's recorded runs that pushed, newest first."""
-        with _read_only(self.state) as store:
-            return store.runs(namespace, name) if store is not None else []
 
 
 class AutoSource:

@@ -6,13 +6,13 @@ enters the CLI); :meth:`ObjectView.document` gives it back in Flux's JSON names 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tagpilot.api.descriptors import KindDescriptor, descriptor
 from tagpilot.core.errors import InvalidInputError
-from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent
 
 __all__ = ["ObjectSource", "ObjectView", "view_of"]
 
@@ -29,6 +29,8 @@ class ObjectView:
     status: Any = None
     """The kind's ``*Status`` model (empty when the object has none yet)."""
     suspended: bool = False
+    runs: tuple[AutomationRun, ...] = ()
+    """An automation's recent pushes, newest first (other kinds: none)."""
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -58,6 +60,7 @@ def view_of(
     spec: Mapping[str, Any] | None,
     status: object,
     suspended: bool,
+    runs: Sequence[AutomationRun] = (),
 ) -> ObjectView:
     """A view whose ``status`` document (JSON names) is parsed into the kind's model."""
     try:
@@ -66,7 +69,7 @@ def view_of(
         raise InvalidInputError(
             f"{kind} {namespace}/{name}: the status does not read as a {kind} status: {error}"
         ) from error
-    return ObjectView(kind, namespace, name, spec, typed, suspended)
+    return ObjectView(kind, namespace, name, spec, typed, suspended, tuple(runs))
 
 
 class ObjectSource(Protocol):

@@ -11,12 +11,22 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from tagpilot.api.descriptors import cli_kinds, reconciled_kinds
-from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent
 
-__all__ = ["API_KINDS", "RECONCILABLE_KINDS", "ServerEngine", "StatusStore", "Trigger"]
+__all__ = [
+    "API_KINDS",
+    "RECONCILABLE_KINDS",
+    "RUNS_SHOWN",
+    "ServerEngine",
+    "StatusStore",
+    "Trigger",
+]
 
 RECONCILABLE_KINDS = reconciled_kinds()
 """The kinds the engine reconciles: what webhooks and ``reconcile`` can trigger."""
+
+RUNS_SHOWN = 5
+"""How many recent pushes an automation's summary carries."""
 
 API_KINDS = tuple(d.kind for d in cli_kinds())
 """The kinds the API shows; a GitRepository is an input (get, suspend, resume only)."""
@@ -67,6 +77,10 @@ class StatusStore(Protocol):
 
     def get_status(self, key: ObjectKey) -> dict[str, Any] | None:
         """The object's last written status, or None."""
+        ...
+
+    def runs(self, namespace: str, name: str, limit: int = 20) -> list[AutomationRun]:
+        """Newest-first recorded runs (pushes) of one automation."""
         ...
 
     def events(self, key: ObjectKey | None = None, limit: int = 100) -> Sequence[RecordedEvent]:
