@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from tagpilot.api.descriptors import IMAGE_POLICY
 from tagpilot.api.image import ImagePolicy, ImagePolicyStatus, ImageRepository
 from tagpilot.api.meta import REASON_DEPENDENCY_NOT_READY, REASON_SUCCEEDED, ImageRef
 from tagpilot.core.errors import RetryableError, SourceLocation, StalledError, TagpilotError
@@ -47,7 +48,7 @@ from tagpilot.reconcile.outcome import (
 
 __all__ = ["KIND", "compile_image_policy", "policy_spec_of", "reconcile_image_policy"]
 
-KIND = "ImagePolicy"
+KIND = IMAGE_POLICY.kind
 REASON_DEPENDENCY = REASON_DEPENDENCY_NOT_READY
 DEPENDENCY_RETRY = "10s"
 REASON_POLICY_WARNING = "PolicyWarning"

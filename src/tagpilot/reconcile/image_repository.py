@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import replace
 from datetime import datetime
 
+from tagpilot.api.descriptors import IMAGE_REPOSITORY
 from tagpilot.api.duration import format_go_duration
 from tagpilot.api.image import ImageRepository, ImageRepositoryStatus, ScanResult
 from tagpilot.api.meta import REASON_AUTHENTICATION_FAILED, REASON_SUCCEEDED
@@ -36,7 +37,7 @@ from tagpilot.reconcile.outcome import (
 
 __all__ = ["KIND", "reconcile_image_repository", "registry_access", "tag_revision"]
 
-KIND = "ImageRepository"
+KIND = IMAGE_REPOSITORY.kind
 LATEST_TAGS_SHOWN = 10
 
 

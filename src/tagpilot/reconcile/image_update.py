@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tagpilot.api.automation import ImageUpdateAutomation, ImageUpdateAutomationStatus
+from tagpilot.api.descriptors import IMAGE_POLICY, IMAGE_UPDATE
 from tagpilot.api.image import ImagePolicyStatus
 from tagpilot.api.meta import (
     REASON_DEPENDENCY_NOT_READY,
@@ -56,7 +57,7 @@ from tagpilot.reconcile.update_report import (
 
 __all__ = ["KIND", "UP_TO_DATE", "reconcile_image_update", "selected_policies"]
 
-KIND = "ImageUpdateAutomation"
+KIND = IMAGE_UPDATE.kind
 UP_TO_DATE = "repository up-to-date"
 SCAN_WAIT = timedelta(seconds=10)
 """How soon an automation waiting for a fresh scan looks again."""
@@ -91,7 +92,7 @@ def selected_policies(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> dic
             continue
         if not _matches(auto.spec.policy_selector, policy.metadata.labels or {}):
             continue
-        key = ObjectKey("ImagePolicy", name.namespace, name.name)
+        key = ObjectKey(IMAGE_POLICY.kind, name.namespace, name.name)
         status = read_status(ctx.store, key, ImagePolicyStatus)
         if status is not None and status.latest_ref is not None:
             chosen[name.name] = status.latest_ref

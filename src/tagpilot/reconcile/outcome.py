@@ -209,15 +209,13 @@ def failed_outcome(
 
 
 def _condition(kind: str, status: str, reason: str, message: str, generation: int) -> Condition:
-    return Condition.model_validate(
-        {
-            "type": kind,
-            "status": status,
-            "observedGeneration": generation,
-            "lastTransitionTime": "",
-            "reason": reason,
-            "message": message,
-        }
+    return Condition(
+        type=kind,
+        status=status,
+        observed_generation=generation,
+        last_transition_time="",
+        reason=reason,
+        message=message,
     )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from tagpilot.api.descriptors import IMAGE_REPOSITORY
 from tagpilot.api.image import ImageRepositoryStatus
 from tagpilot.core.errors import StalledError
 from tagpilot.ports import ObjectKey
@@ -85,7 +86,7 @@ class Metrics:
 
     def forget(self, key: ObjectKey) -> None:
         """Drop the per-object series of an object a reload removed."""
-        if key.kind == "ImageRepository":
+        if key.kind == IMAGE_REPOSITORY.kind:
             self.forget_repository(key.namespace, key.name)
 
     def observe_reconcile(self, kind: str, result: str, seconds: float) -> None:
