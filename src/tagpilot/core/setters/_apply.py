@@ -31,6 +31,7 @@ MARKER_TOKEN = '"$imagepolicy"'
 """Flux screens files for this literal, double quotes included, before parsing them."""
 
 _FIELDS = ("tag", "name", "digest")
+_LONGEST_KEY = 2 * 253 + 1
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,9 @@ def unknown_hint(setter: str, table: SetterTable) -> str:
             f"the policy is known as '{same_name[0]}': an automation updates only markers "
             "of policies in its own namespace"
         )
-    close = difflib.get_close_matches(key, known, n=1)
+    # Kubernetes names are at most 253 characters: a longer one is no typo of a known name,
+    # and difflib's cost grows with the square of the length.
+    close = difflib.get_close_matches(key, known, n=1) if len(key) <= _LONGEST_KEY else []
     if close:
         return f"did you mean '{close[0]}'?"
     return _none_known(known)
