@@ -208,10 +208,12 @@ def test_broken_markers_and_unreadable_files_are_reported_and_fail_the_run(
         'needs plain double quotes ("): # {\u201c$imagepolicy\u201d: '
         "\u201cflux-system:blaster-dev-policy\u201d}",
         "warning: k8s/dev/60-tools.yaml:13: marker names 'flux-system:blaster-dev-polcy', "
-        "which matches no policy; did you mean 'flux-system:blaster-dev-policy'?",
+        "which matches no policy with a latest image; did you mean "
+        "'flux-system:blaster-dev-policy'?",
         "warning: k8s/dev/60-tools.yaml:15: marker names 'blaster-dev:blaster-dev-policy', which "
-        "matches no policy; the policy is known as 'flux-system:blaster-dev-policy': an "
-        "automation updates only markers of policies in its own namespace",
+        "matches no policy with a latest image; the policy is known as "
+        "'flux-system:blaster-dev-policy': an automation updates only markers of policies in "
+        "its own namespace",
         "warning: k8s/dev/60-tools.yaml:17: not valid JSON (Expecting ',' delimiter): "
         '# {"$imagepolicy": "flux-system:blaster-dev-policy"',
         "warning: k8s/dev/70-latin1.yaml: not UTF-8 (byte 10); file left untouched",

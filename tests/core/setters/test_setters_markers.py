@@ -258,3 +258,12 @@ def test_a_pathologically_nested_file_is_a_problem_not_a_crash() -> None:
     result = apply_setters(text, "deep.yaml", TABLE)
     assert result.new_text == text
     assert result.problem == "deep.yaml: YAML nested too deeply; file left untouched"
+
+
+def test_an_unknown_marker_describes_itself_with_file_line_and_hint() -> None:
+    text = 'a: 1\nimage: old # {"$imagepolicy": "ns:ap"}\n'
+    (marker,) = apply_setters(text, "k8s/app.yaml", TABLE).unknown
+    assert marker.describe() == (
+        "k8s/app.yaml:2: marker names 'ns:ap', which matches no policy with a latest image; "
+        "did you mean 'ns:app'?"
+    )

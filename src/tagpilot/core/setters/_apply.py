@@ -46,7 +46,10 @@ class UnknownMarker:
 
     def describe(self) -> str:
         """``file:line: ...`` for run output, status messages and events."""
-        text = f"{self.file}:{self.line}: marker names '{self.setter}', which matches no policy"
+        text = (
+            f"{self.file}:{self.line}: marker names '{self.setter}', which matches no policy "
+            "with a latest image"
+        )
         return f"{text}; {self.hint}" if self.hint else text
 
 
