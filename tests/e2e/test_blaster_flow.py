@@ -9,6 +9,7 @@ commit with the runbook's ``[skip ci]`` message to ``develop`` — and nothing o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -281,6 +282,11 @@ def test_after_a_push_the_ready_message_names_the_commit_and_branch(
 
     again = tagpilot("reconcile", str(cluster), "--once", *state, cwd=tmp_path)
     assert "blaster-dev-automation: repository up-to-date" in again.stdout
+
+    document = tagpilot("reconcile", str(cluster), "--once", *state, "-o", "json", cwd=tmp_path)
+    rows = {row["kind"]: row for row in json.loads(document.stdout)}
+    assert rows["ImageUpdateAutomation"]["warnings"] == []
+    assert rows["ImagePolicy"]["warnings"] == []
 
 
 def test_one_shot_failures_name_the_object_once_and_say_what_to_do(
