@@ -97,11 +97,13 @@ class ReconcileEngine(Protocol):
         """A digest that changes when the object's spec changes."""
         ...
 
-    async def reconcile(self, key: ObjectKey, *, reason: str) -> Outcome[Any]:
+    async def reconcile(self, key: ObjectKey, *, reason: str) -> Outcome:
         """Run the object's reconciler and persist its status; never raises TagpilotError."""
         ...
 
-    def dependants(self, key: ObjectKey, before: Any | None, after: Any) -> list[ObjectKey]:
+    def dependants(
+        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> list[ObjectKey]:
         """Objects to reconcile now because ``key``'s status went from ``before`` to ``after``."""
         ...
 
@@ -158,6 +160,7 @@ class _Entry:
     stalled_spec: str | None = None
     failures: int = 0
     last_status: Any | None = None
+    """The typed status of the last run, for the engine's dependants rule."""
     removed: bool = False
 
 
