@@ -9,7 +9,7 @@ for reasons and references, :mod:`~tagpilot.api.duration` for Go durations,
 from __future__ import annotations
 
 from tagpilot.api.automation import ImageUpdateAutomation
-from tagpilot.api.descriptors import KindDescriptor, descriptor
+from tagpilot.api.descriptors import KindDescriptor
 from tagpilot.api.dump import dump_yaml
 from tagpilot.api.duration import Duration
 from tagpilot.api.export import export_objects
@@ -35,7 +35,6 @@ __all__ = [
     "ManifestError",
     "NamespacedName",
     "Secret",
-    "descriptor",
     "dump_yaml",
     "export_objects",
     "parse_object",
