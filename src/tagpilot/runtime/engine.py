@@ -1,9 +1,11 @@
 """The run engine: the loaded objects, the ports, and one ``reconcile(key)`` for every kind.
 
-Shared by ``reconcile --once`` and the daemon's scheduler.  The engine dispatches to the
-kind's reconciler, persists the status and events it returns, and answers the scheduler's
-questions (interval, suspension, spec hash, which objects depend on a change).  A dry-run
-engine still persists statuses (give it a throwaway store): automations read the policies'.
+Shared by ``reconcile --once`` and the daemon's scheduler.  The engine dispatches through
+``tagpilot.reconcile.kinds`` to the kind's reconciler, persists the typed status it returns
+(Flux's JSON form in the store) and its events, and answers the scheduler's questions
+(interval, suspension, spec hash, which objects depend on a change).  Suspension is decided
+here alone: a suspended object is not handed to its reconciler at all.  A dry-run engine
+still persists statuses (give it a throwaway store): automations read the policies'.
 """
 
 from __future__ import annotations
