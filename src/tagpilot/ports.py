@@ -95,6 +95,29 @@ class AutomationRun:
     branch: str | None
     changes: tuple[Mapping[str, str], ...] = ()
 
+    def document(self) -> dict[str, Any]:
+        """The run as JSON data (``time`` in ISO 8601), as the daemon's API sends it."""
+        return {
+            "time": self.time.isoformat(),
+            "sourceRevision": self.source_revision,
+            "commit": self.commit,
+            "branch": self.branch,
+            "changes": [dict(change) for change in self.changes],
+        }
+
+    @classmethod
+    def from_document(cls, namespace: str, name: str, data: Mapping[str, Any]) -> AutomationRun:
+        """A run of automation ``namespace/name`` read back from :meth:`document`'s form."""
+        return cls(
+            namespace,
+            name,
+            datetime.fromisoformat(str(data["time"])),
+            str(data.get("sourceRevision") or ""),
+            data.get("commit"),
+            data.get("branch"),
+            tuple(dict(change) for change in data.get("changes") or ()),
+        )
+
 
 class StateStore(Protocol):
     """Durable state: statuses, tag sets, events and automation runs."""
@@ -129,6 +152,10 @@ class StateStore(Protocol):
 
     def add_run(self, run: AutomationRun) -> None:
         """Record one automation run that changed files."""
+        ...
+
+    def runs(self, namespace: str, name: str, limit: int = 20) -> list[AutomationRun]:
+        """Newest-first recorded runs of one automation."""
         ...
 
 

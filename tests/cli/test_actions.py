@@ -26,8 +26,9 @@ from tagpilot.adapters.manifests import load_paths
 from tagpilot.adapters.store import SqliteStore
 from tagpilot.cli.actions import events_command, reconcile_command, resume_group, suspend_group
 from tagpilot.cli.get import get_group
-from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent
 from tagpilot.server.api import api_routes
+from tagpilot.server.protocols import RECONCILABLE_KINDS
 from tagpilot.server.serve import bind
 from tagpilot.server.serve import serve as serve_app
 
@@ -38,7 +39,14 @@ RFC3339_NANO_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$")
 
 
 def _ready(status: str, message: str) -> dict[str, Any]:
-    return {"conditions": [{"type": "Ready", "status": status, "message": message}]}
+    condition = {
+        "type": "Ready",
+        "status": status,
+        "reason": "Succeeded" if status == "True" else "Failed",
+        "message": message,
+        "lastTransitionTime": "2026-11-21T12:00:00Z",
+    }
+    return {"conditions": [condition]}
 
 
 def closed_port_url() -> str:
@@ -130,7 +138,7 @@ def _handler(daemon: Daemon) -> type[QuietHandler]:
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
             code, answer = daemon.post(ObjectKey(*parts[1:4]), parts[4], body)
-            self.reply_json(code, {"status": answer["status"]} if code < 400 else answer)
+            self.reply_json(code, {"action": parts[4], **answer} if code < 400 else answer)
 
     return Handler
 
@@ -351,9 +359,17 @@ def test_reconcile_sends_manifest_paths_to_the_manifest_command(daemon: Daemon) 
 
 
 def _events() -> list[RecordedEvent]:
-    """Events whose LAST SEEN (3d, 20h, 10h) stays the same for an hour after this call."""
+    """Events whose LAST SEEN (3d, 20h, 10h) stays the same for an hour after this call; the
+    Trace event (routine detail for the log) is never shown, as in Flux."""
     now = datetime.now(UTC)
     return [
+        RecordedEvent(
+            ObjectKey("ImageRepository", "flux-system", "podinfo"),
+            "Trace",
+            "Succeeded",
+            "tags did not change, next scan in 1m0s",
+            now - timedelta(hours=5),
+        ),
         RecordedEvent(
             ObjectKey("ImageRepository", "flux-system", "podinfo"),
             "Normal",
@@ -476,6 +492,10 @@ class _LoadedEngine:
         self.suspended: dict[ObjectKey, bool] = {}
 
     def keys(self) -> list[ObjectKey]:
+        """The reconciled objects, as the engine schedules them (inputs are not)."""
+        return sorted(key for key in self.objects if key.kind in RECONCILABLE_KINDS)
+
+    def shown_keys(self) -> list[ObjectKey]:
         return sorted(self.objects)
 
     def object(self, key: ObjectKey) -> Any:
@@ -555,9 +575,68 @@ def test_the_commands_work_against_tagpilots_own_daemon_api(real_api: RealApi) -
     ]
 
 
+def test_get_image_update_by_name_shows_the_daemons_run_history(real_api: RealApi) -> None:
+    change = {"file": "apps/podinfo.yaml", "old": "5.0.2", "new": "5.0.3", "setter": "p"}
+    moment = datetime(2024, 3, 17, 22, 22, 34, tzinfo=UTC)
+    run = AutomationRun(
+        "flux-system", "flux-system", moment, "rev", "abc1234def", "main", (change,)
+    )
+    real_api.store.add_run(run)
+    args = ["image", "update", "flux-system", "--server", real_api.url]
+    code, out, err = _invoke(get_group, *args)
+    assert (code, err) == (0, "")
+    assert out.endswith("2024-03-17T22:22:34Z\tabc1234\tmain  \t5.0.2 -> 5.0.3\t\n")
+
+
+@pytest.mark.parametrize("group", ["source", "sources"])
+def test_get_source_git_lists_the_daemons_git_repositories(real_api: RealApi, group: str) -> None:
+    code, out, err = _invoke(get_group, group, "git", "--server", real_api.url)
+    assert (code, err) == (0, "")
+    assert [line.split()[0] for line in out.splitlines()] == ["NAME", "flux-system"]
+
+
 def test_events_come_from_tagpilots_own_daemon_api(real_api: RealApi) -> None:
     for event in _events():
         real_api.store.add_event(event)
     code, out, _ = _invoke(events_command, "-A", "--server", real_api.url)
     assert code == 0
     _golden("events-all-namespaces", out)
+
+
+@pytest.mark.parametrize(
+    ("args", "absent", "present"),
+    [
+        pytest.param(
+            ["suspend", "image", "repository"],
+            "resum",
+            "Suspend ImageRepository objects",
+            id="suspend",
+        ),
+        pytest.param(["resume", "image", "repository"], "", "--wait / --no-wait", id="resume"),
+    ],
+)
+def test_suspend_and_resume_help_describe_their_own_action(
+    args: list[str], absent: str, present: str
+) -> None:
+    group = {"suspend": suspend_group, "resume": resume_group}[args[0]]
+    code, out, _ = _invoke(group, *args[1:], "--help")
+    assert code == 0 and present in out
+    if absent:
+        assert absent not in out.lower()
+        assert "--wait" not in out and "--timeout" not in out
+
+
+def test_a_manifest_path_error_shows_the_reconcile_command_once_in_its_usage() -> None:
+    @click.command("reconcile")
+    @click.argument("targets", nargs=-1, required=True)
+    @click.option("--once", is_flag=True)
+    def manifests(targets: tuple[str, ...], once: bool) -> None:
+        click.echo(f"manifests {' '.join(targets)}")
+
+    root = click.Group("tagpilot", commands={"reconcile": reconcile_command(manifests)})
+    result = CliRunner().invoke(root, ["reconcile", "clusters/dev", "--bogus"])
+    assert result.exit_code == 2
+    assert "Usage: tagpilot reconcile [OPTIONS] TARGETS..." in result.stderr
+    assert "reconcile reconcile" not in result.stderr
+    ok = CliRunner().invoke(root, ["reconcile", "clusters/dev", "--once"])
+    assert (ok.exit_code, ok.stdout) == (0, "manifests clusters/dev\n")

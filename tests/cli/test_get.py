@@ -7,6 +7,8 @@ import json
 import os
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -17,10 +19,11 @@ from click.testing import CliRunner
 
 from servers.httpserver import QuietHandler, serve
 from tagpilot.adapters.store import SqliteStore
+from tagpilot.api.descriptors import cli_kinds
 from tagpilot.cli.get import export_group, get_group
-from tagpilot.cli.objects import KINDS, LocalSource, ObjectView
+from tagpilot.cli.objects import LocalSource, ObjectView
 from tagpilot.cli.render import format_table, human_duration, rfc3339
-from tagpilot.ports import ObjectKey
+from tagpilot.ports import AutomationRun, ObjectKey
 
 GOLDEN = Path(__file__).resolve().parents[1] / "testdata" / "get"
 MANIFESTS = GOLDEN / "manifests.yaml"
@@ -213,13 +216,13 @@ def test_an_empty_list_as_json_is_an_empty_list_not_an_error(state: Path) -> Non
 
 def _daemon_items(state: Path) -> list[dict[str, Any]]:
     source = LocalSource(state, [MANIFESTS])
-    views = [view for info in KINDS for view in source.list_objects(info.kind, None)]
+    views = [view for info in cli_kinds() for view in source.list_objects(info.kind, None)]
     return [_item(view) for view in views]
 
 
 def _item(view: ObjectView) -> dict[str, Any]:
-    fields = ("kind", "namespace", "name", "spec", "status", "suspended")
-    return {name: getattr(view, name) for name in fields}
+    fields = ("kind", "namespace", "name", "spec", "suspended")
+    return {name: getattr(view, name) for name in fields} | {"status": view.document}
 
 
 @pytest.fixture
@@ -381,3 +384,116 @@ def test_the_status_selector_filters_json_output_too(state: Path) -> None:
     code, out, _ = _invoke(get_group, *args, *_local(state))
     assert code == 0
     assert [item["metadata"]["name"] for item in json.loads(out)["items"]] == ["nginx-alpha"]
+
+
+@contextmanager
+def _server_default(command: click.Group, path: list[str], url: str) -> Iterator[None]:
+    """Point the ``--server`` default of ``command path...`` at ``url`` (it stays a default)."""
+    leaf: click.Command = command
+    for word in path:
+        assert isinstance(leaf, click.Group)
+        found = leaf.commands[word]
+        leaf = found
+    option = next(p for p in leaf.params if p.name == "server")
+    before = option.default
+    option.default = url
+    try:
+        yield
+    finally:
+        option.default = before
+
+
+@pytest.fixture
+def default_daemon(daemon: tuple[str, list[str]]) -> Iterator[str]:
+    """The fake daemon standing where ``get image policy`` looks by default."""
+    url, _ = daemon
+    with _server_default(get_group, ["image", "policy"], url):
+        yield url
+
+
+def test_an_explicit_state_file_wins_over_a_daemon_on_the_default_address(
+    tmp_path: Path, default_daemon: str
+) -> None:
+    empty = tmp_path / "other-project.db"
+    SqliteStore(empty).close()
+    code, out, err = _invoke(get_group, "image", "policy", "--state", str(empty))
+    assert (code, out) == (0, "")
+    assert err == '✗ no ImagePolicy objects found in "flux-system" namespace\n'
+
+
+def test_a_daemon_found_by_default_is_named_on_stderr(default_daemon: str) -> None:
+    code, out, err = _invoke(get_group, "image", "policy")
+    assert code == 0 and out.startswith("NAME")
+    assert err == f"objects from the tagpilot daemon at {default_daemon}\n"
+
+
+def test_an_explicit_server_is_not_announced(daemon: tuple[str, list[str]]) -> None:
+    code, _, err = _invoke(get_group, "image", "policy", "--server", daemon[0])
+    assert (code, err) == (0, "")
+
+
+@pytest.mark.parametrize("group", ["source", "sources"])
+def test_get_source_git_lists_the_git_repositories_of_the_manifests(
+    state: Path, group: str
+) -> None:
+    code, out, err = _invoke(get_group, group, "git", *_local(state))
+    assert (code, err) == (0, "")
+    _golden("source-git", out)
+
+
+@pytest.mark.parametrize(
+    ("args", "name"),
+    [
+        pytest.param(["image", "repositories", "--all"], "ImageRepository", id="plural-word"),
+        pytest.param(["source", "git", "flux-system"], "GitRepository", id="source-git"),
+        pytest.param(["sources", "git", "--all"], "GitRepository", id="sources-git"),
+    ],
+)
+def test_export_knows_every_kind_and_its_spellings(args: list[str], name: str) -> None:
+    code, out, err = _invoke(export_group, *args, "--manifests", str(MANIFESTS))
+    assert (code, err) == (0, "")
+    assert f"kind: {name}\n" in out
+
+
+def test_get_image_all_says_so_when_there_is_nothing(state: Path) -> None:
+    code, out, err = _invoke(get_group, "image", "all", "-n", "empty", *_local(state))
+    assert (code, out) == (0, "")
+    assert err == '✗ no image objects found in "empty" namespace\n'
+
+
+def test_yaml_from_a_state_file_without_manifests_shows_no_made_up_spec(state: Path) -> None:
+    args = ["image", "policy", "podinfo-semver", "-o", "yaml"]
+    code, out, _ = _invoke(get_group, *args, *_local(state, manifests=False))
+    assert code == 0
+    assert "spec:" not in out
+    assert "latestRef:" in out
+    code, out, _ = _invoke(get_group, *args, *_local(state))
+    assert "spec:\n  digestReflectionPolicy: Never\n" in out
+
+
+def _pushed(state: Path) -> None:
+    store = SqliteStore(state)
+    change = {"file": "apps/podinfo.yaml", "old": "5.0.2", "new": "5.0.3", "setter": "ns:podinfo"}
+    moment = datetime(2024, 3, 17, 22, 22, 34, tzinfo=UTC)
+    store.add_run(
+        AutomationRun(
+            "flux-system", "flux-system", moment, "main@sha1:0a1b", "abc1234def", "main", (change,)
+        )
+    )
+    store.close()
+
+
+PUSHES = (
+    "\n"
+    "PUSHED              \tCOMMIT \tBRANCH\tCHANGES       \n"
+    "2024-03-17T22:22:34Z\tabc1234\tmain  \t5.0.2 -> 5.0.3\t\n"
+)
+
+
+def test_get_image_update_by_name_shows_its_recent_pushes(state: Path) -> None:
+    _pushed(state)
+    code, out, err = _invoke(get_group, "image", "update", "flux-system", *_local(state))
+    assert (code, err) == (0, "")
+    assert out.endswith(PUSHES)
+    code, out, _ = _invoke(get_group, "image", "update", *_local(state))
+    assert "PUSHED" not in out

@@ -120,3 +120,29 @@ def test_name_selects_one_of_several_policies(testdata: Path) -> None:
         ]
     )
     assert (code, out) == (0, "1.3.0-rc.1\n")
+
+
+BAD_PATTERN = """\
+apiVersion: image.toolkit.fluxcd.io/v1beta2
+kind: ImagePolicy
+metadata:
+  name: blaster-dev-policy
+  namespace: flux-system
+spec:
+  imageRepositoryRef:
+    name: blaster-dev-repo
+  filterTags:
+    pattern: '^dev-(?P<ts>[0-9]{8}\\.[0-9]+$'
+    extract: '$ts'
+  policy:
+    numerical:
+      order: asc
+"""
+
+
+def test_a_bad_pattern_is_shown_as_written_with_single_backslashes(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_text(BAD_PATTERN)
+    code, _, err = _run(["-f", str(tmp_path / "policy.yaml"), "--tag", "dev-1"])
+    assert code == 2
+    assert "invalid value '^dev-(?P<ts>[0-9]{8}\\.[0-9]+$': invalid regular expression" in err
+    assert "\\\\" not in err

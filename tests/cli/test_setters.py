@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tagpilot.cli.main import cli
 from tagpilot.cli.setters import parse_policy_flag, setters
 from tagpilot.core.setters import PolicyTarget
 
@@ -141,8 +142,14 @@ def test_json_output_lists_changes_unknown_markers_and_problems(tmp_path: Path) 
             }
         ],
         "unknownMarkers": [
-            {"file": "k8s/dev/50-app-deployment.yaml", "line": 13, "setter": "flux-system:unknown"}
+            {
+                "file": "k8s/dev/50-app-deployment.yaml",
+                "line": 13,
+                "setter": "flux-system:unknown",
+                "hint": "known policies: flux-system:blaster-dev-policy",
+            }
         ],
+        "malformedMarkers": [],
         "problems": [
             {
                 "file": "broken.yaml",
@@ -157,3 +164,48 @@ def test_a_missing_path_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(setters, ["apply", str(tmp_path / "nope")])
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+SMART = "# {\u201c$imagepolicy\u201d: \u201cflux-system:blaster-dev-policy\u201d}"
+
+
+def test_markers_that_are_not_markers_are_reported_in_text_and_json(tmp_path: Path) -> None:
+    (tmp_path / "pasted.yaml").write_text(f"image: registry.reids.net.au/games/blaster:1 {SMART}\n")
+    text = CliRunner().invoke(setters, ["apply", str(tmp_path), "--policy", POLICY])
+    assert text.exit_code == 0, text.output
+    assert text.stderr == (
+        "warning: pasted.yaml:1: typographic quotes (\u201c \u201d) where JSON needs plain "
+        f'double quotes ("): {SMART}\n'
+    )
+    document = CliRunner().invoke(
+        setters, ["apply", str(tmp_path), "--policy", POLICY, "-o", "json"]
+    )
+    assert json.loads(document.stdout)["malformedMarkers"] == [
+        {
+            "file": "pasted.yaml",
+            "line": 1,
+            "comment": SMART,
+            "problem": "typographic quotes (\u201c \u201d) where JSON needs plain double quotes "
+            '(")',
+        }
+    ]
+
+
+def test_an_unknown_marker_warning_suggests_the_policy_meant(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(
+        'image: x # {"$imagepolicy": "flux-system:blaster-dev-polcy"}\n'
+    )
+    result = CliRunner().invoke(setters, ["apply", str(tmp_path), "--policy", POLICY])
+    assert result.stderr == (
+        "warning: a.yaml:1: no policy for setter flux-system:blaster-dev-polcy; left unchanged "
+        "(did you mean 'flux-system:blaster-dev-policy'?)\n"
+    )
+
+
+def test_a_path_that_is_not_a_directory_is_an_error_not_a_traceback() -> None:
+    result = CliRunner().invoke(cli, ["setters", "apply", "/dev/null"])
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: /dev/null: not a directory: setters apply walks a directory of manifests\n"
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tagpilot.core.decisions import ScanObservation, ScanRequest, should_scan
+from tagpilot.core.decisions import ScanObservation, ScanRequest, is_stale, should_scan
 
 NOW = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 REQUEST = ScanRequest(
@@ -91,6 +91,34 @@ SEEN = ScanObservation(
             "retrying after a failed scan",
             id="retry-after-failure",
         ),
+        pytest.param(
+            replace(REQUEST, fresh_since=NOW - timedelta(seconds=5)),
+            SEEN,
+            True,
+            "the stored scan predates this run",
+            id="scan-from-before-the-process-started",
+        ),
+        pytest.param(
+            replace(REQUEST, fresh_since=NOW - timedelta(seconds=30)),
+            SEEN,
+            False,
+            "no change in repository configuration since last scan",
+            id="scan-made-by-this-process-follows-the-interval",
+        ),
+        pytest.param(
+            replace(REQUEST, fresh_since=NOW - timedelta(seconds=20, milliseconds=-700)),
+            SEEN,
+            False,
+            "no change in repository configuration since last scan",
+            id="scan-in-the-first-second-of-the-process-counts-as-fresh",
+        ),
+        pytest.param(
+            replace(REQUEST, fresh_since=NOW, generation=3),
+            SEEN,
+            True,
+            "spec changed",
+            id="a-named-trigger-wins-over-staleness",
+        ),
     ],
 )
 def test_should_scan_names_the_trigger(
@@ -103,3 +131,18 @@ def test_should_scan_names_the_trigger(
 def test_a_repository_not_due_is_requeued_for_the_rest_of_its_interval() -> None:
     decision = should_scan(REQUEST, SEEN, NOW)
     assert decision.requeue_after == timedelta(seconds=40)
+
+
+@pytest.mark.parametrize(
+    ("last_scan", "fresh_since", "stale"),
+    [
+        pytest.param(NOW - timedelta(minutes=5), NOW, True, id="scanned-before-the-start"),
+        pytest.param(NOW + timedelta(seconds=1), NOW, False, id="scanned-after-the-start"),
+        pytest.param(NOW, NOW + timedelta(milliseconds=900), False, id="same-second"),
+        pytest.param(NOW - timedelta(days=9), None, False, id="stored-scans-trusted"),
+    ],
+)
+def test_is_stale_compares_whole_seconds_with_the_start(
+    last_scan: datetime, fresh_since: datetime | None, stale: bool
+) -> None:
+    assert is_stale(last_scan, fresh_since) is stale

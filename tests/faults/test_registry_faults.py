@@ -87,7 +87,7 @@ class Bench:
         repo = load_text(text, file="repo.yaml").objects[0].obj
         assert isinstance(repo, ImageRepository)
         outcome = await reconcile_image_repository(repo, self.ctx)
-        self.store.put_status(KEY, outcome.status)
+        self.store.put_status(KEY, outcome.document)
         return outcome
 
 
@@ -119,13 +119,13 @@ async def bench(registry: RegistryProcess, tmp_path: Path) -> AsyncIterator[Benc
 
 
 def _condition(outcome: Outcome, kind: str) -> dict[str, Any] | None:
-    found = [c for c in outcome.status["conditions"] if c["type"] == kind]
+    found = [c for c in outcome.document["conditions"] if c["type"] == kind]
     return found[0] if found else None
 
 
 async def _good_scan(bench: Bench) -> Outcome:
     outcome = await bench.reconcile()
-    assert outcome.ready, outcome.status
+    assert outcome.ready, outcome.document
     return outcome
 
 
@@ -140,7 +140,7 @@ async def _rescan_after_the_interval(bench: Bench) -> tuple[Outcome, int]:
 def _assert_retrying_failure(outcome: Outcome, reason: str, message: str) -> None:
     ready = _condition(outcome, "Ready")
     reconciling = _condition(outcome, "Reconciling")
-    assert ready is not None and ready["status"] == "False", outcome.status
+    assert ready is not None and ready["status"] == "False", outcome.document
     assert ready["reason"] == reason
     assert _matches(message, ready["message"]), ready["message"]
     assert reconciling is not None and reconciling["status"] == "True"
@@ -161,10 +161,10 @@ async def _recovers_with_the_new_tag(bench: Bench) -> None:
     seed(bench.registry.url, REPO, [NEW_TAG])
     bench.clock.advance(5)
     outcome = await bench.reconcile()
-    assert outcome.ready, outcome.status
+    assert outcome.ready, outcome.document
     stored = bench.store.get_tags(bench.canonical)
     assert stored is not None and stored.tags == (NEW_TAG, *reversed(FIRST_TAGS))
-    assert outcome.status["lastScanResult"]["tagCount"] == len(FIRST_TAGS) + 1
+    assert outcome.document["lastScanResult"]["tagCount"] == len(FIRST_TAGS) + 1
 
 
 def _kill_mid_listing(bench: Bench) -> None:
@@ -268,7 +268,7 @@ async def test_a_failed_scan_reports_why_keeps_the_last_good_tags_and_recovers(
     assert requests <= max_requests
     assert time.monotonic() - started < TIMEOUT_SECONDS + 1.5
     assert bench.store.get_tags(bench.canonical) == kept
-    assert failed.status["lastScanResult"] == good.status["lastScanResult"]
+    assert failed.document["lastScanResult"] == good.document["lastScanResult"]
     await _recovers_with_the_new_tag(bench)
 
 
@@ -277,14 +277,14 @@ async def test_a_first_scan_that_fails_stores_nothing_and_the_retry_scans(bench:
     failed = await bench.reconcile()
     _assert_retrying_failure(failed, "ReadOperationFailed", r"HTTP 503 after \d attempts")
     assert bench.store.get_tags(bench.canonical) is None
-    assert "lastScanResult" not in failed.status
+    assert "lastScanResult" not in failed.document
     await _recovers_with_the_new_tag(bench)
 
 
 async def test_transient_server_errors_are_retried_within_one_scan(bench: Bench) -> None:
     bench.proxy.inject(Fault.answer(500), Fault(), Fault.answer(502))
     outcome = await bench.reconcile()
-    assert outcome.ready, outcome.status
+    assert outcome.ready, outcome.document
     assert bench.proxy.tag_requests == 4, "two pages, each retried once"
 
 
@@ -294,7 +294,7 @@ async def test_pages_that_overlap_store_each_tag_once(bench: Bench) -> None:
         Fault.next_link(lambda path, number: None),
     )
     outcome = await bench.reconcile()
-    assert outcome.ready, outcome.status
+    assert outcome.ready, outcome.document
     stored = bench.store.get_tags(bench.canonical)
     assert stored is not None and stored.tags == tuple(reversed(FIRST_TAGS))
 
@@ -303,7 +303,7 @@ async def test_a_short_retry_after_is_waited_out_within_one_scan(bench: Bench) -
     bench.proxy.inject(Fault.answer(429, [("Retry-After", "1")]))
     started = time.monotonic()
     outcome = await bench.reconcile()
-    assert outcome.ready, outcome.status
+    assert outcome.ready, outcome.document
     assert time.monotonic() - started >= 0.9
     assert bench.proxy.tag_requests == 3, "the refused page once more, then the second page"
 
@@ -343,8 +343,8 @@ async def test_a_hundred_thousand_tags_are_listed_page_by_page_in_bounded_memory
     measured = {"tags": total, "seconds": round(seconds, 2), "peak_mib": round(peak / 2**20, 1)}
     request.node.user_properties.extend(measured.items())
     print(f"listing {total} tags: {measured}")  # shown with -s; the numbers the report quotes
-    assert outcome.ready and again.ready, outcome.status
-    assert outcome.status["lastScanResult"]["tagCount"] == total
+    assert outcome.ready and again.ready, outcome.document
+    assert outcome.document["lastScanResult"]["tagCount"] == total
     assert stored is not None and len(stored.tags) == total
     assert pages == -(-total // MANY_TAGS_PAGE_SIZE)
     assert seconds < 60, f"listing {total} tags took {seconds:.1f}s"

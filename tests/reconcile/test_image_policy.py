@@ -66,12 +66,12 @@ async def _scan(ctx: ReconcileContext) -> None:
     repo = next(iter(ctx.repositories.values()))
     outcome = await reconcile_image_repository(repo, ctx)
     ctx.store.put_status(
-        ObjectKey("ImageRepository", "flux-system", "blaster-dev-repo"), outcome.status
+        ObjectKey("ImageRepository", "flux-system", "blaster-dev-repo"), outcome.document
     )
 
 
 def _ready(outcome: Any) -> dict[str, Any]:
-    return {c["type"]: c for c in outcome.status["conditions"]}["Ready"]
+    return {c["type"]: c for c in outcome.document["conditions"]}["Ready"]
 
 
 async def test_the_policy_resolves_latest_ref_with_the_image_as_written(
@@ -80,7 +80,7 @@ async def test_the_policy_resolves_latest_ref_with_the_image_as_written(
     await _scan(ctx)
     outcome = await reconcile_image_policy(_policy(), ctx)
     image = f"{blaster_registry.host}/games/blaster"
-    assert outcome.status["latestRef"] == {"name": image, "tag": "dev-20251115.42"}
+    assert outcome.document["latestRef"] == {"name": image, "tag": "dev-20251115.42"}
     assert _ready(outcome)["message"] == f"Latest image tag for {image} resolved to dev-20251115.42"
     assert outcome.events[0].type == "Normal"
 
@@ -90,14 +90,14 @@ async def test_a_newer_tag_moves_the_old_ref_to_observed_previous_ref(
 ) -> None:
     await _scan(ctx)
     first = await reconcile_image_policy(_policy(), ctx)
-    ctx.store.put_status(POLICY_KEY, first.status)
+    ctx.store.put_status(POLICY_KEY, first.document)
     seed(blaster_registry.url, "games/blaster", ["dev-20251115.43"], user=USER, password=PASSWORD)
     clock.advance(minutes=1)
     await _scan(ctx)
     second = await reconcile_image_policy(_policy(), ctx)
     image = f"{blaster_registry.host}/games/blaster"
-    assert second.status["latestRef"]["tag"] == "dev-20251115.43"
-    assert second.status["observedPreviousRef"] == {"name": image, "tag": "dev-20251115.42"}
+    assert second.document["latestRef"]["tag"] == "dev-20251115.43"
+    assert second.document["observedPreviousRef"] == {"name": image, "tag": "dev-20251115.42"}
     assert _ready(second)["message"].endswith(f"(previously {image}:dev-20251115.42)")
 
 
@@ -106,7 +106,7 @@ async def test_digest_reflection_reads_the_manifest_digest(ctx: ReconcileContext
     outcome = await reconcile_image_policy(
         _policy(extra="  digestReflectionPolicy: IfNotPresent"), ctx
     )
-    digest = outcome.status["latestRef"]["digest"]
+    digest = outcome.document["latestRef"]["digest"]
     assert digest.startswith("sha256:") and len(digest) == 71
     assert f"with digest {digest}" in _ready(outcome)["message"]
 
@@ -128,14 +128,61 @@ async def test_a_missing_repository_is_a_dependency_not_ready(ctx: ReconcileCont
 async def test_an_invalid_range_stalls_with_invalid_policy(ctx: ReconcileContext) -> None:
     await _scan(ctx)
     outcome = await reconcile_image_policy(_policy(policy="semver:\n      range: '>=1.0<2'"), ctx)
-    conditions = {c["type"]: c for c in outcome.status["conditions"]}
+    conditions = {c["type"]: c for c in outcome.document["conditions"]}
     assert conditions["Stalled"]["reason"] == "InvalidPolicy"
 
 
 async def test_no_matching_tag_fails_and_retries(ctx: ReconcileContext) -> None:
     await _scan(ctx)
     outcome = await reconcile_image_policy(_policy(pattern="^nothing-(?P<ts>.*)$"), ctx)
-    conditions = {c["type"]: c for c in outcome.status["conditions"]}
+    conditions = {c["type"]: c for c in outcome.document["conditions"]}
     assert conditions["Ready"]["reason"] == "Failure"
     assert conditions["Ready"]["message"] == "version list argument cannot be empty"
     assert conditions["Reconciling"]["reason"] == "ProgressingWithRetry"
+
+
+async def test_the_runbook_downgrade_is_a_warning_in_status_events_and_outcome(
+    ctx: ReconcileContext, blaster_registry: RunningRegistry, clock: FakeClock
+) -> None:
+    """dev-20251115.42 -> dev-20251115.9: numerically up, as build numbers down."""
+    await _scan(ctx)
+    ctx.store.put_status(POLICY_KEY, (await reconcile_image_policy(_policy(), ctx)).document)
+    seed(blaster_registry.url, "games/blaster", ["dev-20251115.9"], user=USER, password=PASSWORD)
+    clock.advance(minutes=1)
+    await _scan(ctx)
+    outcome = await reconcile_image_policy(_policy(), ctx)
+    assert outcome.document["latestRef"]["tag"] == "dev-20251115.9"
+    dotted, downgrade = outcome.warnings
+    assert dotted.startswith("numerical order reads '20251115.9' and '20251115.42' as decimal")
+    assert downgrade.startswith("dev-20251115.42 -> dev-20251115.9 looks like a downgrade")
+    message = _ready(outcome)["message"]
+    assert f"; warning: {dotted}; warning: {downgrade}" in message
+    assert [(e.type, e.reason) for e in outcome.events] == [
+        ("Normal", "Succeeded"),
+        ("Warning", "PolicyWarning"),
+    ]
+    assert outcome.events[1].message == f"{dotted}\n{downgrade}"
+
+
+async def test_a_policy_without_warnings_adds_nothing_to_its_message(
+    ctx: ReconcileContext,
+) -> None:
+    await _scan(ctx)
+    outcome = await reconcile_image_policy(_policy(), ctx)
+    assert outcome.warnings == ()
+    assert "warning" not in _ready(outcome)["message"]
+    assert [e.type for e in outcome.events] == ["Normal"]
+
+
+async def test_an_unchanged_warning_is_not_raised_again_on_every_run(
+    ctx: ReconcileContext, blaster_registry: RunningRegistry, clock: FakeClock
+) -> None:
+    seed(blaster_registry.url, "games/blaster", ["dev-20251115.9"], user=USER, password=PASSWORD)
+    await _scan(ctx)
+    first = await reconcile_image_policy(_policy(), ctx)
+    assert [e.type for e in first.events] == ["Normal", "Warning"]
+    ctx.store.put_status(POLICY_KEY, first.document)
+    clock.advance(minutes=1)
+    second = await reconcile_image_policy(_policy(), ctx)
+    assert second.warnings == first.warnings
+    assert [e.type for e in second.events] == ["Trace"]

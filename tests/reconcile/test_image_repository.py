@@ -72,17 +72,17 @@ async def test_a_first_scan_stores_sorted_tags_minus_exclusions_and_reports_them
     host = blaster_registry.host
     ctx = _context(clock, store, pool, _secrets(host))
     outcome = await reconcile_image_repository(_repo(host), ctx)
-    assert outcome.ready, outcome.status
-    result = outcome.status["lastScanResult"]
+    assert outcome.ready, outcome.document
+    result = outcome.document["lastScanResult"]
     expected = ["prod-20251110.3", "latest", "dev-20251115.42", "dev-20251114.7"]
     assert result["latestTags"] == expected
     assert result["tagCount"] == 4
     assert result["scanTime"] == "2026-11-21T12:00:00Z"
-    assert outcome.status["canonicalImageName"] == f"{host}/games/blaster"
-    assert outcome.status["observedExclusionList"] == ["^.*\\.sig$"]
+    assert outcome.document["canonicalImageName"] == f"{host}/games/blaster"
+    assert outcome.document["observedExclusionList"] == ["^.*\\.sig$"]
     stored = store.get_tags(f"{host}/games/blaster")
     assert stored is not None and list(stored.tags) == expected
-    ready = outcome.status["conditions"][0]
+    ready = outcome.document["conditions"][0]
     assert ready["message"] == f"successful scan: found 4 tags with checksum {result['revision']}"
     assert [e.type for e in outcome.events] == ["Normal"]
 
@@ -93,13 +93,43 @@ async def test_a_repository_not_due_is_not_scanned_again(
     host = blaster_registry.host
     ctx = _context(clock, store, pool, _secrets(host))
     first = await reconcile_image_repository(_repo(host), ctx)
-    store.put_status(KEY, first.status)
+    store.put_status(KEY, first.document)
     clock.advance(seconds=20)
     second = await reconcile_image_repository(_repo(host), ctx)
-    assert second.status["lastScanResult"]["scanTime"] == "2026-11-21T12:00:00Z"
+    assert second.document["lastScanResult"]["scanTime"] == "2026-11-21T12:00:00Z"
     assert second.requeue_after is not None and second.requeue_after.total_seconds() == 40
     assert second.events[0].type == "Trace"
     assert second.events[0].message.startswith("no change in repository configuration")
+
+
+async def test_a_scan_stored_by_an_earlier_process_is_not_trusted(
+    blaster_registry: RunningRegistry, clock: FakeClock, store: SqliteStore, pool: RegistryPool
+) -> None:
+    """A one-shot run, or a restarted daemon, must see the tag CI pushed seconds ago."""
+    host = blaster_registry.host
+    earlier = _context(clock, store, pool, _secrets(host))
+    store.put_status(KEY, (await reconcile_image_repository(_repo(host), earlier)).document)
+    seed(blaster_registry.url, "games/blaster", ["dev-20251116.1"], user=USER, password=PASSWORD)
+    clock.advance(seconds=10)
+    later = _context(clock, store, pool, _secrets(host))
+    outcome = await reconcile_image_repository(_repo(host), later)
+    assert "dev-20251116.1" in (outcome.document["lastScanResult"]["latestTags"])
+    assert outcome.document["lastScanResult"]["scanTime"] == "2026-11-21T12:00:10Z"
+
+
+async def test_respecting_intervals_reuses_a_scan_stored_by_an_earlier_process(
+    blaster_registry: RunningRegistry, clock: FakeClock, store: SqliteStore, pool: RegistryPool
+) -> None:
+    host = blaster_registry.host
+    earlier = _context(clock, store, pool, _secrets(host))
+    store.put_status(KEY, (await reconcile_image_repository(_repo(host), earlier)).document)
+    seed(blaster_registry.url, "games/blaster", ["dev-20251116.1"], user=USER, password=PASSWORD)
+    clock.advance(seconds=10)
+    later = _context(clock, store, pool, _secrets(host))
+    later.trust_stored_scans = True
+    outcome = await reconcile_image_repository(_repo(host), later)
+    assert "dev-20251116.1" not in (outcome.document["lastScanResult"]["latestTags"])
+    assert outcome.document["lastScanResult"]["scanTime"] == "2026-11-21T12:00:00Z"
 
 
 async def test_a_new_tag_appears_after_the_interval(
@@ -107,11 +137,11 @@ async def test_a_new_tag_appears_after_the_interval(
 ) -> None:
     host = blaster_registry.host
     ctx = _context(clock, store, pool, _secrets(host))
-    store.put_status(KEY, (await reconcile_image_repository(_repo(host), ctx)).status)
+    store.put_status(KEY, (await reconcile_image_repository(_repo(host), ctx)).document)
     seed(blaster_registry.url, "games/blaster", ["dev-20251116.1"], user=USER, password=PASSWORD)
     clock.advance(minutes=1)
     outcome = await reconcile_image_repository(_repo(host), ctx)
-    assert "dev-20251116.1" in outcome.status["lastScanResult"]["latestTags"]
+    assert "dev-20251116.1" in outcome.document["lastScanResult"]["latestTags"]
     assert outcome.events[0].type == "Normal"
 
 
@@ -121,10 +151,10 @@ async def test_a_wrong_password_fails_with_authentication_failed_and_no_secret(
     host = blaster_registry.host
     ctx = _context(clock, store, pool, _secrets(host, password="wrong-password-xyz"))
     outcome = await reconcile_image_repository(_repo(host), ctx)
-    ready = outcome.status["conditions"][0]
+    ready = outcome.document["conditions"][0]
     assert (ready["status"], ready["reason"]) == ("False", "AuthenticationFailed")
-    assert "wrong-password-xyz" not in json.dumps(outcome.status)
-    assert outcome.status["conditions"][1]["reason"] == "ProgressingWithRetry"
+    assert "wrong-password-xyz" not in json.dumps(outcome.document)
+    assert outcome.document["conditions"][1]["reason"] == "ProgressingWithRetry"
 
 
 @pytest.mark.parametrize(
@@ -159,6 +189,6 @@ async def test_configuration_problems_stall_with_a_clear_reason(
     host = blaster_registry.host
     ctx = _context(clock, store, pool, _secrets(host))
     outcome = await reconcile_image_repository(_repo(host, secret=secret, extra=extra), ctx)
-    conditions = {c["type"]: c for c in outcome.status["conditions"]}
+    conditions = {c["type"]: c for c in outcome.document["conditions"]}
     assert conditions["Stalled"]["reason"] == reason
     assert message in conditions["Ready"]["message"]

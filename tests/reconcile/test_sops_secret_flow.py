@@ -79,8 +79,8 @@ async def test_an_encrypted_registry_secret_is_decrypted_and_used_to_scan(
         outcome = await reconcile_image_repository(repo, ctx)
     finally:
         await pool.aclose()
-    assert outcome.ready, outcome.status
-    assert outcome.status["lastScanResult"]["tagCount"] == 4
+    assert outcome.ready, outcome.document
+    assert outcome.document["lastScanResult"]["tagCount"] == 4
 
 
 def test_an_encrypted_secret_without_a_key_is_reported_with_its_file(

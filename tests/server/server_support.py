@@ -115,6 +115,10 @@ class InMemoryEngine:
         """Every reconcilable object's key (GitRepositories are inputs, as in the engine)."""
         return [key for key in self.objects if key.kind != "GitRepository"]
 
+    def shown_keys(self) -> list[ObjectKey]:
+        """Every object's key: the API lists inputs too."""
+        return list(self.objects)
+
     def object(self, key: ObjectKey) -> FluxObject:
         """The object; KeyError when unknown."""
         return self.objects[key]

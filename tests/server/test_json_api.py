@@ -33,16 +33,17 @@ async def test_list_gives_every_object_sorted_with_its_status(
     assert response.status_code == 200
     items = response.json()["items"]
     assert _names(response.json()) == [
+        "GitRepository/apps/app-repo",
         "ImagePolicy/apps/app",
         "ImageRepository/apps/app",
         "ImageRepository/apps/hub",
         "ImageRepository/apps/worker",
         "ImageRepository/staging/app",
     ]
-    assert items[1]["status"] == APP_STATUS
-    assert items[1]["suspended"] is False
-    assert items[1]["spec"]["image"] == "ghcr.io/acme/app"
-    assert items[0]["status"] == {}
+    assert items[2]["status"] == APP_STATUS
+    assert items[2]["suspended"] is False
+    assert items[2]["spec"]["image"] == "ghcr.io/acme/app"
+    assert items[1]["status"] == {}
 
 
 @pytest.mark.parametrize(
@@ -56,7 +57,9 @@ async def test_list_gives_every_object_sorted_with_its_status(
             id="by-kind-and-namespace",
         ),
         pytest.param("namespace=nowhere", [], id="empty-namespace"),
-        pytest.param("kind=GitRepository", [], id="inputs-are-not-listed"),
+        pytest.param(
+            "kind=GitRepository", ["GitRepository/apps/app-repo"], id="inputs-are-listed-too"
+        ),
     ],
 )
 async def test_list_filters_by_kind_and_namespace(

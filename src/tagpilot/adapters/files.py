@@ -23,6 +23,7 @@ from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocati
 from tagpilot.core.setters import (
     FileProblem,
     FileResult,
+    MalformedMarker,
     SetterTable,
     TreeResult,
     UnknownMarker,
@@ -40,7 +41,7 @@ __all__ = [
     "write_atomically",
 ]
 
-_MARKER_BYTES = b'"$imagepolicy"'
+_MARKER_BYTES = b"$imagepolicy"  # wider than Flux's screen: see core.setters.may_hold_markers
 
 
 def confine(root: Path, relative: str, *, field_name: str = "update.path") -> Path:
@@ -153,6 +154,7 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
     diffs: dict[str, str] = {}
     problems: list[FileProblem] = []
     unknown: list[UnknownMarker] = []
+    malformed: list[MalformedMarker] = []
     real_root = Path(os.path.realpath(root))
     # Temporary files of a run killed mid-write must not be committed: the walk finds them.
     leftovers: list[str] | None = None if dry_run else []
@@ -162,6 +164,7 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
             continue
         result = _apply(relative, found, table)
         unknown.extend(result.unknown)
+        malformed.extend(result.malformed)
         if result.problem is not None:
             problems.append(FileProblem(relative, result.problem))
         if result.changed:
@@ -171,7 +174,9 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
                 _write(real_root, relative, result.new_text)
     for leftover in leftovers or ():
         Path(leftover).unlink(missing_ok=True)
-    return TreeResult(ChangeSet.of(records), diffs, tuple(problems), tuple(unknown))
+    return TreeResult(
+        ChangeSet.of(records), diffs, tuple(problems), tuple(unknown), tuple(malformed)
+    )
 
 
 def _apply(relative: str, data: bytes, table: SetterTable) -> FileResult:

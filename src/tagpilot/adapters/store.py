@@ -87,6 +87,27 @@ class SqliteStore:
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
         return int(row[0])
 
+    @classmethod
+    def open_read_only(cls, path: Path) -> SqliteStore | None:
+        """``path`` for reading only: never created, migrated or written; None when missing."""
+        if not path.exists():
+            return None
+        store = cls.__new__(cls)
+        store.path = str(path)
+        try:
+            uri = f"{path.resolve().as_uri()}?mode=ro"
+            store._db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            version = store.schema_version()
+        except sqlite3.DatabaseError as error:
+            raise InvalidInputError(f"cannot read state file {path}: {error}") from error
+        if version > SCHEMA_VERSION:
+            store.close()
+            raise InvalidInputError(
+                f"state file {path} has schema version {version}, newer than this tagpilot "
+                f"understands ({SCHEMA_VERSION}); upgrade tagpilot"
+            )
+        return store
+
     def _migrate(self) -> None:
         self._db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = self._db.execute("SELECT version FROM schema_version").fetchone()
@@ -141,14 +162,6 @@ class SqliteStore:
                 "INSERT INTO status (kind, namespace, name, body) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (kind, namespace, name) DO UPDATE SET body=excluded.body",
                 (key.kind, key.namespace, key.name, body),
-            )
-
-    def delete_status(self, key: ObjectKey) -> None:
-        """Forget an object's status (the object was removed from the manifests)."""
-        with self._transaction():
-            self._db.execute(
-                "DELETE FROM status WHERE kind=? AND namespace=? AND name=?",
-                (key.kind, key.namespace, key.name),
             )
 
     def observe_generation(self, key: ObjectKey, spec_hash: str) -> int:

@@ -1,16 +1,20 @@
 """Which (apiVersion, kind) pairs tagpilot understands, and the model class for each.
 
 The loader asks :func:`model_for` about every document; kinds it does not know are skipped,
-known kinds in an unsupported version are an error (they would silently do nothing).
+known kinds in an unsupported version are an error (they would silently do nothing).  The
+table is read from the kinds' descriptors (:mod:`tagpilot.api.descriptors`).
 """
 
 from __future__ import annotations
 
+from typing import cast
+
 from tagpilot.api.automation import ImageUpdateAutomation
-from tagpilot.api.image import IMAGE_API_VERSIONS, ImagePolicy, ImageRepository
-from tagpilot.api.receiver import NOTIFICATION_API_VERSIONS, Receiver
+from tagpilot.api.descriptors import DESCRIPTORS
+from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.receiver import Receiver
 from tagpilot.api.secret import Secret
-from tagpilot.api.source import SOURCE_API_VERSIONS, GitRepository
+from tagpilot.api.source import GitRepository
 
 __all__ = ["KIND_MODELS", "AnyObject", "model_for", "supported_versions"]
 
@@ -20,13 +24,9 @@ AnyObject = (
 """Any object the loader returns."""
 
 KIND_MODELS: dict[str, tuple[type[AnyObject], tuple[str, ...]]] = {
-    "ImageRepository": (ImageRepository, IMAGE_API_VERSIONS),
-    "ImagePolicy": (ImagePolicy, IMAGE_API_VERSIONS),
-    "ImageUpdateAutomation": (ImageUpdateAutomation, IMAGE_API_VERSIONS),
-    "GitRepository": (GitRepository, SOURCE_API_VERSIONS),
-    "Secret": (Secret, ("v1",)),
-    "Receiver": (Receiver, NOTIFICATION_API_VERSIONS),
+    d.kind: (cast("type[AnyObject]", d.model), d.api_versions) for d in DESCRIPTORS
 }
+"""Per kind: the model and the accepted apiVersions (the first is the one written)."""
 
 
 def _group(api_version: str) -> str:

@@ -30,7 +30,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from tagpilot.api.kindcheck import check_kind
 from tagpilot.api.kinds import KIND_MODELS, AnyObject, model_for
 from tagpilot.api.meta import DEFAULT_NAMESPACE
-from tagpilot.api.problems import Problem, problems_from
+from tagpilot.api.problems import Problem, problems_from, quoted
 from tagpilot.api.yamlguard import YamlLimitError, check_yaml_limits
 from tagpilot.core.errors import InvalidInputError, SourceLocation
 
@@ -232,7 +232,7 @@ def _located(
 ) -> InvalidInputError:
     line = _line_of(document, problem.path) or start
     location = SourceLocation(file, line, problem.field or None, problem.value)
-    shown = f"invalid value {problem.value!r}: " if problem.value is not None else ""
+    shown = f"invalid value {quoted(problem.value)}: " if problem.value is not None else ""
     return InvalidInputError(shown + problem.message, location=location)
 
 

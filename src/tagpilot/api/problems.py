@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from tagpilot.api.meta import SpecError
 
-__all__ = ["Path", "Problem", "format_path", "problems_from", "split_path"]
+__all__ = ["Path", "Problem", "format_path", "problems_from", "quoted", "split_path"]
 
 Path = tuple[str | int, ...]
 """Keys and list indexes from the document root to a value."""
@@ -38,8 +38,14 @@ class Problem:
 
     def describe(self) -> str:
         """``field: invalid value 'x': message`` (the value only when it is a scalar)."""
-        shown = f"invalid value {self.value!r}: " if self.value is not None else ""
+        shown = f"invalid value {quoted(self.value)}: " if self.value is not None else ""
         return f"{self.field}: {shown}{self.message}" if self.path else f"{shown}{self.message}"
+
+
+def quoted(value: str) -> str:
+    """``value`` in single quotes as written (a regex keeps single backslashes); repr() only
+    for text that is not printable, so no control character reaches a terminal."""
+    return f"'{value}'" if value.isprintable() else repr(value)
 
 
 def format_path(path: Path) -> str:

@@ -13,7 +13,7 @@ The lead adds ``events_command``, ``suspend_group``, ``resume_group`` and
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,21 +22,13 @@ from typing import Any
 
 import click
 
+from tagpilot.api.descriptors import CLI_GROUPS, KindDescriptor, cli_kinds, find_descriptor
 from tagpilot.api.duration import parse_go_duration
-from tagpilot.cli.get import add_kind_groups, kind_groups, missing_message, source_options
-from tagpilot.cli.objects import (
-    DEFAULT_NAMESPACE,
-    DEFAULT_SERVER,
-    KINDS,
-    NS_HELP,
-    DaemonClient,
-    DaemonUnavailableError,
-    KindInfo,
-    fail,
-    flux_errors,
-    kind_by_name,
-    open_source,
-)
+from tagpilot.cli.daemon_client import DEFAULT_SERVER, DaemonClient, DaemonUnavailableError
+from tagpilot.cli.failures import fail, flux_errors
+from tagpilot.cli.get import missing_message, source_options
+from tagpilot.cli.kind_commands import add_kind_groups, kind_groups
+from tagpilot.cli.objects import DEFAULT_NAMESPACE, NS_HELP, source_from_flags
 from tagpilot.cli.render import (
     ACTION,
     FAILURE,
@@ -51,6 +43,9 @@ from tagpilot.cli.render import (
 from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocation
 from tagpilot.ports import ObjectKey
 
+TRACE = "Trace"
+"""Events of this type record routine detail for the log; Flux never shows them to users."""
+
 __all__ = [
     "NO_DAEMON_HINTS",
     "OBJECT_WORDS",
@@ -62,7 +57,9 @@ __all__ = [
     "suspend_group",
 ]
 
-OBJECT_WORDS = frozenset({"image", "images", "source"})
+OBJECT_WORDS = frozenset(
+    word for group in CLI_GROUPS.values() for word in (group.name, *group.aliases)
+)
 """First arguments of ``reconcile`` that name an object kind rather than a manifest path."""
 
 NO_DAEMON_HINTS = {
@@ -77,12 +74,12 @@ def _echo(symbol: str, text: str) -> None:
     click.echo(f"{symbol} {text}")
 
 
-def _settled(status: Mapping[str, Any], handled_before: object) -> bool:
-    handled = status.get("lastHandledReconcileAt")
+def _settled(status: Any, handled_before: object) -> bool:
+    handled = status.last_handled_reconcile_at
     if handled is None or handled == handled_before:
         return False
     reconciling = condition(status, "Reconciling")
-    if reconciling is not None and str(reconciling.get("status")) == "True":
+    if reconciling is not None and reconciling.status == "True":
         return False
     return ready_and_message(status)[0] in ("True", "False")
 
@@ -96,9 +93,8 @@ class WaitSettings:
     poll_seconds: float = _POLL_SECONDS
 
 
-def _wait_for(
-    wait: WaitSettings, key: ObjectKey, before: object, status: Mapping[str, Any]
-) -> Mapping[str, Any]:
+def _wait_for(wait: WaitSettings, key: ObjectKey, before: object, status: Any) -> Any:
+    """Poll until the reconcile asked for at ``before`` settled; its typed status."""
     deadline = time.monotonic() + wait.timeout_seconds
     while not _settled(status, before):
         if time.monotonic() > deadline:
@@ -114,7 +110,7 @@ def _wait_for(
     return status
 
 
-def reconcile_object(info: KindInfo, name: str, namespace: str, wait: WaitSettings) -> None:
+def reconcile_object(info: KindDescriptor, name: str, namespace: str, wait: WaitSettings) -> None:
     """Ask the daemon to reconcile one object now and wait for the result (``flux reconcile``)."""
     key = ObjectKey(info.kind, namespace, name)
     view = wait.client.get_object(key)
@@ -129,8 +125,8 @@ def reconcile_object(info: KindInfo, name: str, namespace: str, wait: WaitSettin
         fail(f"{info.kind} {name} not found in {namespace} namespace")
     _echo(SUCCESS, f"{info.kind} annotated")
     _echo(WAITING, f"waiting for {info.kind} reconciliation")
-    final = _wait_for(wait, key, view.status.get("lastHandledReconcileAt"), result.status)
-    _echo(SUCCESS, success_line(info.kind, final))
+    final = _wait_for(wait, key, view.status.last_handled_reconcile_at, result.view.status)
+    _echo(SUCCESS, success_line(final))
 
 
 def _timeout_seconds(text: str) -> float:
@@ -164,7 +160,7 @@ def _daemon_needed(action: str) -> Iterator[None]:
         fail(f"{error}: {NO_DAEMON_HINTS[action]}")
 
 
-def _reconcile_leaf(info: KindInfo) -> click.Command:
+def _reconcile_leaf(info: KindDescriptor) -> click.Command:
     @click.command(info.word, help=f"Ask the daemon to reconcile {info.kind} NAME now, and wait.")
     @click.argument("name")
     @_daemon_options
@@ -178,16 +174,39 @@ def _reconcile_leaf(info: KindInfo) -> click.Command:
 
 
 class _ReconcileGroup(click.Group):
-    """``reconcile``: ``image …``/``source …`` go to the daemon, anything else to ``fallback``."""
+    """``reconcile``: ``image …``/``source …`` go to the daemon, anything else to ``fallback``.
+
+    A manifest path runs ``fallback`` in this group's own place, so its usage and errors
+    read ``tagpilot reconcile PATH...``, not ``tagpilot reconcile reconcile``.
+    """
 
     def __init__(self, *args: Any, fallback: click.Command | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fallback = fallback
 
+    def _falls_back(self, args: Sequence[str]) -> bool:
+        return self.fallback is not None and bool(args) and args[0] not in self.commands
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        if self.fallback is not None and self._falls_back(args) and not args[0].startswith("-"):
+            return self.fallback.make_context(info_name, args, parent=parent, **extra)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        if ctx.command is not self:  # make_context handed the arguments to the fallback
+            return ctx.command.invoke(ctx)
+        return super().invoke(ctx)
+
     def resolve_command(
         self, ctx: click.Context, args: list[str]
     ) -> tuple[str | None, click.Command | None, list[str]]:
-        if self.fallback is not None and args and args[0] not in self.commands:
+        if self.fallback is not None and self._falls_back(args):
             return self.fallback.name, self.fallback, args
         return super().resolve_command(ctx, args)
 
@@ -201,7 +220,7 @@ def reconcile_command(manifest_reconcile: click.Command | None = None) -> click.
         help="Reconcile an object now through the daemon (reconcile image policy NAME), "
         "or manifests once (reconcile PATH... --once).",
     )
-    add_kind_groups(group, kind_groups(_reconcile_leaf, KINDS))
+    add_kind_groups(group, kind_groups(_reconcile_leaf, cli_kinds()))
     return group
 
 
@@ -210,7 +229,11 @@ def _unique(names: Sequence[str]) -> list[str]:
 
 
 def _targets(
-    info: KindInfo, names: Sequence[str], every: bool, namespace: str, client: DaemonClient
+    info: KindDescriptor,
+    names: Sequence[str],
+    every: bool,
+    namespace: str,
+    client: DaemonClient,
 ) -> list[ObjectKey]:
     """The objects to act on: those named, or with ``--all`` every one in the namespace."""
     if not names and not every:
@@ -227,7 +250,7 @@ def _missing(key: ObjectKey) -> bool:
     return False
 
 
-def _suspend_one(wait: WaitSettings, info: KindInfo, key: ObjectKey) -> bool:
+def _suspend_one(wait: WaitSettings, info: KindDescriptor, key: ObjectKey) -> bool:
     if wait.client.get_object(key) is None:
         return _missing(key)
     _echo(ACTION, f"suspending {info.human} {key.name} in {key.namespace} namespace")
@@ -237,7 +260,9 @@ def _suspend_one(wait: WaitSettings, info: KindInfo, key: ObjectKey) -> bool:
     return True
 
 
-def _resume_one(wait: WaitSettings, info: KindInfo, key: ObjectKey, *, then_wait: bool) -> bool:
+def _resume_one(
+    wait: WaitSettings, info: KindDescriptor, key: ObjectKey, *, then_wait: bool
+) -> bool:
     view = wait.client.get_object(key)
     if view is None:
         return _missing(key)
@@ -248,16 +273,40 @@ def _resume_one(wait: WaitSettings, info: KindInfo, key: ObjectKey, *, then_wait
     _echo(SUCCESS, f"{info.human} resumed")
     if then_wait and result.queued:
         _echo(WAITING, f"waiting for {info.kind} reconciliation")
-        final = _wait_for(wait, key, view.status.get("lastHandledReconcileAt"), result.status)
+        before = view.status.last_handled_reconcile_at
+        final = _wait_for(wait, key, before, result.view.status)
         _echo(SUCCESS, f"{info.kind} {key.name} reconciliation completed")
-        _echo(SUCCESS, success_line(info.kind, final))
+        _echo(SUCCESS, success_line(final))
     return True
 
 
-def _toggle_leaf(action: str, info: KindInfo) -> click.Command:
-    verb = "Suspend" if action == "suspend" else "Resume"
+def _suspend_leaf(info: KindDescriptor) -> click.Command:
+    @click.command(
+        info.word,
+        help=f"Suspend {info.kind} objects through the running daemon: it stops reconciling them.",
+    )
+    @click.argument("names", nargs=-1)
+    @click.option("--all", "every", is_flag=True, help="Every object of the kind in the namespace.")
+    @click.option("-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP)
+    @click.option("--server", default=DEFAULT_SERVER, show_default=True)
+    @flux_errors
+    def command(names: tuple[str, ...], every: bool, namespace: str, server: str) -> None:
+        waiting = WaitSettings(DaemonClient(server), 0)
+        with _daemon_needed("suspend"):
+            keys = _targets(info, names, every, namespace, waiting.client)
+            done = [_suspend_one(waiting, info, key) for key in keys]
+        if not all(done):
+            raise click.exceptions.Exit(1)
 
-    @click.command(info.word, help=f"{verb} {info.kind} objects through the running daemon.")
+    return command
+
+
+def _resume_leaf(info: KindDescriptor) -> click.Command:
+    @click.command(
+        info.word,
+        help=f"Resume suspended {info.kind} objects through the running daemon and, for "
+        "one object, wait for the reconcile that follows.",
+    )
     @click.argument("names", nargs=-1)
     @click.option("--all", "every", is_flag=True, help="Every object of the kind in the namespace.")
     @click.option("--wait/--no-wait", default=None, help="Wait for the reconcile after resuming.")
@@ -273,12 +322,9 @@ def _toggle_leaf(action: str, info: KindInfo) -> click.Command:
     ) -> None:
         waiting = WaitSettings(DaemonClient(server), _timeout_seconds(timeout))
         then_wait = wait if wait is not None else (len(names) == 1 and not every)
-        with _daemon_needed(action):
+        with _daemon_needed("resume"):
             keys = _targets(info, names, every, namespace, waiting.client)
-            if action == "suspend":
-                done = [_suspend_one(waiting, info, key) for key in keys]
-            else:
-                done = [_resume_one(waiting, info, key, then_wait=then_wait) for key in keys]
+            done = [_resume_one(waiting, info, key, then_wait=then_wait) for key in keys]
         if not all(done):
             raise click.exceptions.Exit(1)
 
@@ -286,9 +332,12 @@ def _toggle_leaf(action: str, info: KindInfo) -> click.Command:
 
 
 def _toggle_group(action: str) -> click.Group:
-    text = "Suspend" if action == "suspend" else "Resume"
-    group = click.Group(action, help=f"{text} reconciliation of objects (needs the daemon).")
-    add_kind_groups(group, kind_groups(lambda info: _toggle_leaf(action, info), KINDS))
+    if action == "suspend":
+        text, leaf = "Suspend reconciliation of objects (needs the daemon).", _suspend_leaf
+    else:
+        text, leaf = "Resume reconciliation of suspended objects (needs the daemon).", _resume_leaf
+    group = click.Group(action, help=text)
+    add_kind_groups(group, kind_groups(leaf, cli_kinds()))
     return group
 
 
@@ -298,9 +347,9 @@ resume_group = _toggle_group("resume")
 
 def _for_key(text: str, namespace: str) -> ObjectKey:
     kind_name, _, name = text.partition("/")
-    info = kind_by_name(kind_name)
-    if info is None or not name:
-        kinds = ", ".join(known.kind for known in KINDS)
+    info = find_descriptor(kind_name)
+    if info is None or info.group is None or not name:
+        kinds = ", ".join(known.kind for known in cli_kinds())
         raise InvalidInputError(
             f"expected Kind/name with Kind one of {kinds}",
             location=SourceLocation(field="--for", value=text),
@@ -325,7 +374,8 @@ def events_command(
     """Print the events of objects, oldest first, like flux events."""
     key = _for_key(for_object, namespace) if for_object else None
     scope = None if all_namespaces else namespace
-    events = open_source(server, state, manifests).list_events(scope, key)
+    found = source_from_flags(server, state, manifests).list_events(scope, key)
+    events = [event for event in found if event.type != TRACE]  # Flux never shows Trace
     if not events:
         where = "" if scope is None else f" in {scope} namespace"
         fail(f"No events found{where}.", 0)

@@ -24,15 +24,6 @@ from typing import Any
 import click
 
 from tagpilot.api.automation import ImageUpdateAutomation
-from tagpilot.api.create_flags import (
-    commit_spec,
-    digest_settings,
-    filter_tags,
-    git_ref,
-    git_url_scheme,
-    policy_choice,
-    require,
-)
 from tagpilot.api.duration import Duration
 from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.source import GitRepository
@@ -46,6 +37,15 @@ from tagpilot.cli.create_common import (
     interval_option,
     object_metadata,
     text_flags,
+)
+from tagpilot.cli.create_flags import (
+    commit_spec,
+    digest_settings,
+    filter_tags,
+    git_ref,
+    git_url_scheme,
+    policy_choice,
+    require,
 )
 from tagpilot.cli.create_secret import secret
 from tagpilot.core.errors import InvalidInputError

@@ -12,11 +12,11 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 
-from tagpilot.api.create_flags import parse_labels, validate_object_name
 from tagpilot.api.duration import Duration, parse_go_duration
 from tagpilot.api.export import export_objects
 from tagpilot.api.kinds import AnyObject
 from tagpilot.api.problems import problems_from
+from tagpilot.cli.create_flags import parse_labels, validate_object_name
 from tagpilot.cli.secret_sops import SopsExport
 from tagpilot.core.errors import InvalidInputError
 

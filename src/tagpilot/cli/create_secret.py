@@ -11,10 +11,10 @@ import sys
 
 import click
 
-from tagpilot.api.create_flags import git_url_scheme, require
-from tagpilot.api.gitauth import SshKeyOptions, http_auth_values, ssh_auth_values
 from tagpilot.api.secret import docker_config_json, docker_registry_secret, string_data_secret
 from tagpilot.cli.create_common import common_options, finish, object_metadata, text_flags
+from tagpilot.cli.create_flags import git_url_scheme, require
+from tagpilot.cli.gitauth import SshKeyOptions, http_auth_values, ssh_auth_values
 from tagpilot.cli.secret_sops import SopsExport, sops_options
 from tagpilot.core.errors import InvalidInputError
 

@@ -20,73 +20,56 @@ from typing import Any
 
 import click
 
+from tagpilot.api.descriptors import Column, KindDescriptor, cli_kinds
 from tagpilot.api.export import export_document
 from tagpilot.api.goyaml import emit_document
 from tagpilot.api.kinds import AnyObject
+from tagpilot.api.server_defaults import with_server_defaults
+from tagpilot.cli.failures import fail, flux_errors
+from tagpilot.cli.kind_commands import add_kind_groups, kind_groups
 from tagpilot.cli.objects import (
     DEFAULT_NAMESPACE,
     DEFAULT_SERVER,
     DEFAULT_STATE,
-    KINDS,
     NS_HELP,
-    KindInfo,
     LocalSource,
     ObjectSource,
     ObjectView,
-    fail,
-    flux_errors,
-    open_source,
-    with_server_defaults,
+    source_from_flags,
 )
 from tagpilot.cli.render import condition, format_table, ready_and_message, rfc3339
 from tagpilot.core.errors import InvalidInputError, SourceLocation
+from tagpilot.ports import AutomationRun
 
 __all__ = [
-    "COLUMNS",
     "GetOptions",
     "StatusSelector",
     "export_group",
     "get_group",
     "missing_message",
     "render_documents",
+    "render_pushes",
     "render_table",
+    "source_options",
     "with_server_defaults",
 ]
-
-Cells = Callable[[ObjectView], list[str]]
 
 
 def _flag(value: bool) -> str:
     return "True" if value else "False"
 
 
-def _repository_cells(view: ObjectView) -> list[str]:
-    scan = view.status.get("lastScanResult") or {}
-    return [rfc3339(scan.get("scanTime")), _flag(view.suspended), *ready_and_message(view.status)]
+def _cell(column: Column, view: ObjectView) -> str:
+    if column.read is None:
+        return _flag(view.suspended)
+    value = column.read(view.status)
+    return rfc3339(value) if column.time else str(value or "")
 
 
-def _policy_cells(view: ObjectView) -> list[str]:
-    ref = view.status.get("latestRef") or {}
-    return [str(ref.get("name", "")), str(ref.get("tag", "")), *ready_and_message(view.status)]
-
-
-def _update_cells(view: ObjectView) -> list[str]:
-    last_run = rfc3339(view.status.get("lastAutomationRunTime"))
-    return [last_run, _flag(view.suspended), *ready_and_message(view.status)]
-
-
-def _git_cells(view: ObjectView) -> list[str]:
-    revision = str((view.status.get("artifact") or {}).get("revision", ""))
-    return [revision, _flag(view.suspended), *ready_and_message(view.status)]
-
-
-COLUMNS: dict[str, tuple[tuple[str, ...], Cells]] = {
-    "ImageRepository": (("LAST SCAN", "SUSPENDED", "READY", "MESSAGE"), _repository_cells),
-    "ImagePolicy": (("IMAGE", "TAG", "READY", "MESSAGE"), _policy_cells),
-    "ImageUpdateAutomation": (("LAST RUN", "SUSPENDED", "READY", "MESSAGE"), _update_cells),
-    "GitRepository": (("REVISION", "SUSPENDED", "READY", "MESSAGE"), _git_cells),
-}
-"""Per kind: the columns after NAME and how to fill them from an object."""
+def _cells(view: ObjectView) -> list[str]:
+    """The kind's columns (its descriptor's), then READY and MESSAGE."""
+    columns = [_cell(column, view) for column in view.descriptor.columns]
+    return [*columns, *ready_and_message(view.status)]
 
 
 @dataclass(frozen=True)
@@ -112,7 +95,7 @@ class StatusSelector:
     def matches(self, view: ObjectView) -> bool:
         """True when the object's condition has (or, negated, has not) the wanted status."""
         found = condition(view.status, self.condition_type)
-        equal = found is not None and str(found.get("status", "")).lower() == self.status.lower()
+        equal = found is not None and found.status.lower() == self.status.lower()
         return equal != self.negated
 
 
@@ -136,17 +119,41 @@ def _name_cells(view: ObjectView, options: GetOptions, prefixed: bool) -> list[s
 
 
 def render_table(
-    views: Sequence[ObjectView], kind: str, options: GetOptions, *, prefixed: bool = False
+    views: Sequence[ObjectView],
+    info: KindDescriptor,
+    options: GetOptions,
+    *,
+    prefixed: bool = False,
 ) -> str:
     """The ``flux get`` table of ``views``; ``prefixed`` writes NAME as ``kind/name`` (``all``)."""
-    columns, cells = COLUMNS[kind]
+    columns = [column.header for column in info.columns] + ["READY", "MESSAGE"]
     header = None
     if not options.no_header:
         header = (
             ("NAME", *columns) if options.namespace is not None else ("NAMESPACE", "NAME", *columns)
         )
     rows = [
-        [*_name_cells(view, options, prefixed), *cells(view)] for view in options.selected(views)
+        [*_name_cells(view, options, prefixed), *_cells(view)] for view in options.selected(views)
+    ]
+    return format_table(header, rows)
+
+
+def _changes_cell(run: AutomationRun) -> str:
+    changes = [f"{c.get('old', '')} -> {c.get('new', '')}" for c in run.changes]
+    return "\n".join(dict.fromkeys(changes)) or "-"
+
+
+def render_pushes(runs: Sequence[AutomationRun], options: GetOptions) -> str:
+    """An automation's recent pushes (the run history), newest first, as a table."""
+    header = None if options.no_header else ("PUSHED", "COMMIT", "BRANCH", "CHANGES")
+    rows = [
+        [
+            rfc3339(run.time.isoformat()),
+            (run.commit or "")[:7],
+            run.branch or "",
+            _changes_cell(run),
+        ]
+        for run in runs
     ]
     return format_table(header, rows)
 
@@ -160,14 +167,15 @@ def missing_message(kind: str, name: str | None, namespace: str | None) -> str:
 
 
 def _document(view: ObjectView) -> dict[str, Any]:
-    info = next(info for info in KINDS if info.kind == view.kind)
-    return {
-        "apiVersion": info.api_version,
+    document: dict[str, Any] = {
+        "apiVersion": view.descriptor.api_version,
         "kind": view.kind,
         "metadata": {"name": view.name, "namespace": view.namespace},
-        "spec": dict(view.spec),
-        "status": dict(view.status),
     }
+    if view.spec is not None:  # unknown when read from a state file without --manifests
+        document["spec"] = dict(view.spec)
+    document["status"] = view.document
+    return document
 
 
 def render_documents(views: Sequence[ObjectView], output: str, *, single: bool) -> str:
@@ -189,7 +197,7 @@ def _fetch(
 
 
 def _print_kind(
-    source: ObjectSource, info: KindInfo, name: str | None, options: GetOptions
+    source: ObjectSource, info: KindDescriptor, name: str | None, options: GetOptions
 ) -> None:
     views = _fetch(source, info.kind, name, options)
     if options.output != "table":
@@ -201,37 +209,32 @@ def _print_kind(
         return
     if not views:
         fail(missing_message(info.kind, name, options.namespace), 1 if name else 0)
-    click.echo(render_table(views, info.kind, options), nl=False)
+    click.echo(render_table(views, info, options), nl=False)
+    if name and len(views) == 1 and views[0].runs:
+        click.echo("\n" + render_pushes(views[0].runs, options), nl=False)
+
+
+def _image_kinds() -> list[KindDescriptor]:
+    return [info for info in cli_kinds() if info.group == "image"]
 
 
 def _print_all(source: ObjectSource, options: GetOptions) -> None:
-    image_kinds = [info.kind for info in KINDS if info.group == "image"]
     if options.output != "table":
-        views = [view for kind in image_kinds for view in _fetch(source, kind, None, options)]
+        views = [
+            view for info in _image_kinds() for view in _fetch(source, info.kind, None, options)
+        ]
         text = render_documents(options.selected(views), options.output, single=False)
         click.echo(text, nl=False)
         return
-    for kind in image_kinds:
-        views = _fetch(source, kind, None, options)
+    printed = False
+    for info in _image_kinds():
+        views = _fetch(source, info.kind, None, options)
         if views:
-            click.echo(render_table(views, kind, options, prefixed=True))
-
-
-_GROUP_HELP = {
-    "image": "Image repositories, policies and update automations.",
-    "source": "Sources (GitRepository).",
-}
-
-
-def kind_groups(
-    leaf: Callable[[KindInfo], click.Command], kinds: Iterable[KindInfo]
-) -> list[click.Group]:
-    """One ``image``/``source`` group per kind group, holding ``leaf(kind)`` for each kind."""
-    groups: dict[str, click.Group] = {}
-    for info in kinds:
-        group = groups.setdefault(info.group, click.Group(info.group, help=_GROUP_HELP[info.group]))
-        group.add_command(leaf(info))
-    return list(groups.values())
+            printed = True
+            click.echo(render_table(views, info, options, prefixed=True))
+    if not printed:
+        where = "any" if options.namespace is None else f'"{options.namespace}"'
+        fail(f"no image objects found in {where} namespace", 0)
 
 
 def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -296,7 +299,7 @@ def _options(
     return GetOptions(None if all_namespaces else namespace, no_header, output, selector)
 
 
-def _kind_command(info: KindInfo) -> click.Command:
+def _kind_command(info: KindDescriptor) -> click.Command:
     @click.command(info.word, help=f"Print the status of {info.kind} objects, as flux does.")
     @click.argument("name", required=False)
     @_get_options
@@ -304,7 +307,7 @@ def _kind_command(info: KindInfo) -> click.Command:
     def command(
         name: str | None, server: str, state: Path, manifests: tuple[Path, ...], **flags: Any
     ) -> None:
-        _print_kind(open_source(server, state, manifests), info, name, _options(**flags))
+        _print_kind(source_from_flags(server, state, manifests), info, name, _options(**flags))
 
     return command
 
@@ -314,7 +317,7 @@ def _kind_command(info: KindInfo) -> click.Command:
 @flux_errors
 def _all_command(server: str, state: Path, manifests: tuple[Path, ...], **flags: Any) -> None:
     """Print the status of every image repository, policy and update automation."""
-    _print_all(open_source(server, state, manifests), _options(**flags))
+    _print_all(source_from_flags(server, state, manifests), _options(**flags))
 
 
 @click.group("get")
@@ -322,20 +325,12 @@ def get_group() -> None:
     """Print objects and their status, like flux get."""
 
 
-def add_kind_groups(parent: click.Group, groups: Iterable[click.Group]) -> None:
-    """Add each group to ``parent``; ``image`` is also reachable as ``images``, as in flux."""
-    for group in groups:
-        parent.add_command(group)
-        if group.name == "image":
-            parent.add_command(group, "images")
-
-
-_get_kinds = kind_groups(_kind_command, KINDS)
+_get_kinds = kind_groups(_kind_command, cli_kinds())
 next(group for group in _get_kinds if group.name == "image").add_command(_all_command)
 add_kind_groups(get_group, _get_kinds)
 
 
-def _export_leaf(info: KindInfo) -> click.Command:
+def _export_leaf(info: KindDescriptor) -> click.Command:
     @click.command(
         info.word, help=f"Print {info.kind} objects from --manifests, as flux export does."
     )
@@ -374,4 +369,4 @@ def _export_text(objects: Iterable[AnyObject]) -> str:
 
 
 export_group = click.Group("export", help="Print objects as YAML, like flux export.")
-add_kind_groups(export_group, kind_groups(_export_leaf, (i for i in KINDS if i.group == "image")))
+add_kind_groups(export_group, kind_groups(_export_leaf, cli_kinds()))

@@ -1,27 +1,50 @@
 """``tagpilot reconcile PATH... --once [--dry-run]``: one pass over the manifests, then exit.
 
-Scans, selects, writes back, commits and pushes; prints one line per object, the pushed
-commits (or, with ``--dry-run``, the diff and commit message instead), and exits 1 when any
-object is not Ready.  For CI jobs and cron.
+Scans every ImageRepository now (``--respect-intervals`` reuses a scan younger than the
+repository's interval instead), selects, writes back, commits and pushes; prints one line
+per object, what needs attention (broken markers, skipped files, policy warnings, tags moving
+backwards), the pushed commits (or, with ``--dry-run``, the diff and commit message
+instead).  Exits 1 when any object is not Ready or an automation left marked values alone or
+moved a tag backwards.  For CI jobs and cron.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import re
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
+from tagpilot.api.image import ImageRepositoryStatus
+from tagpilot.api.meta import REASON_DEPENDENCY_NOT_READY
 from tagpilot.cli.app import build_app, engine_options
 from tagpilot.cli.errors import EXIT_FAILED
 from tagpilot.core.errors import InvalidInputError
+from tagpilot.core.timefmt import rfc3339
+from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.outcome import Outcome, ready_condition
 from tagpilot.runtime.once import OnceReport, run_once
 
 __all__ = ["reconcile_command", "reconcile_paths"]
+
+
+_RETRY_PREFIX = re.compile(r"retrying in [0-9a-zµ.]+:? (error: )?")
+_ATTENTION_KIND = "ImageUpdateAutomation"
+
+
+@dataclass(frozen=True)
+class _Run:
+    """A finished one-shot pass and what the output needs to know about it."""
+
+    report: OnceReport
+    started_at: str
+    """When the pass started (RFC 3339): scans older than this were reused."""
+    respect_intervals: bool
 
 
 def reconcile_paths(
@@ -33,20 +56,24 @@ def reconcile_paths(
     age_key_file: Path | None,
     output: str,
     exclude: Sequence[str] = (),
+    respect_intervals: bool = False,
 ) -> None:
-    """Run the one-shot pass and report; exit 1 if any object failed or file was left out."""
+    """Run the one-shot pass and report; exit 1 if any object failed, needs attention or a
+    file was left out."""
     if not once:
         raise InvalidInputError(
             "reconciling manifest paths needs --once (or run the daemon: tagpilot run PATH...)"
         )
-    report, left_out = asyncio.run(_run(paths, state, age_key_file, dry_run, exclude))
+    run, left_out = asyncio.run(
+        _run(paths, state, age_key_file, dry_run, respect_intervals, exclude)
+    )
     if output == "json":
-        click.echo(json.dumps(_as_json(report), indent=2))
+        click.echo(json.dumps(_as_json(run.report), indent=2))
     else:
-        _print(report, dry_run=dry_run)
+        _print(run, dry_run=dry_run)
     for problem in left_out:  # the other objects ran; the exit code still says so
         click.echo(f"error: left out {problem}", err=True)
-    if report.failed or left_out:
+    if run.report.failed or _needing_attention(run.report) or left_out:
         sys.exit(EXIT_FAILED)
 
 
@@ -55,40 +82,90 @@ async def _run(
     state: Path,
     age_key_file: Path | None,
     dry_run: bool,
+    respect_intervals: bool,
     exclude: Sequence[str],
-) -> tuple[OnceReport, list[InvalidInputError]]:
-    app = build_app(
-        paths, state=state, age_key_file=age_key_file, dry_run=dry_run, exclude=exclude
-    )
+) -> tuple[_Run, list[InvalidInputError]]:
+    app = build_app(paths, state=state, age_key_file=age_key_file, dry_run=dry_run, exclude=exclude)
+    app.engine.ctx.trust_stored_scans = respect_intervals
     for warning in app.engine.insecure_warnings():
         click.echo(f"warning: {warning}", err=True)
     try:
-        return await run_once(app.engine), app.problems
+        report = await run_once(app.engine)
     finally:
         await app.aclose()
+    return _Run(report, rfc3339(app.engine.ctx.started_at), respect_intervals), app.problems
 
 
-def _line(outcome: Outcome) -> tuple[str, str]:
+def _needing_attention(report: OnceReport) -> list[ObjectKey]:
+    """Automations that succeeded but left marked values alone or moved a tag backwards.
+
+    Policy warnings are shown but do not fail the run: a policy may be legal and meant.
+    """
+    return [
+        key
+        for key, outcome in report.outcomes.items()
+        if key.kind == _ATTENTION_KIND and outcome.warnings and outcome.ready
+    ]
+
+
+def _line(key: ObjectKey, outcome: Outcome) -> tuple[str, str]:
     ready = ready_condition(outcome.status)
-    if ready is None:
+    if outcome.suspended or ready is None:
         return "-", "suspended"
-    return ("✔" if ready.get("status") == "True" else "✗"), str(ready.get("message", ""))
+    message = _unprefixed(key, ready.message)
+    if ready.status == "True":
+        return "✔", _headline(message, outcome.warnings)
+    message = _RETRY_PREFIX.sub("", message, count=1)
+    if ready.reason == REASON_DEPENDENCY_NOT_READY:
+        message += "; fix the object it depends on (see above) and run again"
+    return "✗", message
 
 
-def _print(report: OnceReport, *, dry_run: bool) -> None:
+def _unprefixed(key: ObjectKey, message: str) -> str:
+    """The message without a leading ``Kind ns/name:``: the line already names the object."""
+    prefix = f"{key.kind} {key.namespace}/{key.name}: "
+    while message.startswith(prefix):
+        message = message[len(prefix) :]
+    return message
+
+
+def _headline(message: str, warnings: Sequence[str]) -> str:
+    """The Ready message without the warnings it repeats: they are printed one per line."""
+    return message.split("; ", 1)[0] if warnings else message
+
+
+def _print(run: _Run, *, dry_run: bool) -> None:
+    report = run.report
     for key, outcome in report.outcomes.items():
-        mark, message = _line(outcome)
+        mark, message = _line(key, outcome)
         click.echo(f"{mark} {key.kind} {key.namespace}/{key.name}: {message}")
+        _print_reused_scan(run, outcome)
+        for warning in outcome.warnings:
+            click.echo("  warning: " + warning.replace("\n", "\n    "))
         for event in outcome.events:
             if event.type == "Normal" and event.message.startswith("pushed commit"):
                 click.echo("  " + event.message.replace("\n", "\n  ").rstrip())
         if dry_run and outcome.preview is not None:
             _print_preview(outcome)
-    failed = len(report.failed)
+    failed, attention = len(report.failed), len(_needing_attention(report))
     click.echo(
         f"{len(report.outcomes)} objects reconciled, {failed} failed"
+        + (f", {attention} need attention" if attention else "")
         + (" (dry run: nothing pushed, no state written)" if dry_run else "")
     )
+
+
+def _print_reused_scan(run: _Run, outcome: Outcome) -> None:
+    """Say so when ``--respect-intervals`` kept a scan made before this run."""
+    status = outcome.status
+    if not run.respect_intervals or not isinstance(status, ImageRepositoryStatus):
+        return
+    scanned = status.last_scan_result.scan_time if status.last_scan_result else None
+    if scanned is not None and scanned < run.started_at:
+        click.echo(
+            f"  tags from the scan at {scanned}, not rescanned: its interval has not "
+            "passed (--respect-intervals)"
+        )
 
 
 def _print_preview(outcome: Outcome) -> None:
@@ -111,7 +188,8 @@ def _as_json(report: OnceReport) -> list[dict[str, object]]:
             "namespace": key.namespace,
             "name": key.name,
             "ready": outcome.ready,
-            "status": outcome.status,
+            "status": outcome.document,
+            "warnings": list(outcome.warnings),
         }
         if outcome.preview is not None:
             row["preview"] = {
@@ -126,12 +204,19 @@ def _as_json(report: OnceReport) -> list[dict[str, object]]:
 @click.argument("targets", nargs=-1, required=True)
 @click.option("--once", is_flag=True, help="One pass over the manifests, then exit.")
 @click.option("--dry-run", is_flag=True, help="Show the diff and commit message; push nothing.")
+@click.option(
+    "--respect-intervals",
+    is_flag=True,
+    help="Reuse a stored scan younger than the repository's spec.interval (for cron); "
+    "by default every ImageRepository is scanned now.",
+)
 @engine_options
 @click.option("-o", "--output", type=click.Choice(["text", "json"]), default="text")
 def reconcile_command(
     targets: tuple[str, ...],
     once: bool,
     dry_run: bool,
+    respect_intervals: bool,
     state: Path,
     age_key_file: Path | None,
     output: str,
@@ -140,7 +225,7 @@ def reconcile_command(
     """Reconcile the manifests under PATH... once (--once), or ask the daemon about one object.
 
     \b
-    tagpilot reconcile clusters/my-cluster --once [--dry-run]
+    tagpilot reconcile clusters/my-cluster --once [--dry-run] [--respect-intervals]
     """
     reconcile_paths(
         [Path(t) for t in targets],
@@ -150,4 +235,5 @@ def reconcile_command(
         age_key_file=age_key_file,
         output=output,
         exclude=exclude,
+        respect_intervals=respect_intervals,
     )

@@ -12,10 +12,12 @@ Used by :mod:`tagpilot.cli.get` and :mod:`tagpilot.cli.actions`.  Pure: values i
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
+from tagpilot.api.image import ImagePolicyStatus, ImageRepositoryStatus
+from tagpilot.api.meta import Condition
+from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.timefmt import rfc3339 as format_rfc3339
 from tagpilot.ports import RecordedEvent
 
@@ -90,21 +92,21 @@ def format_table(header: Sequence[str] | None, rows: Sequence[Sequence[str]]) ->
     return "".join(out)
 
 
-def condition(status: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
-    """The condition of type ``kind`` (case-insensitive, the last one wins) or None."""
+def condition(status: object, kind: str) -> Condition | None:
+    """The condition of type ``kind`` of a typed status (case-insensitive, the last one wins)."""
     found = None
-    for item in status.get("conditions") or ():
-        if str(item.get("type", "")).lower() == kind.lower():
+    for item in getattr(status, "conditions", None) or ():
+        if item.type.lower() == kind.lower():
             found = item
     return found
 
 
-def ready_and_message(status: Mapping[str, Any]) -> tuple[str, str]:
+def ready_and_message(status: object) -> tuple[str, str]:
     """READY and MESSAGE: the Ready condition, else ``False``, "waiting to be reconciled"."""
     ready = condition(status, "Ready")
     if ready is None:
         return _NOT_RECONCILED
-    return str(ready.get("status", "Unknown")), str(ready.get("message", ""))
+    return ready.status, ready.message
 
 
 def rfc3339(value: object) -> str:
@@ -163,21 +165,28 @@ def requested_at(now: datetime) -> str:
     return text + "Z"
 
 
-def success_line(kind: str, status: Mapping[str, Any]) -> str:
-    """What Flux prints after a successful reconcile of ``kind``."""
-    if kind == "ImageRepository":
-        return f"scan fetched {(status.get('lastScanResult') or {}).get('tagCount', 0)} tags"
-    if kind == "ImagePolicy":
-        ref = status.get("latestRef") or {}
-        digest = f"@{ref['digest']}" if ref.get("digest") else ""
-        return f"selected ref {ref.get('name', '')}:{ref.get('tag', '')}{digest}"
+def success_line(status: object) -> str:
+    """What Flux prints after a successful reconcile, from the kind's typed status."""
+    if isinstance(status, ImageRepositoryStatus):
+        scan = status.last_scan_result
+        return f"scan fetched {scan.tag_count if scan else 0} tags"
+    if isinstance(status, ImagePolicyStatus):
+        ref = status.latest_ref
+        if ref is None:
+            return "selected ref :"
+        digest = f"@{ref.digest}" if ref.digest else ""
+        return f"selected ref {ref.name}:{ref.tag}{digest}"
+    revision = (
+        (status.artifact or {}).get("revision") if isinstance(status, GitRepositoryStatus) else None
+    )
+    if revision:
+        return f"fetched revision {revision}"
     ready = condition(status, "Ready")
-    if kind == "GitRepository" and (status.get("artifact") or {}).get("revision"):
-        return f"fetched revision {status['artifact']['revision']}"
-    if ready is not None and ready.get("message"):
-        return str(ready["message"])
-    if status.get("lastAutomationRunTime"):
-        return f"last run {rfc3339(status['lastAutomationRunTime'])}"
+    if ready is not None and ready.message:
+        return ready.message
+    last_run = getattr(status, "last_automation_run_time", None)
+    if last_run:
+        return f"last run {rfc3339(last_run)}"
     return "automation not yet run"
 
 

@@ -1,8 +1,10 @@
 """``tagpilot setters apply``: run the image setters over a directory without a cluster.
 
-The lead wires the ``setters`` group into ``tagpilot.cli.main:cli``.  The command parses
-``--policy NS:NAME=IMAGE[:TAG][@DIGEST]`` flags into a setter table, calls
-``tagpilot.adapters.files.update_tree`` and renders the result as text or JSON.
+The command parses ``--policy NS:NAME=IMAGE[:TAG][@DIGEST]`` flags into a setter table,
+calls ``tagpilot.adapters.files.update_tree`` and renders the result as text or JSON: the
+changes, then everything left alone — markers naming no given policy (with a hint), comments
+that look like markers but are not (typographic quotes, broken JSON, a marker in a place
+Flux never reads) and files that could not be read.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import click
 
 from tagpilot.adapters.files import TreeResult, update_tree
 from tagpilot.core.changes import ChangeRecord
+from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocation
 from tagpilot.core.setters import PolicyTarget
 
 __all__ = ["PolicyFlag", "apply", "parse_policy_flag", "result_as_json", "setters"]
@@ -94,7 +97,16 @@ def apply(
     path: Path, policies: tuple[tuple[str, PolicyTarget], ...], dry_run: bool, output: str
 ) -> None:
     """Rewrite the values marked for the given policies under PATH, keeping every other byte."""
-    result = update_tree(path, dict(policies), dry_run=dry_run)
+    if not path.is_dir():  # /dev/null and other special files pass click's file_okay check
+        raise InvalidInputError(
+            "not a directory: setters apply walks a directory of manifests",
+            location=SourceLocation(str(path)),
+        )
+    try:
+        result = update_tree(path, dict(policies), dry_run=dry_run)
+    except OSError as error:
+        where = error.filename or path
+        raise RetryableError(f"cannot read {where}: {error.strerror}") from error
     if output == "json":
         click.echo(json.dumps(result_as_json(result, dry_run=dry_run), indent=2))
     else:
@@ -106,7 +118,12 @@ def result_as_json(result: TreeResult, *, dry_run: bool = False) -> dict[str, ob
     document: dict[str, object] = {
         "changes": [_change_json(record) for record in result.changes.records],
         "unknownMarkers": [
-            {"file": m.file, "line": m.line, "setter": m.setter} for m in result.unknown
+            {"file": m.file, "line": m.line, "setter": m.setter, "hint": m.hint}
+            for m in result.unknown
+        ],
+        "malformedMarkers": [
+            {"file": m.file, "line": m.line, "comment": m.comment, "problem": m.problem}
+            for m in result.malformed
         ],
         "problems": [{"file": p.file, "message": p.message} for p in result.problems],
     }
@@ -139,11 +156,14 @@ def _print_text(result: TreeResult, *, dry_run: bool) -> None:
         change = record.change
         click.echo(f"{record.file}: {change.old_value} -> {change.new_value} ({change.setter})")
     for marker in result.unknown:
+        hint = f" ({marker.hint})" if marker.hint else ""
         click.echo(
             f"warning: {marker.file}:{marker.line}: no policy for setter {marker.setter}; "
-            "left unchanged",
+            f"left unchanged{hint}",
             err=True,
         )
+    for malformed in result.malformed:
+        click.echo(f"warning: {malformed.describe()}", err=True)
     for problem in result.problems:
         click.echo(f"warning: {problem.message}", err=True)
     click.echo(_summary(result, dry_run=dry_run))

@@ -4,6 +4,12 @@
 the same order, with the same reason strings, plus two of ours — a spec change (new
 generation) rescans at once instead of waiting for the interval, and a retry after a failed
 scan scans again instead of reporting the last good tags as if the scan had worked.
+
+And one rule Flux has no need for: a stored scan from before this process started is not
+trusted (``ScanRequest.fresh_since``).  A controller's tags live as long as it runs; ours
+outlive the process, so a one-shot run (``reconcile --once``) or a restarted daemon would
+otherwise act on tags scanned minutes or days ago and miss the tag CI just pushed.  Cron
+users who want interval semantics across runs turn it off (``--respect-intervals``).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ __all__ = [
     "ScanDecision",
     "ScanObservation",
     "ScanRequest",
+    "is_stale",
     "should_scan",
 ]
 
@@ -28,6 +35,7 @@ REASON_SPEC_CHANGED = "spec changed"
 REASON_RETRY = "retrying after a failed scan"
 REASON_INTERVAL = "triggered by interval"
 REASON_NOT_DUE = "no change in repository configuration since last scan"
+REASON_STALE = "the stored scan predates this run"
 
 # Flux rescans when less than a second of the interval is left, so a requeue that fires a
 # little early still scans instead of scheduling a sub-second wait.
@@ -43,6 +51,8 @@ class ScanRequest:
     interval: timedelta
     generation: int
     requested_at: str | None = None
+    fresh_since: datetime | None = None
+    """Scans older than this (the process start) are stale; None trusts any stored scan."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,8 @@ def should_scan(request: ScanRequest, seen: ScanObservation, now: datetime) -> S
     for reason, triggered in _immediate_triggers(request, seen):
         if triggered:
             return ScanDecision(True, reason, request.interval)
+    if is_stale(seen.last_scan_time, request.fresh_since):
+        return ScanDecision(True, REASON_STALE, request.interval)
     remaining = request.interval - (now - seen.last_scan_time)
     if remaining < _EARLY_SLACK:
         return ScanDecision(True, REASON_INTERVAL, request.interval)
@@ -94,3 +106,13 @@ def _immediate_triggers(request: ScanRequest, seen: ScanObservation) -> list[tup
         (REASON_SPEC_CHANGED, request.generation != seen.observed_generation),
         (REASON_RETRY, seen.last_failed),
     ]
+
+
+def is_stale(last_scan: datetime, fresh_since: datetime | None) -> bool:
+    """Whether a scan made at ``last_scan`` predates ``fresh_since`` (None: nothing is stale).
+
+    The update reconciler asks it too: it does not write tags from a stale scan.
+    """
+    # Scan times are stored with whole seconds: a scan made in the process's first second
+    # reads back as earlier than the start, so compare whole seconds too.
+    return fresh_since is not None and last_scan < fresh_since.replace(microsecond=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.meta import NamespacedName
@@ -27,3 +28,12 @@ class ReconcileContext:
     git_repositories: Mapping[NamespacedName, GitRepository] = field(default_factory=dict)
     git: GitUpdater | None = None
     editor: TreeEditor | None = None
+    trust_stored_scans: bool = False
+    """Let stored scans count across processes (``--respect-intervals``); by default a scan
+    stored before this context was built is stale, so a one-shot run or a restarted daemon
+    scans each repository before acting on its tags."""
+    started_at: datetime = field(init=False)
+    """When this context (the process's run) started, by ``clock``."""
+
+    def __post_init__(self) -> None:
+        self.started_at = self.clock.now()

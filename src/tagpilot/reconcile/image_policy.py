@@ -4,14 +4,19 @@
 ``policy_spec_of`` translates the API object into the pure engine's ``PolicySpec``;
 ``compile_image_policy`` adds the object's file and line to a bad range or regex, so the
 same error reads well in ``policy eval``, ``reconcile --once`` and the daemon.
+
+The policy lint's warnings (``tagpilot.core.policy.lint``), and a new latest tag that goes
+backwards from the one it replaces, are added to the Ready message, a Warning event and
+``Outcome.warnings`` — Flux accepts such policies without a word.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
-from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.descriptors import IMAGE_POLICY
+from tagpilot.api.image import ImagePolicy, ImagePolicyStatus, ImageRepository
 from tagpilot.api.meta import REASON_DEPENDENCY_NOT_READY, REASON_SUCCEEDED, ImageRef
 from tagpilot.core.errors import RetryableError, SourceLocation, StalledError, TagpilotError
 from tagpilot.core.imageref import parse_repository
@@ -26,22 +31,28 @@ from tagpilot.core.policy import (
     TagFilterSpec,
     compile_policy,
 )
+from tagpilot.core.policy.lint import backwards_move
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.image_repository import registry_access
 from tagpilot.reconcile.outcome import (
     Event,
     Outcome,
+    RegistryCall,
+    counted,
     failed_outcome,
+    read_status,
     ready_condition,
     success,
 )
 
 __all__ = ["KIND", "compile_image_policy", "policy_spec_of", "reconcile_image_policy"]
 
-KIND = "ImagePolicy"
+KIND = IMAGE_POLICY.kind
 REASON_DEPENDENCY = REASON_DEPENDENCY_NOT_READY
 DEPENDENCY_RETRY = "10s"
+REASON_POLICY_WARNING = "PolicyWarning"
+"""Event reason: the policy works, but probably not as its author meant (see policy lint)."""
 
 
 def policy_spec_of(policy: ImagePolicy) -> PolicySpec:
@@ -84,27 +95,32 @@ async def reconcile_image_policy(
     *,
     generation: int = 1,
     source: SourceLocation | None = None,
-) -> Outcome:
-    """Select the latest tag for ``policy`` from its repository's stored tags."""
+) -> Outcome[ImagePolicyStatus]:
+    """Select the latest tag for ``policy`` from its repository's stored tags.
+
+    Suspension is the caller's decision (the engine): this always reconciles.
+    """
     key = ObjectKey(KIND, policy.namespace, policy.name)
-    previous = ctx.store.get_status(key)
+    previous = read_status(ctx.store, key, ImagePolicyStatus)
     now = ctx.clock.now()
-    if policy.spec.suspend:
-        return Outcome(previous or {})
+    calls: list[RegistryCall] = []
     try:
-        return await _reconcile(policy, ctx, previous, now, generation, source)
+        outcome = await _reconcile(policy, ctx, previous, now, generation, source, calls)
     except TagpilotError as error:
-        return failed_outcome(previous, {}, error, generation=generation, now=now)
+        failed = ImagePolicyStatus()
+        outcome = failed_outcome(previous, failed, error, generation=generation, now=now)
+    return replace(outcome, registry_calls=tuple(calls))
 
 
 async def _reconcile(
     policy: ImagePolicy,
     ctx: ReconcileContext,
-    previous: dict[str, Any] | None,
+    previous: ImagePolicyStatus | None,
     now: datetime,
     generation: int,
     source: SourceLocation | None,
-) -> Outcome:
+    calls: list[RegistryCall],
+) -> Outcome[ImagePolicyStatus]:
     compiled = compile_image_policy(policy, source)
     repo = _repository(policy, ctx)
     canonical = parse_repository(repo.spec.image, insecure=repo.spec.insecure).canonical_name
@@ -113,32 +129,49 @@ async def _reconcile(
         raise RetryableError(
             f"retrying in {DEPENDENCY_RETRY}: no tags in database", reason=REASON_DEPENDENCY
         )
-    tag = compiled.evaluate(stored.tags).require_latest()
-    old = (previous or {}).get("latestRef")
-    digest = await _digest(policy, repo, ctx, tag, old)
-    latest = {"name": repo.spec.image, "tag": tag, **({"digest": digest} if digest else {})}
-    fields: dict[str, Any] = {"latestRef": latest}
-    if old and old != latest:
-        fields["observedPreviousRef"] = old
+    evaluation = compiled.evaluate(stored.tags)
+    tag = evaluation.require_latest()
+    old = previous.latest_ref if previous is not None else None
+    digest = await _digest(policy, repo, ctx, tag, old, calls)
+    latest = ImageRef(name=repo.spec.image, tag=tag, digest=digest or None)
+    fields = ImagePolicyStatus(latest_ref=latest)
+    if old is not None and old != latest:
+        fields = ImagePolicyStatus(latest_ref=latest, observed_previous_ref=old)
+    warnings = (*evaluation.warnings, *_moved_backwards(compiled, old, latest))
+    message = _message(latest, status_previous_ref(previous, fields))
     status = success(
         previous,
         fields,
         generation=generation,
         reason=REASON_SUCCEEDED,
-        message=_message(latest, status_previous_ref(previous, fields)),
+        message="; ".join([message, *(f"warning: {w}" for w in warnings)]),
         now=now,
     )
     event = _event(previous, status)
+    events = (event,) if event.type == "Trace" or not warnings else (event, _warned(warnings))
     requeue = policy.spec.interval.timedelta if policy.spec.interval else None
-    return Outcome(status, (event,), requeue_after=requeue)
+    return Outcome(status, events, requeue_after=requeue, warnings=warnings)
+
+
+def _moved_backwards(
+    compiled: CompiledPolicy, old: ImageRef | None, latest: ImageRef
+) -> tuple[str, ...]:
+    """The new latest tag goes backwards from the one it replaces (same image only)."""
+    if old is None or old.name != latest.name:
+        return ()
+    found = backwards_move(compiled.policer, compiled.tag_filter, old.tag, latest.tag)
+    return (found,) if found else ()
+
+
+def _warned(warnings: tuple[str, ...]) -> Event:
+    return Event("Warning", REASON_POLICY_WARNING, "\n".join(warnings))
 
 
 def status_previous_ref(
-    previous: dict[str, Any] | None, fields: dict[str, Any]
-) -> dict[str, Any] | None:
+    previous: ImagePolicyStatus | None, fields: ImagePolicyStatus
+) -> ImageRef | None:
     """The ref to mention as "previously": the new observedPreviousRef, else the kept one."""
-    found = fields.get("observedPreviousRef") or (previous or {}).get("observedPreviousRef")
-    return dict(found) if found else None
+    return fields.observed_previous_ref or (previous.observed_previous_ref if previous else None)
 
 
 def _repository(policy: ImagePolicy, ctx: ReconcileContext) -> ImageRepository:
@@ -165,33 +198,35 @@ async def _digest(
     repo: ImageRepository,
     ctx: ReconcileContext,
     tag: str,
-    old: dict[str, Any] | None,
+    old: ImageRef | None,
+    calls: list[RegistryCall],
 ) -> str:
     mode = policy.spec.digest_reflection_policy
     if mode == "Never":
         return ""
-    same = old and old.get("name") == repo.spec.image and old.get("tag") == tag
-    if mode == "IfNotPresent" and same and old and old.get("digest"):
-        return str(old["digest"])
+    same = old is not None and old.name == repo.spec.image and old.tag == tag
+    if mode == "IfNotPresent" and same and old is not None and old.digest:
+        return old.digest
     access = registry_access(repo, ctx.secrets)
     try:
-        return await ctx.registry.head_digest(access, tag)
+        host = parse_repository(repo.spec.image, insecure=repo.spec.insecure).registry
+        return await counted(calls, host, ctx.registry.head_digest(access, tag))
     except TagpilotError as error:
         error.message = f"failed fetching digest of {repo.spec.image}:{tag}: {error.message}"
         raise
 
 
-def _message(latest: dict[str, Any], previous_ref: dict[str, Any] | None) -> str:
-    message = f"Latest image tag for {latest['name']} resolved to {latest['tag']}"
-    if latest.get("digest"):
-        message += f" with digest {latest['digest']}"
-    if previous_ref and previous_ref != latest:
-        message += f" (previously {ImageRef.model_validate(previous_ref)})"
+def _message(latest: ImageRef, previous_ref: ImageRef | None) -> str:
+    message = f"Latest image tag for {latest.name} resolved to {latest.tag}"
+    if latest.digest:
+        message += f" with digest {latest.digest}"
+    if previous_ref is not None and previous_ref != latest:
+        message += f" (previously {previous_ref})"
     return message
 
 
-def _event(previous: dict[str, Any] | None, status: dict[str, Any]) -> Event:
-    before, after = ready_condition(previous or {}), ready_condition(status)
+def _event(previous: ImagePolicyStatus | None, status: ImagePolicyStatus) -> Event:
+    before, after = ready_condition(previous), ready_condition(status)
     assert after is not None
-    changed = before is None or before.get("message") != after["message"]
-    return Event("Normal" if changed else "Trace", REASON_SUCCEEDED, after["message"])
+    changed = before is None or before.message != after.message
+    return Event("Normal" if changed else "Trace", REASON_SUCCEEDED, after.message)

@@ -9,11 +9,12 @@ revision is ``sha256:<hex>`` of the newline-joined tags (Flux's file-storage for
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime
-from typing import Any
 
+from tagpilot.api.descriptors import IMAGE_REPOSITORY
 from tagpilot.api.duration import format_go_duration
-from tagpilot.api.image import ImageRepository
+from tagpilot.api.image import ImageRepository, ImageRepositoryStatus, ScanResult
 from tagpilot.api.meta import REASON_AUTHENTICATION_FAILED, REASON_SUCCEEDED
 from tagpilot.core.decisions import ScanDecision, ScanObservation, ScanRequest, should_scan
 from tagpilot.core.errors import StalledError, TagpilotError
@@ -25,15 +26,18 @@ from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.outcome import (
     Event,
     Outcome,
+    RegistryCall,
+    counted,
     failed_outcome,
     format_time,
+    read_status,
     ready_condition,
     success,
 )
 
 __all__ = ["KIND", "reconcile_image_repository", "registry_access", "tag_revision"]
 
-KIND = "ImageRepository"
+KIND = IMAGE_REPOSITORY.kind
 LATEST_TAGS_SHOWN = 10
 
 
@@ -102,50 +106,57 @@ async def reconcile_image_repository(
     *,
     generation: int = 1,
     requested_at: str | None = None,
-) -> Outcome:
-    """Scan ``repo`` if due and return its new status, events and next run."""
+) -> Outcome[ImageRepositoryStatus]:
+    """Scan ``repo`` if due and return its new status, events and next run.
+
+    Suspension is the caller's decision (the engine): this always reconciles.
+    """
     key = ObjectKey(KIND, repo.namespace, repo.name)
-    previous = ctx.store.get_status(key)
+    previous = read_status(ctx.store, key, ImageRepositoryStatus)
     now = ctx.clock.now()
-    if repo.spec.suspend:
-        return Outcome(previous or {})
+    calls: list[RegistryCall] = []
     try:
-        return await _reconcile(repo, ctx, previous, now, generation, requested_at)
+        outcome = await _reconcile(repo, ctx, previous, now, generation, requested_at, calls)
     except TagpilotError as error:
-        fields = {"lastHandledReconcileAt": requested_at} if requested_at else {}
-        return failed_outcome(previous, fields, error, generation=generation, now=now)
+        fields = ImageRepositoryStatus(last_handled_reconcile_at=requested_at)
+        fields = fields if requested_at else ImageRepositoryStatus()
+        outcome = failed_outcome(previous, fields, error, generation=generation, now=now)
+    return replace(outcome, registry_calls=tuple(calls))
 
 
 async def _reconcile(
     repo: ImageRepository,
     ctx: ReconcileContext,
-    previous: dict[str, Any] | None,
+    previous: ImageRepositoryStatus | None,
     now: datetime,
     generation: int,
     requested_at: str | None,
-) -> Outcome:
+    calls: list[RegistryCall],
+) -> Outcome[ImageRepositoryStatus]:
     access = registry_access(repo, ctx.secrets)
-    canonical = parse_repository(repo.spec.image, insecure=repo.spec.insecure).canonical_name
+    parsed = parse_repository(repo.spec.image, insecure=repo.spec.insecure)
+    canonical = parsed.canonical_name
     patterns = repo.spec.effective_exclusion_list
     exclusions = Exclusions.compile(patterns)
     interval = repo.spec.interval.timedelta
     stored = ctx.store.get_tags(canonical)
-    request = ScanRequest(canonical, patterns, interval, generation, requested_at)
+    fresh_since = None if ctx.trust_stored_scans else ctx.started_at
+    request = ScanRequest(canonical, patterns, interval, generation, requested_at, fresh_since)
     decision = should_scan(request, _observation(previous, stored), now)
     dropped = ""  # tags breaking the OCI grammar: dropped by the adapter, said once per scan
     if decision.scan:
-        scanned = await ctx.registry.list_tags(access)
+        scanned = await counted(calls, parsed.registry, ctx.registry.list_tags(access))
         tags, dropped = sort_descending(exclusions.apply(scanned.tags)), scanned.dropped_note()
         stored = StoredTags(canonical, tuple(tags), tag_revision(tags), now)
         ctx.store.put_tags(stored)
     assert stored is not None  # should_scan scans whenever the store has no tags
-    fields = {
-        "canonicalImageName": canonical,
-        "lastScanResult": _scan_result(stored),
-        "observedExclusionList": list(patterns),
-    }
+    fields = ImageRepositoryStatus(
+        canonical_image_name=canonical,
+        last_scan_result=_scan_result(stored),
+        observed_exclusion_list=list(patterns),
+    )
     if requested_at:
-        fields["lastHandledReconcileAt"] = requested_at
+        fields = fields.model_copy(update={"last_handled_reconcile_at": requested_at})
     message = f"successful scan: found {len(stored.tags)} tags with checksum {stored.revision}"
     message += f"; {dropped}" if dropped else ""
     status = success(
@@ -158,38 +169,39 @@ async def _reconcile(
     return Outcome(status, tuple(events), requeue_after=decision.requeue_after)
 
 
-def _observation(previous: dict[str, Any] | None, stored: StoredTags | None) -> ScanObservation:
-    if not previous or not previous.get("lastScanResult"):
+def _observation(
+    previous: ImageRepositoryStatus | None, stored: StoredTags | None
+) -> ScanObservation:
+    if previous is None or previous.last_scan_result is None:
         return ScanObservation(has_tags=stored is not None)
-    scan_time = previous["lastScanResult"].get("scanTime")
+    scan_time = previous.last_scan_result.scan_time
+    ready = ready_condition(previous)
     return ScanObservation(
         last_scan_time=datetime.fromisoformat(scan_time) if scan_time else None,
-        canonical_name=previous.get("canonicalImageName"),
-        exclusions=previous.get("observedExclusionList"),
-        observed_generation=previous.get("observedGeneration"),
-        last_handled_reconcile_at=previous.get("lastHandledReconcileAt"),
+        canonical_name=previous.canonical_image_name,
+        exclusions=previous.observed_exclusion_list,
+        observed_generation=previous.observed_generation,
+        last_handled_reconcile_at=previous.last_handled_reconcile_at,
         has_tags=stored is not None,
-        last_failed=(ready_condition(previous) or {}).get("status") == "False",
+        last_failed=ready is not None and ready.status == "False",
     )
 
 
-def _scan_result(stored: StoredTags) -> dict[str, Any]:
-    result: dict[str, Any] = {
-        "revision": stored.revision,
-        "tagCount": len(stored.tags),
-        "scanTime": format_time(stored.scan_time),
-    }
-    if stored.tags:
-        result["latestTags"] = list(stored.tags[:LATEST_TAGS_SHOWN])
-    return result
+def _scan_result(stored: StoredTags) -> ScanResult:
+    return ScanResult(
+        revision=stored.revision,
+        tag_count=len(stored.tags),
+        scan_time=format_time(stored.scan_time),
+        latest_tags=list(stored.tags[:LATEST_TAGS_SHOWN]) if stored.tags else None,
+    )
 
 
 def _success_event(
-    previous: dict[str, Any] | None, message: str, decision: ScanDecision, interval: str
+    previous: ImageRepositoryStatus | None, message: str, decision: ScanDecision, interval: str
 ) -> Event:
     """Flux's notify: Normal when Ready changed, else a Trace event saying what happened."""
-    before = ready_condition(previous or {})
-    if before is None or before.get("status") != "True" or before.get("message") != message:
+    before = ready_condition(previous)
+    if before is None or before.status != "True" or before.message != message:
         return Event("Normal", REASON_SUCCEEDED, message)
     if decision.scan:
         return Event("Trace", REASON_SUCCEEDED, f"tags did not change, next scan in {interval}")

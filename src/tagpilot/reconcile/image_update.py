@@ -5,19 +5,28 @@ select the namespace's ImagePolicies that have a ``latestRef``, run the git flow
 setters as its ``apply`` step, and report ``lastAutomationRunTime``, ``lastPushCommit``,
 ``lastPushTime``, ``observedPolicies`` and ``observedSourceRevision``.  No change, no commit.
 A dry run computes the diff and the message and pushes nothing.
+
+Two differences from Flux: after a push the Ready message is the push itself ("pushed commit
+'<sha>' to branch '<branch>'", the first line of Flux's event), and markers or files the
+setters had to leave alone, and tags moving backwards, are reported (``update_report``).
+And it waits while a policy's repository has not been scanned since the run started
+(``scan_freshness``), so a restarted daemon never commits from the previous process's tags.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-from tagpilot.api.automation import ImageUpdateAutomation
+from tagpilot.api.automation import ImageUpdateAutomation, ImageUpdateAutomationStatus
+from tagpilot.api.descriptors import IMAGE_POLICY, IMAGE_UPDATE
+from tagpilot.api.image import ImagePolicyStatus
 from tagpilot.api.meta import (
+    REASON_DEPENDENCY_NOT_READY,
     REASON_INVALID_SOURCE_CONFIGURATION,
     REASON_SOURCE_MANAGER_FAILED,
     REASON_SUCCEEDED,
+    ImageRef,
     LabelSelector,
     NamespacedName,
 )
@@ -34,13 +43,24 @@ from tagpilot.reconcile.outcome import (
     Preview,
     failed_outcome,
     format_time,
+    read_status,
+    ready_condition,
     success,
+)
+from tagpilot.reconcile.scan_freshness import unscanned_repositories
+from tagpilot.reconcile.update_report import (
+    pushed_summary,
+    ready_message,
+    update_warnings,
+    warning_event,
 )
 
 __all__ = ["KIND", "UP_TO_DATE", "reconcile_image_update", "selected_policies"]
 
-KIND = "ImageUpdateAutomation"
+KIND = IMAGE_UPDATE.kind
 UP_TO_DATE = "repository up-to-date"
+SCAN_WAIT = timedelta(seconds=10)
+"""How soon an automation waiting for a fresh scan looks again."""
 
 
 async def reconcile_image_update(
@@ -49,31 +69,33 @@ async def reconcile_image_update(
     *,
     generation: int = 1,
     dry_run: bool = False,
-) -> Outcome:
-    """Run one automation pass and return its status, events and (dry run) preview."""
+) -> Outcome[ImageUpdateAutomationStatus]:
+    """Run one automation pass and return its status, events and (dry run) preview.
+
+    Suspension is the caller's decision (the engine): this always reconciles.
+    """
     key = ObjectKey(KIND, auto.namespace, auto.name)
-    previous = ctx.store.get_status(key)
+    previous = read_status(ctx.store, key, ImageUpdateAutomationStatus)
     now = ctx.clock.now()
-    if auto.spec.suspend:
-        return Outcome(previous or {})
-    started = {"lastAutomationRunTime": format_time(now)}
+    started = ImageUpdateAutomationStatus(last_automation_run_time=format_time(now))
     try:
         return await _Run(auto, ctx, previous, now, generation, dry_run).run(started)
     except TagpilotError as error:
         return failed_outcome(previous, started, error, generation=generation, now=now)
 
 
-def selected_policies(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> dict[str, Any]:
+def selected_policies(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> dict[str, ImageRef]:
     """Policies of the automation's namespace matching ``policySelector`` with a latestRef."""
-    chosen: dict[str, Any] = {}
+    chosen: dict[str, ImageRef] = {}
     for name, policy in sorted(ctx.policies.items(), key=lambda item: item[0].name):
         if name.namespace != auto.namespace:
             continue
         if not _matches(auto.spec.policy_selector, policy.metadata.labels or {}):
             continue
-        status = ctx.store.get_status(ObjectKey("ImagePolicy", name.namespace, name.name))
-        if status and status.get("latestRef"):
-            chosen[name.name] = dict(status["latestRef"])
+        key = ObjectKey(IMAGE_POLICY.kind, name.namespace, name.name)
+        status = read_status(ctx.store, key, ImagePolicyStatus)
+        if status is not None and status.latest_ref is not None:
+            chosen[name.name] = status.latest_ref
     return chosen
 
 
@@ -102,7 +124,7 @@ class _Run:
         self,
         auto: ImageUpdateAutomation,
         ctx: ReconcileContext,
-        previous: dict[str, Any] | None,
+        previous: ImageUpdateAutomationStatus | None,
         now: datetime,
         generation: int,
         dry_run: bool,
@@ -112,13 +134,16 @@ class _Run:
         self.who = f"{KIND} {auto.namespace}/{auto.name}"
         self.tree = TreeResult()
 
-    async def run(self, started: dict[str, Any]) -> Outcome:
+    async def run(
+        self, started: ImageUpdateAutomationStatus
+    ) -> Outcome[ImageUpdateAutomationStatus]:
         source = self._source()
         policies = selected_policies(self.auto, self.ctx)
+        waiting = unscanned_repositories(self.auto.namespace, policies, self.ctx)
+        if waiting:
+            return self._deferred(waiting)
         table = {
-            f"{self.auto.namespace}:{name}": PolicyTarget(
-                ref["name"], ref["tag"], ref.get("digest", "")
-            )
+            f"{self.auto.namespace}:{name}": PolicyTarget(ref.name, ref.tag, ref.digest or "")
             for name, ref in policies.items()
         }
         request = self._request(source)
@@ -130,12 +155,23 @@ class _Run:
             return bool(self.tree.changes) and not self.dry_run
 
         result = await self.ctx.git.update(request, apply)
-        fields = {
-            **started,
-            "observedPolicies": policies,
-            "observedSourceRevision": result.source_revision,
-        }
+        fields = started.model_copy(
+            update={
+                "observed_policies": policies,
+                "observed_source_revision": result.source_revision,
+            }
+        )
         return self._outcome(result, fields)
+
+    def _deferred(self, waiting: list[str]) -> Outcome[ImageUpdateAutomationStatus]:
+        """Not now: a policy's tags predate this run; its repository's scan comes first."""
+        message = (
+            f"not updated: ImageRepository {', '.join(waiting)} not scanned since this run "
+            "started (a scan still running, or failed); tags scanned earlier are not written"
+        )
+        status = self.previous or ImageUpdateAutomationStatus()
+        event = Event("Trace", REASON_DEPENDENCY_NOT_READY, message)
+        return Outcome(status, (event,), requeue_after=SCAN_WAIT, warnings=(message,))
 
     def _source(self) -> GitRepository:
         spec = self.auto.spec
@@ -179,30 +215,45 @@ class _Run:
             values=commit.message_template_values,
         )
 
-    def _outcome(self, result: FlowResult, fields: dict[str, Any]) -> Outcome:
+    def _outcome(
+        self, result: FlowResult, fields: ImageUpdateAutomationStatus
+    ) -> Outcome[ImageUpdateAutomationStatus]:
         preview = None
         if self.dry_run:
             message = self._message() if self.tree.changes else ""
             preview = Preview(dict(self.tree.diffs), message, self.auto.spec.update.path or ".")
         event = Event("Trace", REASON_SUCCEEDED, "no updates made")
-        run = None
+        run, base = None, UP_TO_DATE
         if result.pushed_commit:
             run = self._run_record(result)
-            fields |= {
-                "lastPushCommit": result.pushed_commit,
-                "lastPushTime": format_time(self.now),
-            }
-            event = Event("Normal", REASON_SUCCEEDED, _pushed(result, self._message()))
+            fields = fields.model_copy(
+                update={
+                    "last_push_commit": result.pushed_commit,
+                    "last_push_time": format_time(self.now),
+                }
+            )
+            base = pushed_summary(result)
+            event = Event("Normal", REASON_SUCCEEDED, f"{base}\n{self._message()}")
+        path = self.auto.spec.update.path or ""
+        warnings = update_warnings(self.tree, self.ctx.policies, path)
+        message = ready_message(base, warnings)
         status = success(
             self.previous,
             fields,
             generation=self.generation,
             reason=REASON_SUCCEEDED,
-            message=UP_TO_DATE,
+            message=message,
             now=self.now,
         )
+        before = ready_condition(self.previous)
+        repeated = before is not None and before.message == message
+        warned = warning_event(warnings, repeated=repeated)
+        # The warning comes first: it is about the commit the push event announces.
+        events = (event,) if warned is None else (warned, event)
         interval = self.auto.spec.interval.timedelta
-        return Outcome(status, (event,), requeue_after=interval, preview=preview, run=run)
+        return Outcome(
+            status, events, requeue_after=interval, preview=preview, run=run, warnings=warnings
+        )
 
     def _run_record(self, result: FlowResult) -> AutomationRun:
         changes = tuple(
@@ -227,11 +278,3 @@ class _Run:
             result.pushed_branch,
             changes,
         )
-
-
-def _pushed(result: FlowResult, message: str) -> str:
-    short = (result.pushed_commit or "")[:7]
-    text = f"pushed commit '{short}' to branch '{result.pushed_branch}'"
-    if result.refspecs:
-        text += " and refspecs " + ", ".join(f"'{r}'" for r in result.refspecs)
-    return f"{text}\n{message}"

@@ -1,22 +1,29 @@
 """What a reconcile returns, and the one place errors become Flux conditions.
 
-A reconciler returns an ``Outcome``: the new status (Flux's JSON field names), the events
-to record and when to run again.  ``success`` and ``failure`` build the kstatus conditions
-(``Ready``, ``Reconciling``, ``Stalled``) the way Flux's controllers leave them at the end
-of a reconcile; ``lastTransitionTime`` only moves when a condition's status changes.
+A reconciler returns an ``Outcome``: the new status as the kind's typed ``*Status`` model,
+the events to record and when to run again.  ``success`` and ``failure`` build the kstatus
+conditions (``Ready``, ``Reconciling``, ``Stalled``) the way Flux's controllers leave them at
+the end of a reconcile; ``lastTransitionTime`` only moves when a condition's status changes.
+
+Statuses are serialised (Flux's JSON field names) only where they leave the process: the
+store, through :func:`status_document` and :func:`read_status`, and the HTTP/JSON outputs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Generic
+
+from pydantic import ValidationError
+from typing_extensions import TypeVar
 
 from tagpilot.api import meta
+from tagpilot.api.meta import Condition, FluxModel
 from tagpilot.core.errors import StalledError, TagpilotError
 from tagpilot.core.timefmt import rfc3339
-from tagpilot.ports import AutomationRun
+from tagpilot.ports import AutomationRun, ObjectKey, StateStore
 
 __all__ = [
     "READY",
@@ -25,10 +32,14 @@ __all__ = [
     "Event",
     "Outcome",
     "Preview",
+    "RegistryCall",
+    "counted",
     "failed_outcome",
     "failure",
     "format_time",
+    "read_status",
     "ready_condition",
+    "status_document",
     "success",
 ]
 
@@ -37,8 +48,11 @@ RECONCILING = meta.CONDITION_RECONCILING
 STALLED = meta.CONDITION_STALLED
 PROGRESSING_WITH_RETRY = meta.REASON_PROGRESSING_WITH_RETRY
 
-Status = dict[str, Any]
-Condition = dict[str, Any]
+
+T = TypeVar("T")
+S = TypeVar("S", bound=FluxModel, default=Any)
+"""The status model of an outcome (a kind's ``*Status``; ``Any`` where the kind varies)."""
+M = TypeVar("M", bound=FluxModel)
 
 
 @dataclass(frozen=True)
@@ -61,58 +75,112 @@ class Preview:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """The result of one reconcile: status to persist, events, next run."""
+class RegistryCall:
+    """One registry operation a reconcile made (a tag listing, a digest lookup), for metrics."""
 
-    status: Status
+    host: str
+    result: str
+    """``ok``, or the reason of the error it ended with (``AuthenticationFailed``, ...)."""
+
+
+async def counted(calls: list[RegistryCall], host: str, call: Awaitable[T]) -> T:
+    """Await ``call`` (a registry operation on ``host``) and note it and its result in ``calls``."""
+    try:
+        result = await call
+    except TagpilotError as error:
+        calls.append(RegistryCall(host, error.reason))
+        raise
+    calls.append(RegistryCall(host, "ok"))
+    return result
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[S]):
+    """The result of one reconcile: typed status to persist, events, next run."""
+
+    status: S
     events: tuple[Event, ...] = ()
     requeue_after: timedelta | None = None
     error: TagpilotError | None = field(default=None, compare=False)
     preview: Preview | None = None
     run: AutomationRun | None = None
     """For an automation that pushed: the run to add to the history."""
+    suspended: bool = False
+    """Nothing ran: the object is suspended (``status`` is the one last stored)."""
+    registry_calls: tuple[RegistryCall, ...] = ()
+    """The registry operations this reconcile made, with their results."""
+    warnings: tuple[str, ...] = ()
+    """What needs the user's attention although the reconcile succeeded (broken markers,
+    skipped files, policy warnings, backwards moves): shown by ``--once``, logged by the daemon."""
 
     @property
     def ready(self) -> bool:
         """Whether the Ready condition is True."""
         condition = ready_condition(self.status)
-        return condition is not None and condition.get("status") == "True"
+        return condition is not None and condition.status == "True"
+
+    @property
+    def document(self) -> dict[str, Any]:
+        """The status as Flux writes it (camelCase JSON), for output and storage."""
+        return status_document(self.status)
 
 
 format_time = rfc3339
 """RFC 3339 in UTC with a ``Z``, seconds precision, as Kubernetes writes times."""
 
 
-def ready_condition(status: Mapping[str, Any]) -> Condition | None:
-    """The ``Ready`` condition of a status, if any."""
-    for condition in status.get("conditions", ()):
-        if condition.get("type") == READY:
-            return dict(condition)
-    return None
+def status_document(status: FluxModel) -> dict[str, Any]:
+    """``status`` in Flux's JSON form: camelCase names, unset fields left out."""
+    return status.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def read_status(store: StateStore, key: ObjectKey, model: type[M]) -> M | None:
+    """``key``'s stored status as ``model``; None when there is none or it no longer parses
+    (a status written by another version is rebuilt by the next reconcile)."""
+    stored = store.get_status(key)
+    if not stored:
+        return None
+    try:
+        return model.model_validate(stored)
+    except ValidationError:
+        return None
+
+
+def conditions_of(status: object | None) -> list[Condition]:
+    """The conditions of a typed status (none for ``None``)."""
+    return list(getattr(status, "conditions", None) or ())
+
+
+def ready_condition(status: object | None) -> Condition | None:
+    """The ``Ready`` condition of a typed status, if any."""
+    return next((c for c in conditions_of(status) if c.type == READY), None)
 
 
 def success(
-    previous: Mapping[str, Any] | None,
-    fields: Mapping[str, Any],
+    previous: S | None,
+    fields: S,
     *,
     generation: int,
     reason: str,
     message: str,
     now: datetime,
-) -> Status:
-    """Status after a good reconcile: Ready True, no Reconciling or Stalled."""
+) -> S:
+    """Status after a good reconcile: Ready True, no Reconciling or Stalled.
+
+    ``fields`` holds what this reconcile observed (its set fields replace ``previous``'s).
+    """
     ready = _condition(READY, "True", reason, message, generation)
     return _status(previous, fields, [ready], generation, now)
 
 
 def failure(
-    previous: Mapping[str, Any] | None,
-    fields: Mapping[str, Any],
+    previous: S | None,
+    fields: S,
     error: TagpilotError,
     *,
     generation: int,
     now: datetime,
-) -> Status:
+) -> S:
     """Status after a failed reconcile, by error family (the one mapping in the project).
 
     Stalled errors: Ready False and Stalled True with the error's reason — nothing happens
@@ -128,44 +196,46 @@ def failure(
 
 
 def failed_outcome(
-    previous: Mapping[str, Any] | None,
-    fields: Mapping[str, Any],
+    previous: S | None,
+    fields: S,
     error: TagpilotError,
     *,
     generation: int,
     now: datetime,
-) -> Outcome:
+) -> Outcome[S]:
     """A failed reconcile: the ``failure`` status and a Warning event with the reason."""
     status = failure(previous, fields, error, generation=generation, now=now)
     return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
 
 
 def _condition(kind: str, status: str, reason: str, message: str, generation: int) -> Condition:
-    return {
-        "type": kind,
-        "status": status,
-        "observedGeneration": generation,
-        "reason": reason,
-        "message": message,
-    }
+    return Condition(
+        type=kind,
+        status=status,
+        observed_generation=generation,
+        last_transition_time="",
+        reason=reason,
+        message=message,
+    )
 
 
 def _status(
-    previous: Mapping[str, Any] | None,
-    fields: Mapping[str, Any],
-    conditions: Sequence[Condition],
+    previous: S | None,
+    fields: S,
+    conditions: list[Condition],
     generation: int,
     now: datetime,
-) -> Status:
-    old = {c["type"]: c for c in (previous or {}).get("conditions", ())}
+) -> S:
+    old = {c.type: c for c in conditions_of(previous)}
     stamped = []
     for condition in conditions:
-        before = old.get(condition["type"])
+        before = old.get(condition.type)
         moment = format_time(now)
-        if before is not None and before.get("status") == condition["status"]:
-            moment = before.get("lastTransitionTime", moment)
-        stamped.append({**condition, "lastTransitionTime": moment})
-    status = {**(previous or {}), **fields}
-    status["observedGeneration"] = generation
-    status["conditions"] = stamped
-    return status
+        if before is not None and before.status == condition.status:
+            moment = before.last_transition_time or moment
+        stamped.append(condition.model_copy(update={"last_transition_time": moment}))
+    observed = {name: getattr(fields, name) for name in fields.model_fields_set}
+    base = previous if previous is not None else fields
+    return base.model_copy(
+        update={**observed, "observed_generation": generation, "conditions": stamped}
+    )

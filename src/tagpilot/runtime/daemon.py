@@ -110,25 +110,27 @@ class _Daemon:
         self.stop_event.set()
 
     def observe(self, key: ObjectKey, outcome: Outcome, seconds: float) -> None:
-        result = "success" if outcome.ready else "failure"
-        self.metrics.observe_reconcile(key.kind, result, seconds)
-        scan = outcome.status.get("lastScanResult")
-        if key.kind == "ImageRepository" and scan:
-            self.metrics.set_tags(key.namespace, key.name, int(scan.get("tagCount", 0)))
-        for event in outcome.events:
-            if event.message.startswith("pushed commit"):
-                self.metrics.push("pushed")
+        self.metrics.observe(key, outcome, seconds)
         level = log.info if outcome.ready or outcome.error is None else log.warning
-        ready = ready_condition(outcome.status) or {}
+        ready = ready_condition(outcome.status)
         level(
             "reconciled",
             kind=key.kind,
             namespace=key.namespace,
             name=key.name,
-            ready=ready.get("status"),
-            message=ready.get("message"),
+            ready=ready.status if ready else None,
+            message=ready.message if ready else None,
             seconds=round(seconds, 3),
         )
+        if any(event.type == "Warning" for event in outcome.events) and outcome.ready:
+            for warning in outcome.warnings:  # new findings only: a repeat is not logged again
+                log.warning(
+                    "needs attention",
+                    kind=key.kind,
+                    namespace=key.namespace,
+                    name=key.name,
+                    warning=warning,
+                )
 
     def trigger(self, key: ObjectKey, reason: str, *, requested_at: str | None = None) -> bool:
         """A request from outside (webhook, API): like Flux's ``requestedAt`` annotation, it
@@ -163,6 +165,8 @@ class _Daemon:
             removed=[str(k) for k in result.removed],
         )
         self.scheduler.on_reload(result)
+        for key in result.removed:
+            self.metrics.forget(key)
         self.load_receivers()
 
     async def run(self) -> None:

@@ -1,9 +1,11 @@
 """The run engine: the loaded objects, the ports, and one ``reconcile(key)`` for every kind.
 
-Shared by ``reconcile --once`` and the daemon's scheduler.  The engine dispatches to the
-kind's reconciler, persists the status and events it returns, and answers the scheduler's
-questions (interval, suspension, spec hash, which objects depend on a change).  A dry-run
-engine still persists statuses (give it a throwaway store): automations read the policies'.
+Shared by ``reconcile --once`` and the daemon's scheduler.  The engine dispatches through
+``tagpilot.reconcile.kinds`` to the kind's reconciler, persists the typed status it returns
+(Flux's JSON form in the store) and its events, and answers the scheduler's questions
+(interval, suspension, spec hash, which objects depend on a change).  Suspension is decided
+here alone: a suspended object is not handed to its reconciler at all.  A dry-run engine
+still persists statuses (give it a throwaway store): automations read the policies'.
 """
 
 from __future__ import annotations
@@ -12,13 +14,19 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from tagpilot.adapters.manifests import Manifests
-from tagpilot.api.automation import ImageUpdateAutomation
+from tagpilot.api.descriptors import (
+    DESCRIPTORS,
+    IMAGE_REPOSITORY,
+    RECEIVER,
+    cli_kinds,
+    descriptor,
+)
 from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.loader import LoadedObject
 from tagpilot.api.meta import NamespacedName
@@ -27,16 +35,18 @@ from tagpilot.core.errors import RetryableError, SourceLocation, TagpilotError
 from tagpilot.core.imageref import parse_repository
 from tagpilot.ports import ObjectKey, RecordedEvent
 from tagpilot.reconcile.context import ReconcileContext
-from tagpilot.reconcile.image_policy import reconcile_image_policy
-from tagpilot.reconcile.image_repository import reconcile_image_repository
-from tagpilot.reconcile.image_update import reconcile_image_update
-from tagpilot.reconcile.outcome import Outcome, failed_outcome
+from tagpilot.reconcile.kinds import RECONCILERS, RunRequest, reconciler_for
+from tagpilot.reconcile.outcome import Outcome, failed_outcome, read_status
 
 __all__ = ["KINDS", "Engine", "ReloadResult"]
 
-REPOSITORY, POLICY, AUTOMATION = "ImageRepository", "ImagePolicy", "ImageUpdateAutomation"
-KINDS = (REPOSITORY, POLICY, AUTOMATION)
-ResultHook = Callable[[ObjectKey, Outcome, float], None]
+KINDS = tuple(r.kind for r in RECONCILERS)
+"""The reconciled kinds, in the order one pass runs them."""
+LOADED_KINDS = frozenset(d.kind for d in DESCRIPTORS if d.status_model is not None) | {
+    RECEIVER.kind
+}
+"""The kinds the engine keeps: reconciled ones, inputs shown by the API, Receivers."""
+ResultHook = Callable[[ObjectKey, Outcome[Any], float], None]
 
 
 @dataclass(frozen=True)
@@ -75,7 +85,7 @@ class Engine:
     def _install(self, manifests: Manifests) -> None:
         objects = {}
         for item in manifests.objects:
-            if item.obj is not None and item.obj.kind in (*KINDS, "GitRepository", "Receiver"):
+            if item.obj is not None and item.obj.kind in LOADED_KINDS:
                 objects[ObjectKey(item.obj.kind, item.obj.namespace, item.obj.name)] = item
         self._objects = objects
         self.ctx.secrets = manifests.secrets
@@ -96,9 +106,15 @@ class Engine:
         chosen = [key for key in self._objects if key.kind in order]
         return sorted(chosen, key=lambda key: (order[key.kind], key.namespace, key.name))
 
+    def shown_keys(self) -> list[ObjectKey]:
+        """Every object the API shows: the reconciled ones, then inputs (GitRepository)."""
+        shown = {d.kind for d in cli_kinds()}
+        inputs = sorted(key for key in self._objects if key.kind in shown - set(KINDS))
+        return [*self.keys(), *inputs]
+
     def receiver_keys(self) -> list[ObjectKey]:
         """The loaded webhook Receivers."""
-        return sorted(key for key in self._objects if key.kind == "Receiver")
+        return sorted(key for key in self._objects if key.kind == RECEIVER.kind)
 
     def insecure_warnings(self) -> list[str]:
         """One warning per ImageRepository allowed to use plain HTTP (``spec.insecure``)."""
@@ -157,49 +173,49 @@ class Engine:
         obj = self.object(key)
         requested_at = requested_at or self._requests.pop(key, None)
         generation = self.ctx.store.observe_generation(key, self.spec_hash(key))
+        # The one place suspension is decided: the reconcilers never look at spec.suspend,
+        # so a run-time resume of a manifest-suspended object really runs it.
         if self.is_suspended(key):
-            outcome = Outcome(self.ctx.store.get_status(key) or {})
+            outcome: Outcome[Any] = Outcome(self._stored_status(key), suspended=True)
         else:
             outcome = await self._guarded(key, obj, generation, requested_at)
             if requested_at is not None:
-                outcome.status["lastHandledReconcileAt"] = requested_at
-        if not self.is_suspended(key):
+                handled = {"last_handled_reconcile_at": requested_at}
+                outcome = replace(outcome, status=outcome.status.model_copy(update=handled))
             self._persist(key, outcome)
         if self.on_result is not None:
             self.on_result(key, outcome, time.monotonic() - started)
         return outcome
 
+    def _stored_status(self, key: ObjectKey) -> Any:
+        model = _status_model(key)
+        return read_status(self.ctx.store, key, model) or model()
+
     async def _guarded(
         self, key: ObjectKey, obj: Any, generation: int, requested_at: str | None
-    ) -> Outcome:
+    ) -> Outcome[Any]:
         try:
             return await self._dispatch(key, obj, generation, requested_at)
         except Exception as exc:  # a bug must not stop the other objects or print a traceback
             error = RetryableError(
                 f"internal error while reconciling {key}: {type(exc).__name__}: {exc}"
             )
-            previous = self.ctx.store.get_status(key)
+            model = _status_model(key)
+            previous = read_status(self.ctx.store, key, model)
             now = self.ctx.clock.now()
-            return failed_outcome(previous, {}, error, generation=generation, now=now)
+            return failed_outcome(previous, model(), error, generation=generation, now=now)
 
     async def _dispatch(
         self, key: ObjectKey, obj: Any, generation: int, requested_at: str | None
-    ) -> Outcome:
-        if key.kind == REPOSITORY:
-            return await reconcile_image_repository(
-                obj, self.ctx, generation=generation, requested_at=requested_at
-            )
-        if key.kind == POLICY:
-            return await reconcile_image_policy(
-                obj, self.ctx, generation=generation, source=self.source_of(key)
-            )
-        assert isinstance(obj, ImageUpdateAutomation)
-        return await reconcile_image_update(
-            obj, self.ctx, generation=generation, dry_run=self.dry_run
-        )
+    ) -> Outcome[Any]:
+        reconciler = reconciler_for(key.kind)
+        if reconciler is None:
+            raise KeyError(f"{key.kind} is not reconciled")
+        request = RunRequest(generation, requested_at, self.source_of(key), self.dry_run)
+        return await reconciler.run(obj, self.ctx, request)
 
-    def _persist(self, key: ObjectKey, outcome: Outcome) -> None:
-        self.ctx.store.put_status(key, outcome.status)
+    def _persist(self, key: ObjectKey, outcome: Outcome[Any]) -> None:
+        self.ctx.store.put_status(key, outcome.document)
         if outcome.run is not None:
             self.ctx.store.add_run(outcome.run)
         now = self.ctx.clock.now()
@@ -208,26 +224,19 @@ class Engine:
                 RecordedEvent(key, event.type, event.reason, event.message, now)
             )
 
-    def dependants(
-        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
-    ) -> list[ObjectKey]:
-        """Objects to run now because ``key``'s status changed as it did."""
-        if key.kind == REPOSITORY and _revision(before) != _revision(after):
-            wanted = NamespacedName(key.namespace, key.name)
-            return [
-                ObjectKey(POLICY, name.namespace, name.name)
-                for name, policy in sorted(self.ctx.policies.items(), key=lambda i: str(i[0]))
-                if policy.repository_key == wanted
-            ]
-        if key.kind == POLICY and (before or {}).get("latestRef") != after.get("latestRef"):
-            return [k for k in self.keys() if k.kind == AUTOMATION and k.namespace == key.namespace]
-        return []
+    def dependants(self, key: ObjectKey, before: Any | None, after: Any) -> list[ObjectKey]:
+        """Objects to run now because ``key``'s typed status changed as it did."""
+        reconciler = reconciler_for(key.kind)
+        if reconciler is None:
+            return []
+        loaded = {other: item.obj for other, item in self._objects.items()}
+        return reconciler.dependants(key, before, after, loaded)
 
     def repositories_for_image(self, image: str) -> list[ObjectKey]:
         """ImageRepositories whose ``spec.image`` or canonical name is ``image``."""
         wanted = {image, _canonical(image)}
         return [
-            ObjectKey(REPOSITORY, name.namespace, name.name)
+            ObjectKey(IMAGE_REPOSITORY.kind, name.namespace, name.name)
             for name, repo in sorted(self.ctx.repositories.items(), key=lambda i: str(i[0]))
             if {repo.spec.image, _canonical(repo.spec.image)} & wanted
         ]
@@ -250,10 +259,10 @@ class Engine:
         )
 
 
-def _revision(status: dict[str, Any] | None) -> str | None:
-    result = (status or {}).get("lastScanResult") or {}
-    revision = result.get("revision")
-    return str(revision) if revision is not None else None
+def _status_model(key: ObjectKey) -> type[Any]:
+    model = descriptor(key.kind).status_model
+    assert model is not None  # only kinds with a status are reconciled
+    return model
 
 
 def _canonical(image: str) -> str:

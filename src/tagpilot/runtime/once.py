@@ -26,7 +26,9 @@ class OnceReport:
     def failed(self) -> list[ObjectKey]:
         """Objects whose outcome is not Ready (suspended ones are not failures)."""
         return [
-            key for key, outcome in self.outcomes.items() if outcome.status and not outcome.ready
+            key
+            for key, outcome in self.outcomes.items()
+            if not outcome.suspended and not outcome.ready
         ]
 
 

@@ -96,7 +96,8 @@ class _Entry:
     parked: str | None = None
     stalled_spec: str | None = None
     failures: int = 0
-    last_status: dict[str, Any] | None = None
+    last_status: Any | None = None
+    """The typed status of the last run, for the engine's dependants rule."""
     removed: bool = False
 
 
@@ -371,7 +372,7 @@ class Scheduler:
             self._wake.set()
 
     def _after(self, entry: _Entry, outcome: Outcome, seconds: float) -> None:
-        before, entry.last_status = entry.last_status, dict(outcome.status)
+        before, entry.last_status = entry.last_status, outcome.status
         try:
             if not entry.removed:
                 self._reschedule(entry, self._plan(entry, outcome))
@@ -405,9 +406,7 @@ class Scheduler:
         else:
             self._schedule(entry, self._time.now() + plan.delay, plan.reason)
 
-    def _trigger_dependants(
-        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
-    ) -> None:
+    def _trigger_dependants(self, key: ObjectKey, before: Any | None, after: Any) -> None:
         for dependant in self._engine.dependants(key, before, after):
             self.trigger(dependant, f"{key} changed")
 

@@ -67,10 +67,9 @@ class ReconcileEngine(Protocol):
         """Run the object's reconciler and persist its status; never raises TagpilotError."""
         ...
 
-    def dependants(
-        self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
-    ) -> list[ObjectKey]:
-        """Objects to reconcile now because ``key``'s status went from ``before`` to ``after``."""
+    def dependants(self, key: ObjectKey, before: Any | None, after: Any) -> list[ObjectKey]:
+        """Objects to reconcile now because ``key``'s typed status went from ``before`` to
+        ``after``."""
         ...
 
 

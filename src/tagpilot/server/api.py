@@ -35,12 +35,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from tagpilot.api.descriptors import IMAGE_UPDATE
 from tagpilot.ports import ObjectKey, RecordedEvent
 from tagpilot.reconcile.outcome import format_time
 from tagpilot.server.access import ApiAccess
 from tagpilot.server.protocols import (
     API_KINDS,
     RECONCILABLE_KINDS,
+    RUNS_SHOWN,
     ServerEngine,
     StatusStore,
     Trigger,
@@ -152,7 +154,7 @@ class _Api:
     def summary(self, key: ObjectKey) -> dict[str, Any]:
         """Identity, labels, spec (Flux's JSON names), suspension and stored status."""
         loaded = self.engine.object(key)
-        return {
+        summary = {
             "kind": key.kind,
             "namespace": key.namespace,
             "name": key.name,
@@ -161,6 +163,10 @@ class _Api:
             "suspended": self.engine.is_suspended(key),
             "status": self.status(key),
         }
+        if key.kind == IMAGE_UPDATE.kind:
+            runs = self.store.runs(key.namespace, key.name, RUNS_SHOWN)
+            summary["runs"] = [run.document() for run in runs]
+        return summary
 
     def known(self, request: Request) -> ObjectKey:
         params = request.path_params
@@ -174,7 +180,7 @@ class _Api:
     async def list_objects(self, request: Request) -> Response:
         kind = _kind(request.query_params.get("kind"))
         namespace = request.query_params.get("namespace") or None
-        loaded = self.engine.keys()
+        loaded = self.engine.shown_keys()
         keys = sorted(
             key
             for key in loaded

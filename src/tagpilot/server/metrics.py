@@ -1,15 +1,25 @@
 """Prometheus metrics of the daemon, in a registry of its own.
 
-The runtime calls :class:`Metrics` as things happen (a reconcile ends, a registry answers,
-a push lands, a webhook arrives); ``GET /metrics`` renders :meth:`Metrics.render`.  Each
+Reconcile metrics come from the typed outcome alone (:meth:`Metrics.observe`): its error
+family, the registry calls it made, the tag count in its status, the push it recorded; a
+reload that removes objects drops their series (:meth:`Metrics.forget`).  Webhooks are
+counted as they arrive.  ``GET /metrics`` renders :meth:`Metrics.render`.  Each
 ``Metrics`` owns a fresh ``CollectorRegistry`` (never prometheus-client's global one), so
 several daemons or tests in one process never share counters.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+from tagpilot.api.descriptors import IMAGE_REPOSITORY
+from tagpilot.api.image import ImageRepositoryStatus
+from tagpilot.core.errors import StalledError
+from tagpilot.ports import ObjectKey
+from tagpilot.reconcile.outcome import Outcome
 
 __all__ = ["METRICS_CONTENT_TYPE", "RECONCILE_BUCKETS", "Metrics"]
 
@@ -40,7 +50,8 @@ class Metrics:
         )
         self._registry_requests = Counter(
             "tagpilot_registry_requests",
-            "HTTP requests to container registries, by host and status code.",
+            "Registry operations (tag listings, digest lookups) by host and result "
+            "(ok, or the error's reason).",
             ["host", "status"],
             registry=self.registry,
         )
@@ -59,6 +70,24 @@ class Metrics:
             ["receiver", "result"],
             registry=self.registry,
         )
+
+    def observe(self, key: ObjectKey, outcome: Outcome[Any], seconds: float) -> None:
+        """Record everything one finished reconcile says about itself."""
+        if outcome.suspended:
+            return
+        self.observe_reconcile(key.kind, _result(outcome), seconds)
+        for call in outcome.registry_calls:
+            self.registry_request(call.host, call.result)
+        status = outcome.status
+        if isinstance(status, ImageRepositoryStatus) and status.last_scan_result is not None:
+            self.set_tags(key.namespace, key.name, status.last_scan_result.tag_count)
+        if outcome.run is not None:
+            self.push("pushed")
+
+    def forget(self, key: ObjectKey) -> None:
+        """Drop the per-object series of an object a reload removed."""
+        if key.kind == IMAGE_REPOSITORY.kind:
+            self.forget_repository(key.namespace, key.name)
 
     def observe_reconcile(self, kind: str, result: str, seconds: float) -> None:
         """Count one finished reconcile of ``kind`` and record how long it took."""
@@ -91,3 +120,9 @@ class Metrics:
     def render(self) -> bytes:
         """Every metric in the Prometheus text format."""
         return generate_latest(self.registry)
+
+
+def _result(outcome: Outcome[Any]) -> str:
+    if outcome.error is None:
+        return "success" if outcome.ready else "failure"
+    return "stalled" if isinstance(outcome.error, StalledError) else "retry"

@@ -10,14 +10,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
-from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.api.descriptors import cli_kinds, reconciled_kinds
+from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent
 
-__all__ = ["API_KINDS", "RECONCILABLE_KINDS", "ServerEngine", "StatusStore", "Trigger"]
+__all__ = [
+    "API_KINDS",
+    "RECONCILABLE_KINDS",
+    "RUNS_SHOWN",
+    "ServerEngine",
+    "StatusStore",
+    "Trigger",
+]
 
-RECONCILABLE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation")
+RECONCILABLE_KINDS = reconciled_kinds()
 """The kinds the engine reconciles: what webhooks and ``reconcile`` can trigger."""
 
-API_KINDS = (*RECONCILABLE_KINDS, "GitRepository")
+RUNS_SHOWN = 5
+"""How many recent pushes an automation's summary carries."""
+
+API_KINDS = tuple(d.kind for d in cli_kinds())
 """The kinds the API shows; a GitRepository is an input (get, suspend, resume only)."""
 
 
@@ -38,6 +49,10 @@ class ServerEngine(Protocol):
 
     def keys(self) -> list[ObjectKey]:
         """Every reconcilable object now loaded."""
+        ...
+
+    def shown_keys(self) -> list[ObjectKey]:
+        """Every object the API lists: the reconcilable ones and the inputs (GitRepository)."""
         ...
 
     def object(self, key: ObjectKey) -> Any:
@@ -62,6 +77,10 @@ class StatusStore(Protocol):
 
     def get_status(self, key: ObjectKey) -> dict[str, Any] | None:
         """The object's last written status, or None."""
+        ...
+
+    def runs(self, namespace: str, name: str, limit: int = 20) -> list[AutomationRun]:
+        """Newest-first recorded runs (pushes) of one automation."""
         ...
 
     def events(self, key: ObjectKey | None = None, limit: int = 100) -> Sequence[RecordedEvent]:

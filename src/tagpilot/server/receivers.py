@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from tagpilot.api.descriptors import IMAGE_REPOSITORY
 from tagpilot.api.receiver import Receiver
 from tagpilot.core.secrets import MissingSecretError, SecretIndex, SecretValue
 from tagpilot.ports import ObjectKey
@@ -129,5 +130,5 @@ def delivery_targets(
     chosen = [key for key in _selected(receiver, engine) if key.kind in RECONCILABLE_KINDS]
     if images:
         pushed = {key for image in images for key in engine.repositories_for_image(image)}
-        chosen = [key for key in chosen if key.kind != "ImageRepository" or key in pushed]
+        chosen = [key for key in chosen if key.kind != IMAGE_REPOSITORY.kind or key in pushed]
     return sorted(chosen)

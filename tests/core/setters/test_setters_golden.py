@@ -2,8 +2,10 @@
 
 Every case lives in ``tests/testdata/setters/<case>/``; the setter table is
 ``policies.json`` there, and an optional ``case.json`` lists the unknown markers
-(``[file, line, setter]``) and problem files (``[file, message prefix]``) the run
-must report.  Trees are compared byte for byte, file names included.
+(``[file, line, setter]``, with ``hints``: ``[file, line, hint prefix]``), the comments that
+look like markers but update nothing (``malformed``: ``[file, line, problem prefix]``) and
+problem files (``[file, message prefix]``) the run must report.  Trees are compared byte
+for byte, file names included.
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ def test_update_tree_turns_original_into_expected(
 
 
 @pytest.mark.parametrize("worktree", [pytest.param(c, id=c) for c in CASES], indirect=True)
-def test_update_tree_reports_unknown_markers_and_problem_files(
+def test_update_tree_reports_unknown_and_malformed_markers_and_problem_files(
     worktree: Path, request: pytest.FixtureRequest
 ) -> None:
     expected = case_expectations(request.node.callspec.id)
@@ -72,6 +74,17 @@ def test_update_tree_reports_unknown_markers_and_problem_files(
     assert [file for file, _ in problems] == [file for file, _ in expected.get("problems", [])]
     for (_, message), (_, prefix) in zip(problems, expected.get("problems", []), strict=True):
         assert str(message).startswith(str(prefix))
+    hints = [[m.file, m.line, m.hint] for m in result.unknown if m.hint]
+    _assert_prefixed(hints, expected.get("hints", []))
+    malformed = [[m.file, m.line, m.problem] for m in result.malformed]
+    _assert_prefixed(malformed, expected.get("malformed", []))
+
+
+def _assert_prefixed(found: list[list[object]], expected: list[list[object]]) -> None:
+    """Same files and lines, and each message starts with the expected prefix."""
+    assert [row[:2] for row in found] == [row[:2] for row in expected]
+    for row, wanted in zip(found, expected, strict=True):
+        assert str(row[2]).startswith(str(wanted[2])), row
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c) for c in CASES])

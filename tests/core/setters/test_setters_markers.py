@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from tagpilot.core.changes import ObjectIdentity
-from tagpilot.core.setters import PolicyTarget, _locate, apply_setters, marker_setter
+from tagpilot.core.setters import (
+    PolicyTarget,
+    _locate,
+    apply_setters,
+    marker_setter,
+    unknown_hint,
+)
+from tagpilot.core.setters._markers import marker_problem
 
 TABLE = {"ns:app": PolicyTarget("registry.example.com/app", "v2")}
 
@@ -118,6 +125,111 @@ def test_a_list_document_makes_the_whole_file_a_problem() -> None:
     assert result.problem.startswith("f.yaml:3: document is a list")
 
 
+@pytest.mark.parametrize(
+    ("comment", "problem"),
+    [
+        pytest.param('# {"$imagepolicy": "ns:app"}', None, id="a-marker"),
+        pytest.param("# bumped by $imagepolicy markers", None, id="prose"),
+        pytest.param("# nothing to see", None, id="plain-comment"),
+        pytest.param(
+            "# {\u201c$imagepolicy\u201d: \u201cns:app\u201d}",
+            'typographic quotes (\u201c \u201d) where JSON needs plain double quotes (")',
+            id="typographic-quotes",
+        ),
+        pytest.param(
+            "# {'$imagepolicy': 'ns:app'}",
+            'single quotes where JSON needs double quotes (")',
+            id="single-quotes",
+        ),
+        pytest.param(
+            '# {"$imagepolicy": "ns:app"',
+            "not valid JSON (Expecting ',' delimiter)",
+            id="missing-brace",
+        ),
+        pytest.param(
+            '# {"$imagepolicy": "ns:app"} bump',
+            "text after the JSON object: bump",
+            id="trailing-text",
+        ),
+        pytest.param(
+            '# {"$imagepolicy": 1}',
+            "every value of a marker must be a JSON string",
+            id="number-value",
+        ),
+        pytest.param(
+            '# {"$ImagePolicy": "ns:app"}',
+            'no "$imagepolicy" key (keys are case-sensitive)',
+            id="capitalised-key",
+        ),
+    ],
+)
+def test_marker_problem_says_why_a_would_be_marker_is_not_one(
+    comment: str, problem: str | None
+) -> None:
+    assert marker_problem(comment) == problem
+
+
+@pytest.mark.parametrize(
+    ("text", "lines"),
+    [
+        pytest.param(f"a: old {MARKER}\n", [], id="a-working-marker"),
+        pytest.param(
+            "a: old # {\u201c$imagepolicy\u201d: \u201cns:app\u201d}\n", [1], id="typographic"
+        ),
+        pytest.param(f"a:\n  {MARKER}\n  b: old\n", [2], id="marker-above-a-key"),
+        pytest.param(f"a: |\n  {MARKER}\nb: old\n", [], id="inside-a-block-scalar"),
+        pytest.param(f'a: "x {MARKER}"\n', [], id="inside-a-quoted-scalar"),
+        pytest.param("# {'$imagepolicy': 'ns:app'}\n---\na: old\n", [1], id="own-line"),
+    ],
+)
+def test_comments_that_look_like_markers_but_update_nothing_are_reported(
+    text: str, lines: list[int]
+) -> None:
+    result = apply_setters(text, "f.yaml", TABLE)
+    assert result.new_text == text or result.changed
+    assert [m.line for m in result.malformed] == lines
+
+
+def test_a_file_with_only_typographic_quote_markers_is_still_read() -> None:
+    text = "image: old # {\u201c$imagepolicy\u201d: \u201cns:app\u201d}\n"
+    (found,) = apply_setters(text, "deploy.yaml", TABLE).malformed
+    assert found.describe() == (
+        "deploy.yaml:1: typographic quotes (\u201c \u201d) where JSON needs plain double "
+        'quotes ("): # {\u201c$imagepolicy\u201d: \u201cns:app\u201d}'
+    )
+
+
+@pytest.mark.parametrize(
+    ("setter", "hint"),
+    [
+        pytest.param("ns:ap", "did you mean 'ns:app'?", id="typo"),
+        pytest.param(
+            "other:app",
+            "the policy is known as 'ns:app': an automation updates only markers of policies"
+            " in its own namespace",
+            id="wrong-namespace",
+        ),
+        pytest.param(
+            "app",
+            "a marker names NAMESPACE:NAME[:tag|:name|:digest], e.g. flux-system:app",
+            id="no-namespace",
+        ),
+        pytest.param(
+            "ns:app:tags", "unknown field 'tags': use :tag, :name, :digest or none", id="bad-field"
+        ),
+        pytest.param("ns:zzz", "known policies: ns:app", id="nothing-close"),
+    ],
+)
+def test_an_unknown_marker_comes_with_a_hint(setter: str, hint: str) -> None:
+    assert unknown_hint(setter, TABLE) == hint
+
+
+def test_with_no_policies_the_hint_says_so() -> None:
+    assert unknown_hint("ns:app", {}) == (
+        "no policy is known (a policy without a latest image is not known yet)"
+    )
+
+
 GOLDEN_FILES = sorted(
     path
     for path in (Path(__file__).resolve().parents[2] / "testdata" / "setters").glob(
@@ -146,3 +258,12 @@ def test_a_pathologically_nested_file_is_a_problem_not_a_crash() -> None:
     result = apply_setters(text, "deep.yaml", TABLE)
     assert result.new_text == text
     assert result.problem == "deep.yaml: YAML nested too deeply; file left untouched"
+
+
+def test_an_unknown_marker_describes_itself_with_file_line_and_hint() -> None:
+    text = 'a: 1\nimage: old # {"$imagepolicy": "ns:ap"}\n'
+    (marker,) = apply_setters(text, "k8s/app.yaml", TABLE).unknown
+    assert marker.describe() == (
+        "k8s/app.yaml:2: marker names 'ns:ap', which matches no policy with a latest image; "
+        "did you mean 'ns:app'?"
+    )

@@ -10,7 +10,14 @@ a warning naming the tags involved and a fix that works:
 * versions with only one dot (``1.2``), which Flux's semver policy ignores;
 * prerelease versions skipped because the range has no prerelease part (``-0``).
 
-Called lazily by :class:`tagpilot.core.policy.evaluate.Evaluation`.
+``backwards_move`` judges one update instead of a tag list: does replacing the old tag by
+the new one go backwards, either in the policy's own order (the old tag would still win,
+so it must have left the registry or the candidates) or, for numerical and alphabetical
+policies, when the numbers in the tags are read as counters (``dev-20251115.42`` ->
+``dev-20251115.9`` is an upgrade as decimals and a downgrade as build numbers)?
+
+Called lazily by :class:`tagpilot.core.policy.evaluate.Evaluation`, and by the update
+reconciler before it commits.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from itertools import pairwise
 
+from tagpilot.core.policy.errors import PolicyFailedError
 from tagpilot.core.policy.policers import (
     NumericalPolicer,
     Policer,
@@ -29,11 +37,12 @@ from tagpilot.core.policy.policers import (
 from tagpilot.core.policy.tagfilter import FilterOutcome, TagFilter
 from tagpilot.core.semver import SemverError, Version, parse_version
 
-__all__ = ["collect_warnings"]
+__all__ = ["backwards_move", "collect_warnings"]
 
 _DOTTED_NUMBER = re.compile(r"([0-9]+)\.([0-9]+)", re.ASCII)
 _LEADING_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _GO_META = frozenset("\\.+*?()|[]{}^$")
+_COUNTERS = re.compile(r"[0-9]+", re.ASCII)
 
 
 def collect_warnings(
@@ -199,3 +208,63 @@ def _skipped_prereleases(
         # Only a prerelease of a release the range admits would count with a '-0' bound.
         and check(replace(v, prerelease="", original=f"{v.major}.{v.minor}.{v.patch}"))
     ]
+
+
+def backwards_move(
+    policer: Policer, tag_filter: TagFilter | None, old: str, new: str
+) -> str | None:
+    """Why replacing tag ``old`` by ``new`` moves backwards, or None when it does not.
+
+    Only tags the policy can compare are judged: an old tag its filter rejects, or that
+    is not a version or number for it, gives None.
+    """
+    values = _candidate_values(tag_filter, old, new)
+    if values is None or values[0] == values[1]:
+        return None
+    old_value, new_value = values
+    try:
+        preferred = policer.latest([old_value, new_value])
+    except PolicyFailedError:
+        return None
+    if preferred == old_value:
+        return (
+            f"{new} sorts below {old}, the tag it replaces, in this policy's own order: "
+            f"{old} is no longer among the candidates (deleted from the registry, excluded "
+            "or filtered out), so the policy fell back to an older tag"
+        )
+    if isinstance(policer, SemverPolicer):
+        return None
+    how = (
+        "numerical order compares them as decimal numbers"
+        if isinstance(policer, NumericalPolicer)
+        else "alphabetical order compares them character by character"
+    )
+    return _counter_regression(old, new, (old_value, new_value), how)
+
+
+def _candidate_values(tag_filter: TagFilter | None, old: str, new: str) -> tuple[str, str] | None:
+    if tag_filter is None:
+        return old, new
+    extracted = tag_filter.apply([old, new]).extracted
+    old_value, new_value = extracted.get(old), extracted.get(new)
+    if old_value is None or new_value is None:
+        return None
+    return old_value, new_value
+
+
+def _counter_regression(old: str, new: str, values: tuple[str, str], how: str) -> str | None:
+    """The policy prefers ``new``; say so when its numbers, read as counters, went down."""
+    old_value, new_value = values
+    old_numbers = [int(n) for n in _COUNTERS.findall(old_value)]
+    new_numbers = [int(n) for n in _COUNTERS.findall(new_value)]
+    same_shape = _COUNTERS.sub("0", old_value) == _COUNTERS.sub("0", new_value)
+    if not same_shape or not old_numbers or new_numbers >= old_numbers:
+        return None
+    changed = next(
+        i for i, (a, b) in enumerate(zip(old_numbers, new_numbers, strict=True)) if a != b
+    )
+    return (
+        f"{old} -> {new} looks like a downgrade: this policy ranks {new} higher, but read as "
+        f"counters {new_numbers[changed]} < {old_numbers[changed]} ({how}); check the "
+        "policy's order"
+    )

@@ -11,9 +11,11 @@ from __future__ import annotations
 from tagpilot.core.setters._apply import (
     MARKER_TOKEN,
     FileResult,
+    MalformedMarker,
     UnknownMarker,
     apply_setters,
     may_hold_markers,
+    unknown_hint,
 )
 from tagpilot.core.setters._locate import LIBYAML_PARSER
 from tagpilot.core.setters._markers import marker_setter
@@ -26,6 +28,7 @@ __all__ = [
     "MARKER_TOKEN",
     "FileProblem",
     "FileResult",
+    "MalformedMarker",
     "PolicyTarget",
     "SetterTable",
     "TreeResult",
@@ -35,4 +38,5 @@ __all__ = [
     "may_hold_markers",
     "needs_quotes",
     "setter_values",
+    "unknown_hint",
 ]

@@ -4,6 +4,9 @@ ruamel.yaml's composer parses the file (so aliases, flow collections and multi-l
 scalars are understood by a real parser); this module then looks at the bytes around
 each scalar node to read the comment Flux would consult.  ``apply_setters`` calls
 ``locate_markers``; nothing here changes text.
+
+Comments naming ``$imagepolicy`` that Flux would not act on — broken JSON, or a good
+marker where no value scalar consults it — come back as ``StrayMarker``s with the reason.
 """
 
 from __future__ import annotations
@@ -18,9 +21,9 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from tagpilot.api.yamlguard import YamlLimitError, YamlTooDeepError, check_yaml_limits
 from tagpilot.core.changes import ObjectIdentity
-from tagpilot.core.setters._markers import marker_setter
+from tagpilot.core.setters._markers import MARKER_KEY, marker_problem, marker_setter
 
-__all__ = ["LIBYAML_PARSER", "LocatedMarkers", "MarkedScalar", "locate_markers"]
+__all__ = ["LIBYAML_PARSER", "LocatedMarkers", "MarkedScalar", "StrayMarker", "locate_markers"]
 
 _NULL_TAG = "tag:yaml.org,2002:null"
 _HAS_C_PARSER = YAML(typ="safe").Parser is not YAML(typ="safe", pure=True).Parser
@@ -32,6 +35,12 @@ _LINE_COMMENT = re.compile(r"[ \t]+(#[^\r\n]*)")
 _BLOCK_HEADER = re.compile(r"[|>][0-9+-]*(?:[ \t]+(#[^\r\n]*))?")
 _ITEM_PREFIX = re.compile(r"[ \t]*-(?:[ \t]+-)*[ \t]+")
 _COMMENT_LINE = re.compile(r"[ \t]*(#[^\r\n]*)")
+_MARKER_LINE = re.compile(r"[^\n]*" + re.escape(MARKER_KEY) + r"[^\n]*", re.IGNORECASE)
+_COMMENT_START = re.compile(r"(?:^|(?<=[ \t]))#")
+NOT_CONSULTED = (
+    "a marker Flux never reads here: it must end the line holding the value it updates "
+    "(or, for a list item, be the one comment line above it)"
+)
 
 
 @dataclass(frozen=True)
@@ -55,11 +64,21 @@ class MarkedScalar:
 
 
 @dataclass(frozen=True)
+class StrayMarker:
+    """A comment naming ``$imagepolicy`` that updates nothing, and why."""
+
+    line: int
+    comment: str
+    problem: str
+
+
+@dataclass(frozen=True)
 class LocatedMarkers:
     """The marked scalars of a file in document order, or why the file is a problem file."""
 
     scalars: tuple[MarkedScalar, ...] = ()
     problem: str | None = None
+    stray: tuple[StrayMarker, ...] = ()
 
 
 def locate_markers(text: str, path: str) -> LocatedMarkers:
@@ -78,13 +97,14 @@ def locate_markers(text: str, path: str) -> LocatedMarkers:
 
 def _located(documents: list[Node], text: str, path: str) -> LocatedMarkers:
     found: list[MarkedScalar] = []
+    consulted: set[int] = set()
     for root in documents:
         if _is_empty_document(root):
             continue
         if not isinstance(root, MappingNode):
             return LocatedMarkers(problem=_not_a_mapping(root, path))
         identity = _identity(root)
-        found.extend(_marked(root, text, identity))
+        found.extend(_marked(root, text, identity, consulted))
     odd = next((scalar for scalar in found if not _is_unicode(scalar.value)), None)
     if odd is not None:
         # ruamel's pure parser reads a "\ud800" escape as a lone surrogate; libyaml and
@@ -93,7 +113,54 @@ def _located(documents: list[Node], text: str, path: str) -> LocatedMarkers:
             problem=f"{path}:{odd.line}: invalid Unicode escape (a lone surrogate) in a marked "
             "value; file left untouched"
         )
-    return LocatedMarkers(scalars=tuple(found))
+    stray = _stray_markers(documents, text, consulted)
+    return LocatedMarkers(scalars=tuple(found), stray=tuple(stray))
+
+
+def _stray_markers(documents: list[Node], text: str, consulted: set[int]) -> list[StrayMarker]:
+    """Comments naming ``$imagepolicy`` that no scalar consulted, with what is wrong."""
+    spans: list[tuple[int, int]] | None = None
+    stray: list[StrayMarker] = []
+    for line in _MARKER_LINE.finditer(text):
+        if spans is None:
+            spans = _scalar_spans(documents)
+        start = _comment_start(text, line.start(), line.end(), spans)
+        if start is None or start in consulted:
+            continue
+        comment = text[start : line.end()].rstrip("\r").rstrip()
+        problem = marker_problem(comment)
+        if problem is None and marker_setter(comment) is not None:
+            problem = NOT_CONSULTED
+        if problem is not None:
+            stray.append(StrayMarker(text.count("\n", 0, start) + 1, comment, problem))
+    return stray
+
+
+def _comment_start(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> int | None:
+    """Where the comment on ``text[start:end]`` begins: the first ``#`` outside a scalar."""
+    for match in _COMMENT_START.finditer(text, start, end):
+        if not any(low <= match.start() < high for low, high in spans):
+            return match.start()
+    return None
+
+
+def _scalar_spans(documents: list[Node]) -> list[tuple[int, int]]:
+    """(start, end) of every scalar, keys included: a ``#`` inside one is not a comment."""
+    spans: list[tuple[int, int]] = []
+    seen: set[int] = set()
+    pending: list[Node] = list(documents)
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, ScalarNode):
+            spans.append((int(node.start_mark.index), int(node.end_mark.index)))
+        elif isinstance(node, MappingNode):
+            pending.extend(item for pair in node.value for item in pair)
+        elif isinstance(node, SequenceNode):
+            pending.extend(node.value)
+    return spans
 
 
 def _is_unicode(text: str) -> bool:
@@ -161,10 +228,16 @@ def _scalar_fields(mapping: MappingNode) -> dict[str, str]:
     }
 
 
-def _marked(root: Node, text: str, identity: ObjectIdentity) -> Iterator[MarkedScalar]:
+def _marked(
+    root: Node, text: str, identity: ObjectIdentity, consulted: set[int]
+) -> Iterator[MarkedScalar]:
     for node, item_floor in _scalars(root, set()):
-        setter = _setter_of(node, text, item_floor)
+        comment = _comment_of(node, text, item_floor)
+        if comment is None:
+            continue
+        setter = marker_setter(comment[1])
         if setter is not None:
+            consulted.add(comment[0])
             start, kept_properties = _splice_start(text, node)
             yield MarkedScalar(
                 setter=setter,
@@ -216,23 +289,27 @@ def _child_scalars(node: Node, seen: set[int], item_floor: int | None) -> _Found
         yield node, item_floor
 
 
-def _setter_of(node: ScalarNode, text: str, item_floor: int | None) -> str | None:
+_Comment = tuple[int, str]
+"""A comment's offset in the text and its text."""
+
+
+def _comment_of(node: ScalarNode, text: str, item_floor: int | None) -> _Comment | None:
     """Flux consults the line comment, else (list items) the head comment: the first found."""
     comment = _line_comment(node, text)
     if comment is None and item_floor is not None:
         comment = _head_comment(text, node.start_mark.index, item_floor)
-    return marker_setter(comment) if comment is not None else None
+    return comment
 
 
-def _line_comment(node: ScalarNode, text: str) -> str | None:
+def _line_comment(node: ScalarNode, text: str) -> _Comment | None:
     if node.style in _BLOCK_STYLES:
         header = _BLOCK_HEADER.match(text, _value_start(text, node.start_mark.index))
-        return header.group(1) if header else None
+        return (header.start(1), header.group(1)) if header and header.group(1) else None
     match = _LINE_COMMENT.match(text, node.end_mark.index)
-    return match.group(1).rstrip() if match else None
+    return (match.start(1), match.group(1).rstrip()) if match else None
 
 
-def _head_comment(text: str, start: int, floor: int) -> str | None:
+def _head_comment(text: str, start: int, floor: int) -> _Comment | None:
     """The single comment line directly above a block-sequence item, if that is all there is.
 
     go-yaml joins a multi-line head comment with newlines, which never parses as one
@@ -251,7 +328,7 @@ def _head_comment(text: str, start: int, floor: int) -> str | None:
         before_start = text.rfind("\n", 0, above_start - 1) + 1
         if _COMMENT_LINE.fullmatch(text[before_start : above_start - 1].rstrip("\r")):
             return None
-    return above.group(1).rstrip()
+    return above_start + above.start(1), above.group(1).rstrip()
 
 
 def _value_start(text: str, index: int) -> int:

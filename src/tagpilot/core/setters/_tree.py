@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from tagpilot.core.changes import ChangeSet
-from tagpilot.core.setters._apply import UnknownMarker
+from tagpilot.core.setters._apply import MalformedMarker, UnknownMarker
 
 __all__ = ["FileProblem", "TreeResult"]
 
@@ -26,3 +26,12 @@ class TreeResult:
     diffs: dict[str, str] = field(default_factory=dict)
     problems: tuple[FileProblem, ...] = ()
     unknown: tuple[UnknownMarker, ...] = ()
+    malformed: tuple[MalformedMarker, ...] = ()
+
+    @property
+    def diagnostics(self) -> tuple[str, ...]:
+        """Every marker and file problem, one ``file:line: ...`` line each, in file order."""
+        found = [(p.file, 0, p.message) for p in self.problems]
+        found += [(m.file, m.line, m.describe()) for m in self.unknown]
+        found += [(m.file, m.line, m.describe()) for m in self.malformed]
+        return tuple(text for _, _, text in sorted(found))

@@ -1,0 +1,51 @@
+"""The ``<verb> image repository`` / ``<verb> source git`` command trees, from the descriptors.
+
+Every flux-style verb (``get``, ``export``, ``reconcile``, ``suspend``, ``resume``) builds its
+leaves with :func:`kind_groups`: one group per command-line group of kinds (``image``,
+``source``, also spelt ``images``, ``sources``) holding one leaf per kind, reachable by its
+word and the word's other spellings (``repository``/``repositories``).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable
+
+import click
+
+from tagpilot.api.descriptors import CLI_GROUPS, KindDescriptor
+
+__all__ = ["add_kind_groups", "kind_groups"]
+
+
+def _alias(command: click.Command) -> click.Command:
+    """``command`` under another name, left out of the help listing."""
+    hidden = copy.copy(command)
+    hidden.hidden = True
+    return hidden
+
+
+def kind_groups(
+    leaf: Callable[[KindDescriptor], click.Command], kinds: Iterable[KindDescriptor]
+) -> list[click.Group]:
+    """One group per kind group, holding ``leaf(kind)`` under the kind's word and aliases."""
+    groups: dict[str, click.Group] = {}
+    for info in kinds:
+        assert info.group is not None  # only kinds on the command line are given
+        group = groups.setdefault(
+            info.group, click.Group(info.group, help=CLI_GROUPS[info.group].help)
+        )
+        command = leaf(info)
+        group.add_command(command, info.word)
+        for alias in info.aliases:
+            group.add_command(_alias(command), alias)
+    return list(groups.values())
+
+
+def add_kind_groups(parent: click.Group, groups: Iterable[click.Group]) -> None:
+    """Add each group to ``parent``, also under its other spellings (``images``, ``sources``)."""
+    for group in groups:
+        assert group.name is not None
+        parent.add_command(group)
+        for alias in CLI_GROUPS[group.name].aliases:
+            parent.add_command(_alias(group), alias)

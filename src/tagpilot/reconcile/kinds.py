@@ -1,0 +1,125 @@
+"""The reconcilers bound to their kinds' descriptors, and which objects depend on which.
+
+``RECONCILERS`` is the one table the engine dispatches through: the kind's descriptor
+(model, status model, CLI words), the function that reconciles one object, and the rule
+naming the objects to run at once when a status changes (new tags wake the policies of the
+repository; a new ``latestRef`` wakes the automations of the policy's namespace).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tagpilot.api.descriptors import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE, KindDescriptor
+from tagpilot.api.image import ImagePolicy, ImagePolicyStatus, ImageRepositoryStatus
+from tagpilot.api.meta import NamespacedName
+from tagpilot.core.errors import SourceLocation
+from tagpilot.ports import ObjectKey
+from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.image_policy import reconcile_image_policy
+from tagpilot.reconcile.image_repository import reconcile_image_repository
+from tagpilot.reconcile.image_update import reconcile_image_update
+from tagpilot.reconcile.outcome import Outcome
+
+__all__ = ["RECONCILERS", "KindReconciler", "RunRequest", "reconciler_for"]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the caller asks of one reconcile besides the object and the ports."""
+
+    generation: int = 1
+    requested_at: str | None = None
+    """A reconcile request's token (Flux's ``requestedAt``): act now, record it."""
+    source: SourceLocation | None = None
+    """Where the object was defined, for errors that point into the manifest."""
+    dry_run: bool = False
+
+
+Objects = Mapping[ObjectKey, Any]
+Run = Callable[[Any, ReconcileContext, RunRequest], Awaitable[Outcome[Any]]]
+Dependants = Callable[[ObjectKey, Any, Any, Objects], list[ObjectKey]]
+
+
+@dataclass(frozen=True)
+class KindReconciler:
+    """A reconciled kind: its descriptor, its reconciler, and who depends on its status."""
+
+    descriptor: KindDescriptor
+    run: Run
+    dependants: Dependants
+
+    @property
+    def kind(self) -> str:
+        """The kind's name."""
+        return self.descriptor.kind
+
+
+def _run_repository(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitable[Outcome]:
+    return reconcile_image_repository(
+        obj, ctx, generation=request.generation, requested_at=request.requested_at
+    )
+
+
+def _run_policy(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitable[Outcome]:
+    return reconcile_image_policy(obj, ctx, generation=request.generation, source=request.source)
+
+
+def _run_update(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitable[Outcome]:
+    return reconcile_image_update(obj, ctx, generation=request.generation, dry_run=request.dry_run)
+
+
+def _revision(status: object) -> str | None:
+    if not isinstance(status, ImageRepositoryStatus) or status.last_scan_result is None:
+        return None
+    return status.last_scan_result.revision
+
+
+def _policies_of_repository(
+    key: ObjectKey, before: object, after: object, objects: Objects
+) -> list[ObjectKey]:
+    if _revision(before) == _revision(after):
+        return []
+    wanted = NamespacedName(key.namespace, key.name)
+    return sorted(
+        other
+        for other, obj in objects.items()
+        if isinstance(obj, ImagePolicy) and obj.repository_key == wanted
+    )
+
+
+def _latest_ref(status: object) -> object:
+    return status.latest_ref if isinstance(status, ImagePolicyStatus) else None
+
+
+def _automations_of_namespace(
+    key: ObjectKey, before: object, after: object, objects: Objects
+) -> list[ObjectKey]:
+    if _latest_ref(before) == _latest_ref(after):
+        return []
+    return sorted(
+        other
+        for other in objects
+        if other.kind == IMAGE_UPDATE.kind and other.namespace == key.namespace
+    )
+
+
+def _nobody(key: ObjectKey, before: object, after: object, objects: Objects) -> list[ObjectKey]:
+    return []
+
+
+RECONCILERS: tuple[KindReconciler, ...] = (
+    KindReconciler(IMAGE_REPOSITORY, _run_repository, _policies_of_repository),
+    KindReconciler(IMAGE_POLICY, _run_policy, _automations_of_namespace),
+    KindReconciler(IMAGE_UPDATE, _run_update, _nobody),
+)
+"""The reconciled kinds in the order one pass runs them: each sees its sources' statuses."""
+
+_BY_KIND = {r.kind: r for r in RECONCILERS}
+
+
+def reconciler_for(kind: str) -> KindReconciler | None:
+    """The reconciler of ``kind``, or None for a kind that is only read (an input)."""
+    return _BY_KIND.get(kind)

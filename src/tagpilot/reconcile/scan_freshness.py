@@ -1,0 +1,43 @@
+"""Whether an automation's policies rest on tags scanned by this run.
+
+A daemon that starts runs every object at once: an automation could write the latest tag a
+policy chose from the tags stored by the previous process, minutes before the repository's
+fresh scan finds a newer one — an intermediate commit.  The update reconciler asks
+``unscanned_repositories`` first and waits while any of its policies' repositories has not
+been scanned since the run started (``ReconcileContext.started_at``).  With
+``--respect-intervals`` (``trust_stored_scans``) stored scans count, as in Flux.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from tagpilot.api.meta import NamespacedName
+from tagpilot.core.decisions import is_stale
+from tagpilot.core.errors import TagpilotError
+from tagpilot.core.imageref import parse_repository
+from tagpilot.reconcile.context import ReconcileContext
+
+__all__ = ["unscanned_repositories"]
+
+
+def unscanned_repositories(
+    namespace: str, policy_names: Iterable[str], ctx: ReconcileContext
+) -> list[str]:
+    """``ns/name`` of each repository behind the policies whose tags predate this run."""
+    if ctx.trust_stored_scans:
+        return []
+    waiting: set[str] = set()
+    for name in policy_names:
+        policy = ctx.policies.get(NamespacedName(namespace, name))
+        repo = ctx.repositories.get(policy.repository_key) if policy is not None else None
+        if policy is None or repo is None:
+            continue
+        try:
+            canonical = parse_repository(repo.spec.image, insecure=repo.spec.insecure)
+        except TagpilotError:
+            continue  # the repository's own reconcile reports it
+        stored = ctx.store.get_tags(canonical.canonical_name)
+        if stored is None or is_stale(stored.scan_time, ctx.started_at):
+            waiting.add(str(policy.repository_key))
+    return sorted(waiting)
