@@ -27,6 +27,7 @@ from tagpilot.cli.errors import EXIT_FAILED
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.core.timefmt import rfc3339
 from tagpilot.ports import ObjectKey
+from tagpilot.reconcile.image_update import HELD_BACK
 from tagpilot.reconcile.outcome import Outcome, ready_condition
 from tagpilot.runtime.once import OnceReport, run_once
 
@@ -109,10 +110,14 @@ def _needing_attention(report: OnceReport) -> list[ObjectKey]:
 
 
 def _line(key: ObjectKey, outcome: Outcome) -> tuple[str, str]:
+    # An automation that held back keeps its last status (say, an earlier push): the line
+    # must not read as if that happened in this run.
     ready = ready_condition(outcome.status)
     if outcome.suspended or ready is None:
         return "-", "suspended"
     message = _unprefixed(key, ready.message)
+    if any(warning.startswith(HELD_BACK) for warning in outcome.warnings):
+        return "✗", "not updated in this run (see below); last status: " + message
     if ready.status == "True":
         return "✔", _headline(message, outcome.warnings)
     message = _RETRY_PREFIX.sub("", message, count=1)

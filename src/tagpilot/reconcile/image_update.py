@@ -55,11 +55,13 @@ from tagpilot.reconcile.update_report import (
     warning_event,
 )
 
-__all__ = ["KIND", "UP_TO_DATE", "reconcile_image_update", "selected_policies"]
+__all__ = ["HELD_BACK", "KIND", "UP_TO_DATE", "reconcile_image_update", "selected_policies"]
 
 KIND = IMAGE_UPDATE.kind
 UP_TO_DATE = "repository up-to-date"
 SCAN_WAIT = timedelta(seconds=10)
+HELD_BACK = "not updated:"
+"""How the warning of an automation that waited for its repositories' scans begins."""
 """How soon an automation waiting for a fresh scan looks again."""
 
 
@@ -166,7 +168,7 @@ class _Run:
     def _deferred(self, waiting: list[str]) -> Outcome[ImageUpdateAutomationStatus]:
         """Not now: a policy's tags predate this run; its repository's scan comes first."""
         message = (
-            f"not updated: ImageRepository {', '.join(waiting)} not scanned since this run "
+            f"{HELD_BACK} ImageRepository {', '.join(waiting)} not scanned since this run "
             "started (a scan still running, or failed); tags scanned earlier are not written"
         )
         status = self.previous or ImageUpdateAutomationStatus()
