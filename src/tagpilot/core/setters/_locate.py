@@ -35,8 +35,12 @@ _LINE_COMMENT = re.compile(r"[ \t]+(#[^\r\n]*)")
 _BLOCK_HEADER = re.compile(r"[|>][0-9+-]*(?:[ \t]+(#[^\r\n]*))?")
 _ITEM_PREFIX = re.compile(r"[ \t]*-(?:[ \t]+-)*[ \t]+")
 _COMMENT_LINE = re.compile(r"[ \t]*(#[^\r\n]*)")
-_MARKER_LINE = re.compile(r"[^\n]*" + re.escape(MARKER_KEY) + r"[^\n]*", re.IGNORECASE)
-_COMMENT_START = re.compile(r"(?:^|(?<=[ \t]))#")
+# Anchored at line starts: unanchored, a search retries from every byte of a long line
+# (quadratic on a 10 MB scalar).
+_MARKER_LINE = re.compile(
+    r"^[^\n]*" + re.escape(MARKER_KEY) + r"[^\n]*", re.IGNORECASE | re.MULTILINE
+)
+_COMMENT_START = re.compile(r"(?:^|(?<=[ \t]))#", re.MULTILINE)
 NOT_CONSULTED = (
     "a marker Flux never reads here: it must end the line holding the value it updates "
     "(or, for a list item, be the one comment line above it)"
