@@ -214,7 +214,7 @@ def _etcd_argv(etcd: Path, data: Path, client_port: int, peer_port: int) -> list
         f"--listen-client-urls={client}",
         f"--advertise-client-urls={client}",
         f"--listen-peer-urls={peer}",
-        # Without these two, etcd advertises localhost:2380 and refuses its own cluster.
+        # Advertise the peer URL it listens on, not the default localhost:2380.
         f"--initial-advertise-peer-urls={peer}",
         f"--initial-cluster=default={peer}",
         "--unsafe-no-fsync=true",
