@@ -8,7 +8,7 @@ APT_PACKAGES := git docker-registry apache2-utils openssh-server openssh-client 
 # file each package provides, so a present tool skips apt entirely
 APT_PROBES := /usr/bin/git /usr/bin/docker-registry /usr/bin/htpasswd /usr/sbin/sshd /usr/bin/ssh /usr/bin/age /usr/bin/gpg
 
-.PHONY: setup system-packages test lint bench demo fuzz clean
+.PHONY: setup system-packages kube-binaries test lint bench demo fuzz clean
 
 setup: system-packages $(STAMP)
 
@@ -27,7 +27,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-test: setup
+# kube-apiserver and etcd for tests/kube, built from their Go modules into the user's cache
+# (first run only; a cached run costs a Python start-up).
+kube-binaries: setup
+	$(BIN)/python -m tests.kube.build
+
+test: setup kube-binaries
 	$(BIN)/python -m pytest -q -m "not slow"
 
 lint: setup
