@@ -177,16 +177,16 @@ async def test_the_image_repository_reports_the_dropped_tags_once(
     ctx = ReconcileContext(clock=_Clock(), store=store, registry=pool)
     try:
         first = await reconcile_image_repository(_repository(hostile_page), ctx)
-        store.put_status(KEY, first.status)
+        store.put_status(KEY, first.document)
         again = await reconcile_image_repository(_repository(hostile_page), ctx, generation=2)
     finally:
         await pool.aclose()
         store.close()
-    assert first.ready, first.status
-    ready = next(c for c in first.status["conditions"] if c["type"] == "Ready")
+    assert first.ready, first.document
+    ready = next(c for c in first.document["conditions"] if c["type"] == "Ready")
     assert f"dropped {len(HOSTILE_TAGS)} tags that are not valid OCI tags" in ready["message"]
-    assert _printable(json.dumps(first.status, ensure_ascii=False))
-    assert sorted(first.status["lastScanResult"]["latestTags"]) == sorted(GOOD_TAGS)
+    assert _printable(json.dumps(first.document, ensure_ascii=False))
+    assert sorted(first.document["lastScanResult"]["latestTags"]) == sorted(GOOD_TAGS)
     warnings = [e for e in first.events if e.type == "Warning"]
     assert [e.reason for e in warnings] == ["InvalidTags"]
     assert [e for e in again.events if e.type == "Warning"] == [], "reported once"
