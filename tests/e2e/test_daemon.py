@@ -179,3 +179,48 @@ def test_a_manifest_edit_reloads_and_a_broken_edit_keeps_the_last_good_objects(
         _wait(lambda: "dev-20251115.42" in _head_line(bare), 60, "the reloaded policy's commit")
     finally:
         assert daemon.stop() == 0
+
+
+def _slow_pre_receive(bare: Path, started: Path, seconds: int) -> None:
+    """A remote hook that marks the push as in flight, then holds it for ``seconds``."""
+    hook = bare / "hooks/pre-receive"
+    hook.write_text(f"#!/bin/sh\ntouch '{started}'\nsleep {seconds}\n")
+    hook.chmod(0o755)
+
+
+def _daemon_pushing(
+    tmp_path: Path, registry: RunningRegistry, git_server: GitHttpServer, hold: int
+) -> tuple[Daemon, Path]:
+    """A daemon whose first push is held by the remote's hook; returns it and the bare repo."""
+    bare = app_repo(tmp_path, registry, git_server.root)
+    started = tmp_path / "push-in-flight"
+    _slow_pre_receive(bare, started, hold)
+    auth = {"username": GIT_USER, "password": GIT_PASSWORD}
+    cluster = write_cluster(tmp_path, registry, f"{git_server.base_url}/blaster.git", auth)
+    daemon = Daemon(cluster, tmp_path / "state/state.db", tmp_path / "daemon.log")
+    _wait(started.exists, 60, "the push to reach the remote's hook")
+    return daemon, bare
+
+
+def test_sigterm_lets_a_push_in_flight_finish(
+    tmp_path: Path, registry: RunningRegistry, git_server: GitHttpServer
+) -> None:
+    daemon, bare = _daemon_pushing(tmp_path, registry, git_server, hold=4)
+    assert daemon.stop() == 0
+    assert "dev-20251115.51" in _head_line(bare), "the push in flight was cut short"
+
+
+def test_a_second_ctrl_c_exits_at_once_while_a_push_is_in_flight(
+    tmp_path: Path, registry: RunningRegistry, git_server: GitHttpServer
+) -> None:
+    daemon, _ = _daemon_pushing(tmp_path, registry, git_server, hold=20)
+    daemon.process.send_signal(signal.SIGINT)
+    time.sleep(2)
+    waiting = daemon.process.poll() is None
+    started = time.monotonic()
+    daemon.process.send_signal(signal.SIGINT)
+    code = daemon.process.wait(timeout=30)
+    assert waiting, "the first Ctrl-C lets the push in flight finish"
+    assert code == 130
+    assert time.monotonic() - started < 5
+    assert "second stop signal" in daemon.log.read_text()

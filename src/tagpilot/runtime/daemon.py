@@ -3,7 +3,8 @@
 Wires the engine to the scheduler (intervals, triggers, backoff), the watcher (an edited
 manifest reloads its objects; a broken edit is reported and the last good objects keep
 running), the HTTP server (health, metrics, webhooks, JSON API) and the signals: SIGTERM or
-SIGINT stop taking work, let in-flight reconciles (and their git pushes) finish, exit 0.
+SIGINT stop taking work, cancel scans and cut git fetches short, let git pushes in flight
+finish, exit 0; a second signal exits at once (130).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import structlog
 
+from tagpilot.adapters.git.stopping import NETWORK_WAITS
 from tagpilot.api.receiver import Receiver
 from tagpilot.core.errors import TagpilotError
 from tagpilot.core.secrets import SecretValue
@@ -172,6 +174,7 @@ class _Daemon:
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         install_loop_handler(loop)
+        NETWORK_WAITS.reset()
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, self.on_signal)
         servers = self.start_servers()
@@ -183,7 +186,8 @@ class _Daemon:
         watcher.start()
         self.ready = True
         await self.stop_event.wait()
-        log.info("stopping: cancelling scans, letting git pushes finish")
+        log.info("stopping: cancelling scans and git fetches, letting git pushes finish")
+        NETWORK_WAITS.stop()
         await watcher.stop()
         self.coalescer.cancel()
         finished = await self.scheduler.stop(

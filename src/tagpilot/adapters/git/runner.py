@@ -26,6 +26,7 @@ from tagpilot.adapters.git.model import (
     RedirectRefusedError,
     SigningKeyError,
 )
+from tagpilot.adapters.git.stopping import Finished, StoppingError, spawn
 
 __all__ = ["GitRunner", "redact", "remote_moved"]
 
@@ -76,22 +77,7 @@ class GitRunner:
     ) -> str:
         """Run ``git args...`` and return its stdout (stripped); raise a tagpilot error."""
         full_env = {**self.environment.env, **(env or {})}
-        try:
-            done = subprocess.run(
-                ["git", *args],
-                cwd=cwd,
-                env=full_env,
-                input=stdin,
-                capture_output=True,
-                text=True,
-                timeout=self.timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise GitCommandError(
-                f"git {args[0]} timed out after {self.timeout:g}s; the remote is slow or "
-                "unreachable (raise the GitRepository timeout if the repository is large)"
-            ) from exc
+        done = self._spawn(args, cwd, full_env, stdin)
         refused = self._refused_redirect(args, done.stderr)
         if refused is not None:
             raise refused
@@ -104,19 +90,24 @@ class GitRunner:
 
         A refused redirect is raised all the same: it is never a "not found".
         """
-        done = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            env=dict(self.environment.env),
-            capture_output=True,
-            text=True,
-            timeout=self.timeout,
-            check=False,
-        )
+        done = self._spawn(args, cwd, self.environment.env, None)
         refused = self._refused_redirect(args, done.stderr)
         if refused is not None:
             raise refused
         return done.stdout.strip() if done.returncode == 0 else None
+
+    def _spawn(
+        self, args: Sequence[str], cwd: Path | None, env: Mapping[str, str], stdin: str | None
+    ) -> Finished:
+        try:
+            return spawn(args, cwd=cwd, env=env, stdin=stdin, timeout=self.timeout)
+        except subprocess.TimeoutExpired as exc:
+            raise GitCommandError(
+                f"git {args[0]} timed out after {self.timeout:g}s; the remote is slow or "
+                "unreachable (raise the GitRepository timeout if the repository is large)"
+            ) from exc
+        except StoppingError as exc:
+            raise GitCommandError(str(exc)) from exc
 
     def _refused_redirect(self, args: Sequence[str], stderr: str) -> Exception | None:
         """The error for a redirect away from the origin the credentials belong to, if any."""
