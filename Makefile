@@ -10,7 +10,7 @@ APT_PACKAGES := git docker-registry apache2-utils openssh-server openssh-client 
 # file each package provides, so a present tool skips apt entirely
 APT_PROBES := /usr/bin/git /usr/bin/docker-registry /usr/bin/htpasswd /usr/sbin/sshd /usr/bin/ssh /usr/bin/age /usr/bin/gpg
 
-.PHONY: setup system-packages kube-binaries test lint bench demo fuzz clean
+.PHONY: setup system-packages kube-binaries test lint bench bench-packages demo fuzz clean
 
 setup: system-packages $(STAMP)
 
@@ -42,7 +42,17 @@ lint: setup
 	$(BIN)/mypy src
 	$(BIN)/lint-imports
 
-bench: setup
+# the baselines the benchmarks compare against
+bench-packages:
+	@if [ ! -e /usr/bin/skopeo ] || [ ! -e /usr/bin/curl ]; then \
+	  echo "installing Debian packages for the benchmarks: skopeo curl"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends \
+	    -o DPkg::Lock::Timeout=300 skopeo curl >/dev/null; \
+	fi
+
+bench: setup bench-packages
 	$(BIN)/python -m bench
 
 fuzz: setup
