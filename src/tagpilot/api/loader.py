@@ -205,11 +205,7 @@ def _check(
         line = _line_of(document, (typo.field,)) or _line_of(document, ("kind",))
         location = SourceLocation(file, line, typo.field)
         return None, [InvalidInputError(typo.message, location=location)]
-    try:
-        model = model_for(api_version, kind)
-    except ValueError as error:  # check_kind has refused these already; kept as a safety net
-        location = SourceLocation(file, _line_of(document, ("apiVersion",)), "apiVersion")
-        return None, [InvalidInputError(str(error), location=location)]
+    model = model_for(api_version, kind)
     if model is None:
         return None, []
     try:
