@@ -102,7 +102,7 @@ def _wait_for(wait: WaitSettings, key: ObjectKey, before: object, status: Any) -
         time.sleep(wait.poll_seconds)
         view = wait.client.get_object(key)
         if view is None:
-            fail(f"{key.kind} {key.name} not found in {key.namespace} namespace")
+            fail(_not_found(key))
         status = view.status
     ready, message = ready_and_message(status)
     if ready != "True":
@@ -115,14 +115,14 @@ def reconcile_object(info: KindDescriptor, name: str, namespace: str, wait: Wait
     key = ObjectKey(info.kind, namespace, name)
     view = wait.client.get_object(key)
     if view is None:
-        fail(f"{info.kind} {name} not found in {namespace} namespace")
+        fail(_not_found(key))
     if view.suspended:
         fail("resource is suspended")
     _echo(ACTION, f"annotating {info.kind} {name} in {namespace} namespace")
     body = {"requestedAt": requested_at(datetime.now(UTC))}
     result = wait.client.act(key, "reconcile", body)
     if result is None:
-        fail(f"{info.kind} {name} not found in {namespace} namespace")
+        fail(_not_found(key))
     _echo(SUCCESS, f"{info.kind} annotated")
     _echo(WAITING, f"waiting for {info.kind} reconciliation")
     final = _wait_for(wait, key, view.status.last_handled_reconcile_at, result.view.status)
@@ -245,8 +245,12 @@ def _targets(
     return [ObjectKey(info.kind, namespace, name) for name in _unique(names)]
 
 
+def _not_found(key: ObjectKey) -> str:
+    return f"{key.kind} {key.name} not found in {key.namespace} namespace"
+
+
 def _missing(key: ObjectKey) -> bool:
-    click.echo(f"{FAILURE} {key.kind} {key.name} not found in {key.namespace} namespace", err=True)
+    click.echo(f"{FAILURE} {_not_found(key)}", err=True)
     return False
 
 
