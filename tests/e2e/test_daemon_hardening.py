@@ -9,6 +9,7 @@ accepts connections and never answers.
 from __future__ import annotations
 
 import hashlib
+import json
 import signal
 import socket
 import sqlite3
@@ -91,12 +92,13 @@ class Daemon:
         env: dict[str, str] | None = None,
         wait: bool = True,
         http_address: str | None = None,
+        wrapper: tuple[str, ...] = (),
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         address = http_address or f"127.0.0.1:{self.port}"
         self.log = log
-        limit = [] if nofile is None else ["prlimit", f"--nofile={nofile}:{nofile}"]
+        limit = [*wrapper] + ([] if nofile is None else ["prlimit", f"--nofile={nofile}:{nofile}"])
         with log.open("ab") as out:
             self.process = subprocess.Popen(
                 [*limit, sys.executable, "-m", "tagpilot", "run", str(cluster), "--state",
@@ -270,50 +272,62 @@ def test_the_control_api_on_its_own_address_needs_the_token_and_the_cli_sends_it
     assert API_TOKEN not in daemon.log.read_text()
 
 
-def _outward_address() -> str | None:
-    """This machine's address on its default route (no packet is sent), or None."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        try:
-            probe.connect(("203.0.113.1", 9))
-        except OSError:
-            return None
-        address = str(probe.getsockname()[0])
-    return None if address.startswith("127.") else address
+# The daemon runs in a network namespace of its own whose loopback device also holds a
+# documentation address (RFC 5737): a client connecting to it there is not a loopback client,
+# and no traffic leaves the namespace.
+REMOTE = "192.0.2.1"
+OWN_NETWORK = (
+    "unshare", "--net", "sh", "-c",
+    f'ip link set lo up && ip addr add {REMOTE}/32 dev lo && exec "$@"', "sh",
+)  # fmt: skip
+_CLIENT = """
+import json, sys, time, httpx
+port, hook, obj = sys.argv[1], sys.argv[2], sys.argv[3]
+remote, local = f"http://{REMOTE}:{port}", f"http://127.0.0.1:{port}"
+json_headers = {"Content-Type": "application/json"}
+deadline = time.monotonic() + 60
+while True:
+    try:
+        if httpx.get(local + "/readyz", timeout=2).status_code == 200:
+            break
+    except httpx.HTTPError:
+        pass
+    if time.monotonic() > deadline:
+        sys.exit("the daemon on 0.0.0.0 never became ready")
+    time.sleep(0.2)
+refused = httpx.post(remote + obj + "/suspend", json={}, headers=json_headers, timeout=5)
+webhook = httpx.post(remote + hook, json={}, timeout=5)
+suspended = httpx.get(local + obj, timeout=5).json()["suspended"]
+allowed = httpx.post(local + obj + "/suspend", json={}, headers=json_headers, timeout=5)
+print(json.dumps({"refused": [refused.status_code, refused.text], "webhook": webhook.status_code,
+                  "suspended": suspended, "allowed": allowed.status_code}))
+""".replace("{REMOTE}", REMOTE)
 
 
 def test_on_a_port_open_to_all_the_api_answers_loopback_clients_only(
     tmp_path: Path, registry: RunningRegistry
 ) -> None:
     """Webhooks from the network still work; an anonymous suspend from it is refused."""
-    outward = _outward_address()
-    if outward is None:
-        pytest.skip("this machine has no non-loopback address to play a remote client")
     cluster, hook = _cluster(tmp_path, registry.host)
     port = free_port()
     daemon = Daemon(
         cluster, tmp_path / "state.db", tmp_path / "daemon.log", wait=False,
-        http_address=f"0.0.0.0:{port}",
+        http_address=f"0.0.0.0:{port}", wrapper=OWN_NETWORK,
     )  # fmt: skip
-    remote, local = f"http://{outward}:{port}", f"http://127.0.0.1:{port}"
     try:
-        _wait(lambda: _answers(local), 60, "the daemon on 0.0.0.0")
-        refused = httpx.post(remote + OBJECT + "/suspend", json={}, headers=JSON, timeout=5)
-        webhook = httpx.post(remote + hook, json={}, timeout=5)
-        suspended = httpx.get(local + OBJECT, timeout=5).json()["suspended"]
-        allowed = httpx.post(local + OBJECT + "/suspend", json={}, headers=JSON, timeout=5)
+        client = subprocess.run(
+            ["nsenter", f"--net=/proc/{daemon.process.pid}/ns/net", sys.executable, "-c",
+             _CLIENT, str(port), hook, OBJECT],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
     finally:
         assert daemon.stop() == 0
-    assert refused.status_code == 403 and "loopback clients only" in refused.text
-    assert webhook.status_code == 200
-    assert suspended is False
-    assert allowed.status_code == 200
-
-
-def _answers(base: str) -> bool:
-    try:
-        return httpx.get(base + "/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
+    assert client.returncode == 0, client.stderr + daemon.log.read_text()[-2000:]
+    seen = json.loads(client.stdout)
+    assert seen["refused"][0] == 403 and "loopback clients only" in seen["refused"][1]
+    assert seen["webhook"] == 200
+    assert seen["suspended"] is False
+    assert seen["allowed"] == 200
 
 
 def test_a_non_loopback_api_address_without_a_token_is_refused(
