@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export PATH := $(PATH):/usr/local/go/bin
 APT_PACKAGES := git docker-registry apache2-utils openssh-server openssh-client age gnupg iproute2
 # file each package provides, so a present tool skips apt entirely
-APT_PROBES := /usr/bin/git /usr/bin/docker-registry /usr/bin/htpasswd /usr/sbin/sshd /usr/bin/ssh /usr/bin/age /usr/bin/gpg /usr/sbin/ip
+APT_PROBES := /usr/bin/git /usr/bin/docker-registry /usr/bin/htpasswd /usr/sbin/sshd /usr/bin/ssh /usr/bin/age /usr/bin/gpg /sbin/ip
 
 .PHONY: setup system-packages kube-binaries test lint bench bench-packages demo fuzz clean
 
