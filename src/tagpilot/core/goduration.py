@@ -1,7 +1,8 @@
 """Go durations without the API models: parse ``1m30s`` / ``1.5h`` / ``500ms``, format ``1m0s``.
 
-Pure functions shared by :mod:`tagpilot.api.duration` (the model fields) and commands that
-must start fast without the models, such as ``tagpilot scan --timeout``.
+Pure functions shared by :mod:`tagpilot.api.duration` (the model fields), the template
+functions (``duration``) and commands that must start fast without the models, such as
+``tagpilot scan --timeout``.
 """
 
 from __future__ import annotations

@@ -21,7 +21,6 @@ __all__ = [
     "chunks",
     "days_from_civil",
     "days_in",
-    "format_duration",
     "format_time",
     "parse_duration",
 ]
@@ -308,30 +307,3 @@ def parse_duration(text: str) -> int:
     if total > _INT64_MAX:
         raise ValueError(f"time: invalid duration {_go_quote(original)}")
     return total
-
-
-def _fraction(value: int, places: int) -> str:
-    whole, fraction = divmod(value, 10**places)
-    digits = f"{fraction:0{places}d}".rstrip("0") if places else ""
-    return str(whole) + ("." + digits if digits else "")
-
-
-def format_duration(nanoseconds: int) -> str:
-    """Go's ``Duration.String``: ``1h2m3.5s``, ``1.5ms``, ``0s``."""
-    if nanoseconds == 0:
-        return "0s"
-    sign, value = ("-" if nanoseconds < 0 else ""), abs(nanoseconds)
-    if value < _NANOS:
-        if value < 1_000:
-            return f"{sign}{value}ns"
-        if value < 1_000_000:
-            return f"{sign}{_fraction(value, 3)}\u00b5s"
-        return f"{sign}{_fraction(value, 6)}ms"
-    seconds, fraction = divmod(value, _NANOS)
-    text = _fraction(seconds % 60 * _NANOS + fraction, 9) + "s"
-    minutes = seconds // 60
-    if minutes:
-        text = f"{minutes % 60}m{text}"
-        if minutes // 60:
-            text = f"{minutes // 60}h{text}"
-    return sign + text

@@ -13,9 +13,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import ClassVar
 
+from tagpilot.core.goduration import format_go_duration
 from tagpilot.core.message.calls import ANY, INT, STRING, CallContext, FuncError, FuncSpec
 from tagpilot.core.message.data import GoStruct, Int64
-from tagpilot.core.message.gotime import UTC, Zone, format_duration, format_time, parse_duration
+from tagpilot.core.message.gotime import UTC, Zone, format_time, parse_duration
 from tagpilot.core.message.gotime import days_from_civil as _days
 from tagpilot.core.message.gotime_parse import parse_time
 from tagpilot.core.message.sprig_math import wrap64
@@ -188,7 +189,7 @@ def _duration(ctx: CallContext, seconds: object) -> str:
         count = int(seconds) if body.isascii() and body.isdigit() else 0
     elif isinstance(seconds, Int64):
         count = int(seconds)
-    return format_duration(wrap64(count * _NANOS))
+    return format_go_duration(wrap64(count * _NANOS))
 
 
 _ROUND_UNITS = (
