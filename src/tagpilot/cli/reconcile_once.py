@@ -20,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from tagpilot.api.descriptors import IMAGE_UPDATE
 from tagpilot.api.image import ImageRepositoryStatus
 from tagpilot.api.meta import REASON_DEPENDENCY_NOT_READY
 from tagpilot.cli.app import build_app, engine_options
@@ -35,7 +36,6 @@ __all__ = ["reconcile_command", "reconcile_paths"]
 
 
 _RETRY_PREFIX = re.compile(r"retrying in [0-9a-zµ.]+:? (error: )?")
-_ATTENTION_KIND = "ImageUpdateAutomation"
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def _needing_attention(report: OnceReport) -> list[ObjectKey]:
     return [
         key
         for key, outcome in report.outcomes.items()
-        if key.kind == _ATTENTION_KIND and outcome.warnings and outcome.ready
+        if key.kind == IMAGE_UPDATE.kind and outcome.warnings and outcome.ready
     ]
 
 

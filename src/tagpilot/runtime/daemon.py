@@ -20,6 +20,7 @@ from pathlib import Path
 import structlog
 
 from tagpilot.adapters.git.stopping import NETWORK_WAITS
+from tagpilot.api.descriptors import IMAGE_UPDATE
 from tagpilot.api.receiver import Receiver
 from tagpilot.core.errors import TagpilotError
 from tagpilot.core.secrets import SecretValue
@@ -66,7 +67,7 @@ class DaemonOptions:
     def interruptible(self, key: ObjectKey) -> bool:
         """Whether a stop cancels ``key``'s reconcile at once: all but automations, which
         may be pushing."""
-        return key.kind != "ImageUpdateAutomation"
+        return key.kind != IMAGE_UPDATE.kind
 
 
 class _Daemon:
