@@ -60,9 +60,9 @@ __all__ = ["HELD_BACK", "KIND", "UP_TO_DATE", "reconcile_image_update", "selecte
 KIND = IMAGE_UPDATE.kind
 UP_TO_DATE = "repository up-to-date"
 SCAN_WAIT = timedelta(seconds=10)
+"""How soon an automation waiting for a fresh scan looks again."""
 HELD_BACK = "not updated:"
 """How the warning of an automation that waited for its repositories' scans begins."""
-"""How soon an automation waiting for a fresh scan looks again."""
 
 
 async def reconcile_image_update(
