@@ -23,6 +23,7 @@ __all__ = [
     "days_in",
     "format_time",
     "parse_duration",
+    "time_quote",
 ]
 
 MONTHS = (
@@ -250,13 +251,14 @@ _UNITS = {
 }
 
 
-def _go_quote(text: str) -> str:
+def time_quote(text: str) -> str:
+    """``text`` in double quotes as Go's time errors show it (``"`` and ``\\`` escaped)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _duration_term(text: str, original: str) -> tuple[float, str]:
     """One ``[0-9]*(.[0-9]*)?unit`` term of a duration: (nanoseconds, rest of the text)."""
-    invalid = ValueError(f"time: invalid duration {_go_quote(original)}")
+    invalid = ValueError(f"time: invalid duration {time_quote(original)}")
     index = 0
     while index < len(text) and text[index].isascii() and text[index].isdigit():
         index += 1
@@ -273,9 +275,11 @@ def _duration_term(text: str, original: str) -> tuple[float, str]:
         index += 1
     unit, rest = rest[:index], rest[index:]
     if not unit:
-        raise ValueError(f"time: missing unit in duration {_go_quote(original)}")
+        raise ValueError(f"time: missing unit in duration {time_quote(original)}")
     if unit not in _UNITS:
-        raise ValueError(f"time: unknown unit {_go_quote(unit)} in duration {_go_quote(original)}")
+        raise ValueError(
+            f"time: unknown unit {time_quote(unit)} in duration {time_quote(original)}"
+        )
     scale = _UNITS[unit]
     value = int(whole or "0") * scale
     if fraction:
@@ -293,17 +297,17 @@ def parse_duration(text: str) -> int:
     if text == "0":
         return 0
     if not text:
-        raise ValueError(f"time: invalid duration {_go_quote(original)}")
+        raise ValueError(f"time: invalid duration {time_quote(original)}")
     total = 0
     while text:
         if not (text[0] == "." or (text[0].isascii() and text[0].isdigit())):
-            raise ValueError(f"time: invalid duration {_go_quote(original)}")
+            raise ValueError(f"time: invalid duration {time_quote(original)}")
         value, text = _duration_term(text, original)
         total += int(value)
         if total > 2**63:
-            raise ValueError(f"time: invalid duration {_go_quote(original)}")
+            raise ValueError(f"time: invalid duration {time_quote(original)}")
     if negative:
         return -total
     if total > _INT64_MAX:
-        raise ValueError(f"time: invalid duration {_go_quote(original)}")
+        raise ValueError(f"time: invalid duration {time_quote(original)}")
     return total

@@ -18,13 +18,10 @@ from tagpilot.core.message.gotime import (
     chunks,
     days_from_civil,
     days_in,
+    time_quote,
 )
 
 __all__ = ["parse_time"]
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 class _Bad(Exception):  # noqa: N818 - Go's errBad: "cannot parse"
@@ -299,11 +296,11 @@ def _date_fields(fields: _Fields, layout: str, original: str) -> tuple[int, int]
             and days_from_civil(fields.year, month, day)
             != (days_from_civil(fields.year, 1, 1) + fields.yday - 1)
         ):
-            raise ValueError(f"parsing time {_quote(original)}: day-of-year does not match day")
+            raise ValueError(f"parsing time {time_quote(original)}: day-of-year does not match day")
     month = 1 if month < 0 else month
     day = 1 if day < 0 else day
     if not 1 <= day <= days_in(month, fields.year):
-        raise ValueError(f"parsing time {_quote(original)}: day out of range")
+        raise ValueError(f"parsing time {time_quote(original)}: day out of range")
     return month, day
 
 
@@ -325,11 +322,11 @@ def parse_time(layout: str, original: str) -> tuple[int, int, Zone]:
         try:
             value = _element(element, value, rest, fields)
         except _OutOfRange as error:
-            raise ValueError(f"parsing time {_quote(original)}: {error} out of range") from None
+            raise ValueError(f"parsing time {time_quote(original)}: {error} out of range") from None
         except _Bad:
             raise ValueError(_cannot_parse(layout, original, value, element)) from None
     if value:
-        raise ValueError(f"parsing time {_quote(original)}: extra text: {_quote(value)}")
+        raise ValueError(f"parsing time {time_quote(original)}: extra text: {time_quote(value)}")
     if fields.pm is True and fields.hour < 12:
         fields.hour += 12
     elif fields.pm is False and fields.hour == 12:
@@ -371,6 +368,6 @@ def _skip(literal: str, value: str, layout: str, original: str) -> str:
 
 def _cannot_parse(layout: str, original: str, value: str, element: str) -> str:
     return (
-        f"parsing time {_quote(original)} as {_quote(layout)}: "
-        f"cannot parse {_quote(value)} as {_quote(element)}"
+        f"parsing time {time_quote(original)} as {time_quote(layout)}: "
+        f"cannot parse {time_quote(value)} as {time_quote(element)}"
     )
