@@ -62,6 +62,7 @@ __all__ = [
 ]
 
 MAX_BODY_BYTES = 1 << 20
+"""The largest body accepted (1 MiB); registries send a few kilobytes."""
 
 
 async def read_limited(request: Request, limit: int) -> bytes | None:
@@ -78,8 +79,6 @@ async def read_limited(request: Request, limit: int) -> bytes | None:
         chunks.append(chunk)
     return b"".join(chunks)
 
-
-"""The largest body accepted (1 MiB); registries send a few kilobytes."""
 
 _HMAC_ALGORITHMS = ("sha1", "sha256", "sha512")
 
