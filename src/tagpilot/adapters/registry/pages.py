@@ -175,11 +175,6 @@ class TagListing:
         self._dropped: dict[str, None] = {}
         self._pages_without_new_tags = 0
 
-    @property
-    def tags(self) -> list[str]:
-        """The distinct valid tags read so far, in the order the registry gave them."""
-        return list(self._tags)
-
     def result(self) -> ScannedTags:
         """The valid tags and the count (with a few examples) of the distinct ones dropped."""
         examples = tuple(list(self._dropped)[:3])
@@ -205,8 +200,9 @@ class TagListing:
         before = len(self._tags) + len(self._dropped)
         for tag in tags:
             (self._tags if is_valid_tag(tag) else self._dropped)[tag] = None
-        grew = len(self._tags) + len(self._dropped) > before
-        if len(self._tags) + len(self._dropped) > self._max_tags:
+        seen = len(self._tags) + len(self._dropped)
+        grew = seen > before
+        if seen > self._max_tags:
             raise MalformedResponseError(
                 f"tag list of {self.repository} holds more than {self._max_tags} tags;"
                 " refusing to read further (Limits.max_tags)"
