@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import ssl
 from dataclasses import dataclass
 
 from tagpilot.core.tags import escape_untrusted
 from tagpilot.core.timefmt import rfc3339
 
-__all__ = ["DIAGNOSED", "CertificateFacts", "describe_verification", "read_certificate", "tls_hint"]
+__all__ = [
+    "DIAGNOSED",
+    "PROBE_SECONDS",
+    "CertificateFacts",
+    "describe_verification",
+    "read_certificate",
+    "tls_hint",
+    "unverified_context",
+]
 
 # OpenSSL X509_V_ERR_* codes
 _NOT_YET_VALID = 9
@@ -43,8 +52,18 @@ DIAGNOSED = frozenset(
 )
 """Verification failures whose message is worth a second look at the certificate."""
 
-_PROBE_SECONDS = 3.0
+PROBE_SECONDS = 3.0
+"""Longest look at a server outside a request (a bare handshake), when no budget says less."""
 _UNTRUSTED = "the server certificate is not trusted; give the registry's CA as ca.crt"
+
+
+@functools.cache
+def unverified_context() -> ssl.SSLContext:
+    """A context that trusts anything, for handshakes over which nothing is ever sent."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 @dataclass(frozen=True)
@@ -81,12 +100,9 @@ def _facts(der: bytes) -> CertificateFacts:
 
 async def read_certificate(host: str, port: int, timeout: float) -> CertificateFacts | None:
     """The server's leaf certificate, read without verifying it; ``None`` if that fails."""
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
     try:
-        async with asyncio.timeout(min(timeout, _PROBE_SECONDS)):
-            _, writer = await asyncio.open_connection(host, port, ssl=context)
+        async with asyncio.timeout(min(timeout, PROBE_SECONDS)):
+            _, writer = await asyncio.open_connection(host, port, ssl=unverified_context())
             try:
                 der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
             finally:

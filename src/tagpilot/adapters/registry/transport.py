@@ -39,9 +39,11 @@ from tagpilot.adapters.registry.ratelimit import (
 from tagpilot.adapters.registry.tls import ClientTLS
 from tagpilot.adapters.registry.tlsdiag import (
     DIAGNOSED,
+    PROBE_SECONDS,
     describe_verification,
     read_certificate,
     tls_hint,
+    unverified_context,
 )
 from tagpilot.core.timefmt import rfc3339
 
@@ -60,7 +62,6 @@ _NOT_TLS = (
 _NOT_FAILURES = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _BACKSTOP_GRACE_SECONDS = 0.5
 _MIN_REQUEST_TIMEOUT = 0.01
-_PROBE_SECONDS = 3.0
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
@@ -111,17 +112,6 @@ class Deadline:
             await self._backstop.__aexit__(exc_type, exc, tb)
         except TimeoutError as error:
             raise self._budget.expired() from error
-
-
-def _unverified_context() -> ssl.SSLContext:
-    # only asks "is this TLS?"; nothing is sent over it, so nothing needs trusting
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-_UNVERIFIED = _unverified_context()
 
 
 def _proxied_by_environment() -> bool:
@@ -223,11 +213,11 @@ class Transport:
     async def _handshake(self, url: httpx.URL) -> bool:
         """A bare TLS handshake, nothing sent: does the port speak TLS at all?"""
         budget = _BUDGET.get()
-        seconds = budget.remaining() if budget is not None else _PROBE_SECONDS
+        seconds = budget.remaining() if budget is not None else PROBE_SECONDS
         try:
             async with asyncio.timeout(max(seconds, _MIN_REQUEST_TIMEOUT)):
                 _, writer = await asyncio.open_connection(
-                    url.host, url.port or 443, ssl=_UNVERIFIED, server_hostname=url.host
+                    url.host, url.port or 443, ssl=unverified_context(), server_hostname=url.host
                 )
         except TimeoutError as error:
             if budget is not None:
@@ -297,7 +287,7 @@ class Transport:
         if cause.verify_code not in DIAGNOSED:
             return self._translate(error, host)
         budget = _BUDGET.get()
-        left = budget.remaining() if budget is not None else _PROBE_SECONDS
+        left = budget.remaining() if budget is not None else PROBE_SECONDS
         facts = await read_certificate(url.host, url.port or 443, left) if left > 0 else None
         reason, hint = describe_verification(cause, facts)
         return RegistryTLSError(
