@@ -17,10 +17,6 @@ import hmac
 from collections.abc import Mapping
 from typing import ClassVar
 
-from cryptography import x509
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
 from tagpilot.core.message.calls import STRING, UINT32, CallContext, FuncError, FuncSpec
 from tagpilot.core.message.data import GoStruct
 
@@ -93,6 +89,9 @@ def _decrypt_aes(ctx: CallContext, password: str, encoded: str) -> str:
         raise FuncError("crypto/cipher: input not full blocks")
     if not body:
         raise FuncError("runtime error: index out of range [-1]")
+    # Imported here: few templates decrypt, and every command that renders would pay for it.
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes  # noqa: PLC0415
+
     key = password.encode()[:32].ljust(32, b"\0")
     decryptor = Cipher(algorithms.AES(key), modes.CBC(crypt[:16])).decryptor()
     plain = decryptor.update(body) + decryptor.finalize()
@@ -138,6 +137,10 @@ def _build_custom_cert(ctx: CallContext, b64_cert: str, b64_key: str) -> _Certif
         key = base64.b64decode(b64_key.encode(), validate=True)
     except (binascii.Error, ValueError):
         raise FuncError("unable to decode base64 private key") from None
+    # Imported here: cryptography's x509 takes longer to import than the rest of the templates.
+    from cryptography import x509  # noqa: PLC0415
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key  # noqa: PLC0415
+
     der = _pem_body(cert)
     if der is None:
         raise FuncError("unable to decode certificate")
