@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from tagpilot.api.descriptors import KindDescriptor, descriptor
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent
+from tagpilot.reconcile.outcome import status_document
 
 __all__ = ["ObjectSource", "ObjectView", "view_of"]
 
@@ -49,7 +50,7 @@ class ObjectView:
     @property
     def document(self) -> dict[str, Any]:
         """The status in Flux's JSON names, unset fields left out."""
-        return dict(self.status.model_dump(by_alias=True, exclude_none=True, mode="json"))
+        return status_document(self.status)
 
 
 def view_of(
