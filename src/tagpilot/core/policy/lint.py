@@ -40,9 +40,8 @@ from tagpilot.core.semver import SemverError, Version, parse_version
 __all__ = ["backwards_move", "collect_warnings"]
 
 _DOTTED_NUMBER = re.compile(r"([0-9]+)\.([0-9]+)", re.ASCII)
-_LEADING_DIGITS = re.compile(r"[0-9]+", re.ASCII)
+_DIGITS = re.compile(r"[0-9]+", re.ASCII)
 _GO_META = frozenset("\\.+*?()|[]{}^$")
-_COUNTERS = re.compile(r"[0-9]+", re.ASCII)
 
 
 def collect_warnings(
@@ -84,7 +83,7 @@ def _unknown_group(tag_filter: TagFilter, name: str) -> str:
         f"extract '{tag_filter.spec.extract}' refers to group '{name}', which pattern"
         f" '{tag_filter.spec.pattern}' does not define, so it expands to an empty string"
     )
-    digits = _LEADING_DIGITS.match(name)
+    digits = _DIGITS.match(name)
     if digits and digits.end() < len(name):
         braced = "${" + digits.group() + "}" + name[digits.end() :]
         message += f"; for group {digits.group()} followed by text write '{braced}'"
@@ -255,9 +254,9 @@ def _candidate_values(tag_filter: TagFilter | None, old: str, new: str) -> tuple
 def _counter_regression(old: str, new: str, values: tuple[str, str], how: str) -> str | None:
     """The policy prefers ``new``; say so when its numbers, read as counters, went down."""
     old_value, new_value = values
-    old_numbers = [int(n) for n in _COUNTERS.findall(old_value)]
-    new_numbers = [int(n) for n in _COUNTERS.findall(new_value)]
-    same_shape = _COUNTERS.sub("0", old_value) == _COUNTERS.sub("0", new_value)
+    old_numbers = [int(n) for n in _DIGITS.findall(old_value)]
+    new_numbers = [int(n) for n in _DIGITS.findall(new_value)]
+    same_shape = _DIGITS.sub("0", old_value) == _DIGITS.sub("0", new_value)
     if not same_shape or not old_numbers or new_numbers >= old_numbers:
         return None
     changed = next(
