@@ -9,7 +9,6 @@ scalar values (see ``_render`` for the quoting rule).
 from __future__ import annotations
 
 from tagpilot.core.setters._apply import (
-    MARKER_TOKEN,
     FileResult,
     MalformedMarker,
     UnknownMarker,
@@ -25,7 +24,6 @@ from tagpilot.core.setters._tree import FileProblem, TreeResult
 
 __all__ = [
     "LIBYAML_PARSER",
-    "MARKER_TOKEN",
     "FileProblem",
     "FileResult",
     "MalformedMarker",

@@ -18,7 +18,6 @@ from tagpilot.core.setters._render import Splice, splice_for
 from tagpilot.core.setters._table import SetterTable, setter_values
 
 __all__ = [
-    "MARKER_TOKEN",
     "FileResult",
     "MalformedMarker",
     "UnknownMarker",
@@ -26,9 +25,6 @@ __all__ = [
     "may_hold_markers",
     "unknown_hint",
 ]
-
-MARKER_TOKEN = '"$imagepolicy"'
-"""Flux screens files for this literal, double quotes included, before parsing them."""
 
 _FIELDS = ("tag", "name", "digest")
 _LONGEST_KEY = 2 * 253 + 1
