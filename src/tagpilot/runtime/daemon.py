@@ -33,7 +33,7 @@ from tagpilot.runtime.scheduler import Scheduler
 from tagpilot.runtime.watch import ManifestWatcher
 from tagpilot.server.access import ApiAccess
 from tagpilot.server.app import build_api_app, build_app
-from tagpilot.server.guard import DEFAULT_READ_SECONDS, ConnectionGuard, connection_budget
+from tagpilot.server.guard import ConnectionGuard, connection_budget
 from tagpilot.server.metrics import Metrics
 from tagpilot.server.receivers import ReceiverTable, receiver_entries
 from tagpilot.server.serve import bind, serve
@@ -59,10 +59,6 @@ class DaemonOptions:
     api_port: int = 0
     api_token: SecretValue | None = field(default=None, repr=False)
     """The API's bearer token; without it the API answers loopback clients only."""
-    max_connections: int | None = None
-    """HTTP connections open at once (all listeners); None: from the descriptor limit."""
-    read_seconds: float = DEFAULT_READ_SECONDS
-    """Seconds a client has to send a whole request."""
 
     def interruptible(self, key: ObjectKey) -> bool:
         """Whether a stop cancels ``key``'s reconcile at once: all but automations, which
@@ -204,9 +200,7 @@ class _Daemon:
         api_sock = None
         if options.api_host is not None:
             api_sock = bind(options.api_host, options.api_port, option="--api-address")
-        guard = ConnectionGuard(
-            options.max_connections or connection_budget(), options.read_seconds
-        )
+        guard = ConnectionGuard(connection_budget())
         access = ApiAccess(options.api_token)
         store = self.engine.ctx.store
         app = build_app(
