@@ -27,8 +27,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from servers.pki import CertificateAuthority, KeyPair
+
 from .build import BUILD_COMMAND, ControlPlaneBinaries
-from .kubepki import CertificateAuthority, KeyPair, write_service_account_keys
+from .kubepki import write_service_account_keys
 
 __all__ = [
     "ControlPlane",
@@ -275,7 +277,7 @@ def run_control_plane(binaries: ControlPlaneBinaries, directory: Path) -> Iterat
         etcd_health = f"http://127.0.0.1:{etcd_port}/health"
         _wait_ready("etcd", etcd_health, plane.processes[0], etcd_log, None)
         api_log = directory / "kube-apiserver.log"
-        serving = serving_ca.serving("apiserver")
+        serving = serving_ca.serving("apiserver", "kube-apiserver")
         api_argv = _apiserver_argv(
             binaries.kube_apiserver, certs, etcd_port, port, serving, clients.cert
         )

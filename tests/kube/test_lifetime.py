@@ -42,7 +42,8 @@ def test_a_killed_starter_takes_etcd_and_kube_apiserver_with_it(
         starter = subprocess.Popen(
             [sys.executable, "-c", STARTER, str(tmp_path)],
             cwd=ROOT,
-            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            # the repository for tests.kube, tests/ for the shared test servers (servers.pki)
+            env={**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "tests")])},
             stdout=subprocess.PIPE,
             stderr=stderr,
             text=True,

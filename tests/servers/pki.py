@@ -1,12 +1,16 @@
-"""A throwaway PKI for TLS tests: one CA, a server certificate for loopback, a client certificate.
+"""Throwaway PKIs for TLS tests: CAs that issue loopback serving and client certificates.
 
 Made with ``cryptography`` in memory (milliseconds, no openssl CLI) and written as PEM files.
+:class:`CertificateAuthority` is the one certificate maker of the test suite: the registry and
+git servers' PKI (:func:`make_pki`), the token signer, the Kubernetes control plane's two CAs
+and the deliberately flawed certificates of the TLS error tests are all made with it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +19,29 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["Pki", "make_pki", "make_signing_pair"]
+__all__ = [
+    "LOOPBACK_NAMES",
+    "CertificateAuthority",
+    "KeyPair",
+    "Pki",
+    "make_pki",
+    "make_signing_pair",
+    "pem_key",
+]
+
+LOOPBACK_NAMES: tuple[x509.GeneralName, ...] = (
+    x509.DNSName("localhost"),
+    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+)
+"""The subject alternative names of a loopback server."""
+
+
+@dataclass(frozen=True)
+class KeyPair:
+    """PEM files of one certificate and its private key."""
+
+    cert: Path
+    key: Path
 
 
 @dataclass(frozen=True)
@@ -30,90 +56,133 @@ class Pki:
     other_ca_cert: Path
 
 
-def _key() -> ec.EllipticCurvePrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
+def pem_key(key: ec.EllipticCurvePrivateKey) -> bytes:
+    """``key`` as unencrypted PKCS#8 PEM."""
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
-def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+def _pem_cert(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
 
 
-def _builder(subject: str, issuer: str, key: ec.EllipticCurvePrivateKey) -> x509.CertificateBuilder:
+def _subject(common_name: str, organizations: Sequence[str] = ()) -> x509.Name:
+    attributes = [x509.NameAttribute(NameOID.ORGANIZATION_NAME, org) for org in organizations]
+    return x509.Name([*attributes, x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def _window(days: int) -> tuple[dt.datetime, dt.datetime]:
     now = dt.datetime.now(dt.UTC)
+    return now - dt.timedelta(minutes=5), now + dt.timedelta(days=days)
+
+
+def _builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: ec.EllipticCurvePrivateKey,
+    window: tuple[dt.datetime, dt.datetime],
+) -> x509.CertificateBuilder:
     return (
         x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
+        .subject_name(subject)
+        .issuer_name(issuer)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=30))
+        .not_valid_before(window[0])
+        .not_valid_after(window[1])
     )
 
 
-def _self_signed_ca(name: str) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = _key()
-    cert = (
-        _builder(name, name, key)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .sign(key, hashes.SHA256())
-    )
-    return cert, key
+class CertificateAuthority:
+    """A self-signed CA that issues serving and client certificates into one directory.
 
+    Its certificate is written to ``directory/<stem>.crt`` (``stem`` defaults to ``name``).
+    """
 
-def _leaf(
-    ca: tuple[x509.Certificate, ec.EllipticCurvePrivateKey], name: str, server: bool
-) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
-    key = _key()
-    usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
-    builder = _builder(name, "tagpilot test CA", key).add_extension(
-        x509.ExtendedKeyUsage([usage]), critical=False
-    )
-    if server:
-        names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
-    return builder.sign(ca[1], hashes.SHA256()), key
-
-
-def _write(
-    path: Path, cert: x509.Certificate | None, key: ec.EllipticCurvePrivateKey | None
-) -> Path:
-    if cert is not None:
-        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    if key is not None:
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
+    def __init__(
+        self, name: str, directory: Path, *, stem: str | None = None, days: int = 30
+    ) -> None:
+        self.directory = directory
+        self.days = days
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._name = _subject(name)
+        self._cert = (
+            _builder(self._name, self._name, self._key, _window(days))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+                critical=True,
             )
+            .sign(self._key, hashes.SHA256())
         )
-    return path
+        directory.mkdir(parents=True, exist_ok=True)
+        self.cert = directory / f"{stem or name}.crt"
+        self.cert.write_bytes(_pem_cert(self._cert))
+
+    @property
+    def cert_pem(self) -> bytes:
+        """The CA certificate, PEM."""
+        return _pem_cert(self._cert)
+
+    def write_key(self) -> Path:
+        """Write the CA's own private key beside its certificate (a signing pair); its path."""
+        path = self.cert.with_suffix(".key")
+        path.write_bytes(pem_key(self._key))
+        return path
+
+    def issue(
+        self,
+        stem: str,
+        common_name: str,
+        *,
+        groups: Sequence[str] = (),
+        usage: x509.ObjectIdentifier | None = None,
+        names: Sequence[x509.GeneralName] = (),
+        window: tuple[dt.datetime, dt.datetime] | None = None,
+    ) -> KeyPair:
+        """A certificate for ``common_name`` (``O`` = each group), written as ``stem``.crt/.key."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        builder = _builder(
+            _subject(common_name, groups), self._name, key, window or _window(self.days)
+        )
+        if usage is not None:
+            builder = builder.add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        if names:
+            builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+        pair = KeyPair(self.directory / f"{stem}.crt", self.directory / f"{stem}.key")
+        pair.cert.write_bytes(_pem_cert(builder.sign(self._key, hashes.SHA256())))
+        pair.key.write_bytes(pem_key(key))
+        pair.key.chmod(0o600)
+        return pair
+
+    def serving(self, stem: str, common_name: str = "localhost") -> KeyPair:
+        """A loopback serving certificate (127.0.0.1, localhost)."""
+        usage = ExtendedKeyUsageOID.SERVER_AUTH
+        return self.issue(stem, common_name, usage=usage, names=LOOPBACK_NAMES)
+
+    def client(self, stem: str, user: str, groups: Sequence[str] = ()) -> KeyPair:
+        """A client certificate; kube-apiserver reads ``CN`` as the user, each ``O`` as a group."""
+        return self.issue(stem, user, groups=groups, usage=ExtendedKeyUsageOID.CLIENT_AUTH)
 
 
 def make_pki(directory: Path) -> Pki:
     """Create a CA, a loopback server certificate, a client certificate and an unrelated CA."""
-    directory.mkdir(parents=True, exist_ok=True)
-    ca = _self_signed_ca("tagpilot test CA")
-    server = _leaf(ca, "localhost", server=True)
-    client = _leaf(ca, "tagpilot-client", server=False)
-    other = _self_signed_ca("unrelated CA")
+    ca = CertificateAuthority("tagpilot test CA", directory, stem="ca")
+    server = ca.serving("server")
+    client = ca.client("client", "tagpilot-client")
+    other = CertificateAuthority("unrelated CA", directory, stem="other-ca")
     return Pki(
-        ca_cert=_write(directory / "ca.crt", ca[0], None),
-        server_cert=_write(directory / "server.crt", server[0], None),
-        server_key=_write(directory / "server.key", None, server[1]),
-        client_cert=_write(directory / "client.crt", client[0], None),
-        client_key=_write(directory / "client.key", None, client[1]),
-        other_ca_cert=_write(directory / "other-ca.crt", other[0], None),
+        ca_cert=ca.cert,
+        server_cert=server.cert,
+        server_key=server.key,
+        client_cert=client.cert,
+        client_key=client.key,
+        other_ca_cert=other.cert,
     )
 
 
 def make_signing_pair(directory: Path) -> tuple[Path, Path]:
     """A self-signed key pair for the token service (key path, certificate path)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    cert, key = _self_signed_ca("tagpilot token signer")
-    return _write(directory / "token.key", None, key), _write(directory / "token.crt", cert, None)
+    signer = CertificateAuthority("tagpilot token signer", directory, stem="token")
+    return signer.write_key(), signer.cert
