@@ -16,7 +16,7 @@ from tagpilot.runtime.daemon import DaemonOptions, run_daemon
 from tagpilot.runtime.logs import configure_logging
 from tagpilot.server.access import TOKEN_ENV, is_loopback, read_token
 
-__all__ = ["configure_logging", "run_command"]
+__all__ = ["run_command"]
 
 
 def _address(value: str, option: str = "--http-address") -> tuple[str, int]:

@@ -91,7 +91,7 @@ class _StdlibFilter(logging.Filter):
         return write
 
 
-def configure_logging(log_format: str, verbose: int) -> RepeatLimiter:
+def configure_logging(log_format: str, verbose: int) -> None:
     """structlog to stderr: key/value console lines or one JSON object per line."""
     level = logging.DEBUG if verbose > 0 else logging.INFO
     renderer: structlog.types.Processor = (
@@ -118,7 +118,6 @@ def configure_logging(log_format: str, verbose: int) -> RepeatLimiter:
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_StdlibFilter(limiter))
     logging.basicConfig(level=logging.WARNING, handlers=[handler], force=True)
-    return limiter
 
 
 def install_loop_handler(loop: asyncio.AbstractEventLoop) -> None:
