@@ -200,3 +200,10 @@ def test_our_kinds_in_a_version_we_read_pass(api_version: str, kind: str) -> Non
 )
 def test_edit_distance_counts_swaps_as_one_edit(left: str, right: str, distance: int) -> None:
     assert edit_distance(left, right) == distance
+
+
+def test_a_null_api_version_reads_as_missing() -> None:
+    text = "apiVersion: null\nkind: ImagePolicy\nmetadata:\n  name: app\n"
+    with pytest.raises(ManifestError) as caught:
+        load_text(text, file="p.yaml")
+    assert str(caught.value.problems[0]).startswith("p.yaml:1: apiVersion: missing; ImagePolicy")

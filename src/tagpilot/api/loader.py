@@ -122,6 +122,12 @@ def _get(mapping: Any, key: str, default: Any) -> Any:
     return mapping.get(key, default) if isinstance(mapping, Mapping) else default
 
 
+def _field_text(document: Mapping[str, Any], key: str) -> str:
+    """A top-level field as text; ``key: null`` reads as missing, not as ``None``."""
+    value = document.get(key)
+    return "" if value is None else str(value)
+
+
 def is_sops_encrypted(document: Mapping[str, Any]) -> bool:
     """Whether ``document`` carries a SOPS metadata block (top-level ``sops`` with ``mac``)."""
     sops = document.get("sops")
@@ -199,7 +205,7 @@ def _check(
     document: Mapping[str, Any], file: str | None, default_namespace: str
 ) -> tuple[AnyObject | None, list[InvalidInputError]]:
     """The validated object (None for foreign kinds), or the problems found."""
-    api_version, kind = str(document.get("apiVersion", "")), str(document.get("kind", ""))
+    api_version, kind = _field_text(document, "apiVersion"), _field_text(document, "kind")
     typo = check_kind(api_version, kind, _KNOWN_KINDS)
     if typo is not None:
         line = _line_of(document, (typo.field,)) or _line_of(document, ("kind",))
