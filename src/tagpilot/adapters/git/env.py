@@ -154,7 +154,7 @@ def isolated_env(url: str, auth: GitAuth) -> Iterator[GitEnvironment]:
         env.update(config_env([*_NEUTRALISED, *_http_config(private_dir, auth, url)]))
         yield GitEnvironment(
             env=env, private_dir=private_dir, secrets=_secret_strings(auth),
-            guarded_origin="" if is_ssh_url(url) else guarded_origin(url, auth),
+            guarded_origin=guarded_origin(url, auth),  # "" for an SSH URL
         )  # fmt: skip
     finally:
         if is_ssh_url(url):
@@ -259,9 +259,7 @@ def _close_ssh_master(private_dir: Path) -> None:
 
 
 def _http_config(private_dir: Path, auth: GitAuth, url: str) -> list[tuple[str, str]]:
-    pairs = [("credential.helper", ""), ("core.askPass", "")]
-    if not is_ssh_url(url):
-        pairs = credential_config(private_dir, auth, url)
+    pairs = credential_config(private_dir, auth, url)  # no credentials for an SSH URL
     if auth.ca_pem:
         pairs.append(("http.sslCAInfo", str(write_private(private_dir, "ca.crt", auth.ca_pem))))
     if auth.cert_pem and auth.key_pem:
