@@ -21,7 +21,7 @@ __all__ = ["run_command"]
 
 def _address(value: str, option: str = "--http-address") -> tuple[str, int]:
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
+    if not host or not port.isdigit() or len(port) > 5 or int(port) > 65535:
         raise InvalidInputError(f"{option} {value!r}: expected HOST:PORT, e.g. 127.0.0.1:9797")
     return host.strip("[]"), int(port)
 
