@@ -37,7 +37,7 @@ from starlette.routing import Route
 
 from tagpilot.api.descriptors import IMAGE_UPDATE
 from tagpilot.ports import ObjectKey, RecordedEvent
-from tagpilot.reconcile.outcome import format_time
+from tagpilot.reconcile.outcome import READY, format_time
 from tagpilot.server.access import ApiAccess
 from tagpilot.server.protocols import (
     API_KINDS,
@@ -227,9 +227,9 @@ class _Api:
 
 
 def _store_failed(status: dict[str, Any], problem: str) -> dict[str, Any]:
-    conditions = [c for c in status.get("conditions") or [] if c.get("type") != "Ready"]
+    conditions = [c for c in status.get("conditions") or [] if c.get("type") != READY]
     ready = {
-        "type": "Ready",
+        "type": READY,
         "status": "False",
         "reason": STORE_FAILED_REASON,
         "message": f"the state store cannot be written ({problem}); the rest of this "
