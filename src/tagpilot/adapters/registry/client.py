@@ -200,11 +200,18 @@ class RegistryClient:
         self._challenges[registry] = challenge
         self._tokens.drop(registry, scope)
 
+    def _no_entry(self, repository: Repository, auth: AuthConfig | None) -> str | None:
+        """What to say when the docker config has no credentials for the registry, or None."""
+        if auth is not None or self._credentials is None:
+            return None
+        return self._credentials.no_entry_message(repository.registry, repository.path)
+
     def _refused(self, repository: Repository) -> str:
         registry = repository.registry
-        if self._auth.get(registry) is None and self._credentials is not None:
-            return self._credentials.no_entry_message(registry, repository.path)
-        who = "anonymous access" if self._auth.get(registry) is None else "the credentials"
+        auth = self._auth.get(registry)
+        if (missing := self._no_entry(repository, auth)) is not None:
+            return missing
+        who = "anonymous access" if auth is None else "the credentials"
         source = self._credentials.source if self._credentials else "no docker config"
         return (
             f"registry {registry} refused {who} (from {source}) for repository"
@@ -217,10 +224,8 @@ class RegistryClient:
             return None
         auth = await self._resolve_auth(repository)
         if challenge.scheme == "basic":
-            if auth is None and self._credentials is not None:
-                raise RegistryAuthError(
-                    self._credentials.no_entry_message(repository.registry, repository.path)
-                )
+            if (missing := self._no_entry(repository, auth)) is not None:
+                raise RegistryAuthError(missing)
             if auth is None or not auth.has_basic:
                 raise RegistryAuthError(
                     f"registry {repository.registry} requires a username and password and none"
@@ -239,9 +244,7 @@ class RegistryClient:
         if token is None:
             source = self._credentials.source if self._credentials else "no docker config"
             base = await self._base_url(repository)
-            refused = None
-            if auth is None and self._credentials is not None:
-                refused = self._credentials.no_entry_message(registry, repository.path)
+            refused = self._no_entry(repository, auth)
             token, expires_in = await fetch_token(
                 self._transport.send, challenge, scope, auth, source, base, refused
             )
