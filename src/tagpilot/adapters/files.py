@@ -38,7 +38,6 @@ __all__ = [
     "is_manifest_name",
     "marked_files",
     "update_tree",
-    "write_atomically",
 ]
 
 _MARKER_BYTES = b"$imagepolicy"  # wider than Flux's screen: see core.setters.may_hold_markers
