@@ -25,14 +25,12 @@ __all__ = [
     "escape_untrusted",
     "is_valid_tag",
     "sort_descending",
-    "split_valid_tags",
 ]
 
 MAX_TAG_LENGTH = 128
 """The OCI distribution spec's longest tag."""
 
 _TAG = re.compile(rf"[A-Za-z0-9_][A-Za-z0-9._-]{{0,{MAX_TAG_LENGTH - 1}}}", re.ASCII)
-_EXAMPLES_KEPT = 3
 _ESCAPED_SHOWN = 60
 
 
@@ -70,15 +68,6 @@ class ScannedTags:
         examples = ", ".join(escape_untrusted(tag, 40) for tag in self.dropped_examples)
         what = "tag that is" if self.dropped == 1 else "tags that are"
         return f"dropped {self.dropped} {what} not valid OCI tags (e.g. {examples})"
-
-
-def split_valid_tags(tags: Iterable[str]) -> ScannedTags:
-    """Keep the tags that meet the grammar, in order; count (and sample) the others."""
-    kept: list[str] = []
-    dropped: list[str] = []
-    for tag in tags:
-        (kept if is_valid_tag(tag) else dropped).append(tag)
-    return ScannedTags(tuple(kept), len(dropped), tuple(dropped[:_EXAMPLES_KEPT]))
 
 
 DEFAULT_EXCLUSION_LIST: tuple[str, ...] = (r"^.*\.sig$",)
