@@ -35,7 +35,8 @@ real_replace = os.replace
 
 def paused(source, destination, *args, **kwargs):
     if Path(source).name.startswith("." + Path(target).name + "."):
-        Path(flag).write_text(str(source))
+        Path(flag + ".part").write_text(str(source))
+        real_replace(flag + ".part", flag)  # the parent never reads a half-written flag
         time.sleep(120)
     return real_replace(source, destination, *args, **kwargs)
 
