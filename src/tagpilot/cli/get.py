@@ -233,8 +233,7 @@ def _print_all(source: ObjectSource, options: GetOptions) -> None:
             printed = True
             click.echo(render_table(views, info, options, prefixed=True))
     if not printed:
-        where = "any" if options.namespace is None else f'"{options.namespace}"'
-        fail(f"no image objects found in {where} namespace", 0)
+        fail(missing_message("image", None, options.namespace), 0)
 
 
 def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
