@@ -147,8 +147,9 @@ def _print(run: _Run, *, dry_run: bool) -> None:
         _print_reused_scan(run, outcome)
         for warning in outcome.warnings:
             click.echo("  warning: " + warning.replace("\n", "\n    "))
-        for event in outcome.events:
-            if event.type == "Normal" and event.message.startswith("pushed commit"):
+        pushed = outcome.run is not None  # the push's own event carries the commit message
+        for event in outcome.events if pushed else ():
+            if event.type == "Normal":
                 click.echo("  " + event.message.replace("\n", "\n  ").rstrip())
         if dry_run and outcome.preview is not None:
             _print_preview(outcome)
