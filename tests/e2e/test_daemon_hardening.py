@@ -304,6 +304,13 @@ print(json.dumps({"refused": [refused.status_code, refused.text], "webhook": web
 """.replace("{REMOTE}", REMOTE)
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
 def test_on_a_port_open_to_all_the_api_answers_loopback_clients_only(
     tmp_path: Path, registry: RunningRegistry
 ) -> None:
@@ -315,6 +322,8 @@ def test_on_a_port_open_to_all_the_api_answers_loopback_clients_only(
         http_address=f"0.0.0.0:{port}", wrapper=OWN_NETWORK,
     )  # fmt: skip
     try:
+        # only once the wrapper has made the namespace and exec'd tagpilot is there one to enter
+        _wait(lambda: b"tagpilot" in _cmdline(daemon.process.pid), 30, "the daemon's namespace")
         client = subprocess.run(
             ["nsenter", f"--net=/proc/{daemon.process.pid}/ns/net", sys.executable, "-c",
              _CLIENT, str(port), hook, OBJECT],
