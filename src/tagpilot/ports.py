@@ -25,6 +25,7 @@ __all__ = [
     "GitAuth",
     "GitUpdate",
     "GitUpdater",
+    "EventRecorder",
     "ObjectKey",
     "ProxySettings",
     "PushSpec",
@@ -33,6 +34,7 @@ __all__ = [
     "RegistryAccess",
     "SigningKey",
     "StateStore",
+    "StatusWriter",
     "StoredTags",
     "TreeEditor",
 ]
@@ -156,6 +158,27 @@ class StateStore(Protocol):
 
     def runs(self, namespace: str, name: str, limit: int = 20) -> list[AutomationRun]:
         """Newest-first recorded runs of one automation."""
+        ...
+
+
+class StatusWriter(Protocol):
+    """Publishes an object's status where its users read it (a cluster's status subresource).
+
+    The state store keeps the run's own copy; this port is for a second home of the truth,
+    so it is optional: the directory runtimes have none.
+    """
+
+    async def write_status(self, key: ObjectKey, status: Mapping[str, Any]) -> None:
+        """Make ``status`` (Flux's JSON form) the object's whole status; a deleted object is
+        not an error."""
+        ...
+
+
+class EventRecorder(Protocol):
+    """Publishes events where users look for them (a cluster's Events)."""
+
+    async def record(self, key: ObjectKey, event_type: str, reason: str, message: str) -> None:
+        """Record one ``Normal`` or ``Warning`` event about ``key``."""
         ...
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tagpilot.cli.run_cmd import _address
+from tagpilot.cli.run_cmd import address as _address
 from tagpilot.core.errors import InvalidInputError
 
 

@@ -16,10 +16,10 @@ from tagpilot.runtime.daemon import DaemonOptions, run_daemon
 from tagpilot.runtime.logs import configure_logging
 from tagpilot.server.access import TOKEN_ENV, is_loopback, read_token
 
-__all__ = ["run_command"]
+__all__ = ["address", "run_command"]
 
 
-def _address(value: str, option: str = "--http-address") -> tuple[str, int]:
+def address(value: str, option: str = "--http-address") -> tuple[str, int]:
     host, _, port = value.rpartition(":")
     if not host or not port.isdigit() or len(port) > 5 or int(port) > 65535:
         raise InvalidInputError(f"{option} {value!r}: expected HOST:PORT, e.g. 127.0.0.1:9797")
@@ -29,9 +29,9 @@ def _address(value: str, option: str = "--http-address") -> tuple[str, int]:
 def _options(
     http_address: str, api_address: str | None, api_token_file: Path | None, concurrent: int
 ) -> DaemonOptions:
-    host, port = _address(http_address)
+    host, port = address(http_address)
     token = read_token(api_token_file, os.environ)
-    api_host, api_port = _address(api_address, "--api-address") if api_address else (None, 0)
+    api_host, api_port = address(api_address, "--api-address") if api_address else (None, 0)
     if api_host is not None and not is_loopback(api_host) and token is None:
         raise InvalidInputError(
             f"--api-address {api_address}: the control API on a non-loopback address needs "

@@ -134,6 +134,8 @@ class SecretIndex:
     secrets: Mapping[tuple[str, str], SecretData] = field(default_factory=dict, repr=False)
     unavailable: Mapping[tuple[str, str], str] = field(default_factory=dict)
     """Secrets whose file failed to load or decrypt, and why (no values in the reason)."""
+    missing_hint: str = "not found in the manifests (add it, SOPS-encrypted if you like, or fix the reference)"
+    """What a missing Secret's error says after its name: where it was looked for."""
 
     def get(self, namespace: str, name: str, *, wanted_by: str, reason: str) -> SecretData:
         """The Secret ``namespace/name`` for ``wanted_by``; ``MissingSecretError`` if absent."""
@@ -146,8 +148,7 @@ class SecretIndex:
             )
         if found is None:
             raise MissingSecretError(
-                f"{wanted_by}: Secret '{namespace}/{name}' not found in the manifests "
-                "(add it, SOPS-encrypted if you like, or fix the reference)",
+                f"{wanted_by}: Secret '{namespace}/{name}' {self.missing_hint}",
                 reason=reason,
             )
         return SecretData(found.namespace, found.name, found.values, found.secret_type, wanted_by)

@@ -37,6 +37,7 @@ __all__ = [
     "failed_outcome",
     "failure",
     "format_time",
+    "progressing",
     "read_status",
     "ready_condition",
     "status_document",
@@ -208,6 +209,31 @@ def failed_outcome(
     return Outcome(status, (Event("Warning", error.reason, error.message),), error=error)
 
 
+def progressing(previous: S, *, generation: int, message: str, now: datetime) -> S:
+    """Status while a reconcile works, Flux's progress point: Reconciling True and Ready
+    Unknown, both ``Progressing`` with ``message``.  The kind's fields and
+    ``observedGeneration`` keep their values until the reconcile ends, as Flux leaves them."""
+    reason = meta.REASON_PROGRESSING
+    wanted = [
+        _condition(RECONCILING, "True", reason, message, generation),
+        _condition(READY, "Unknown", reason, message, generation),
+    ]
+    old = {c.type: c for c in conditions_of(previous)}
+    stamped = [
+        c.model_copy(update={"last_transition_time": _moment(old.get(c.type), c, now)})
+        for c in wanted
+    ]
+    kept = [c for c in conditions_of(previous) if c.type not in {READY, RECONCILING, STALLED}]
+    return previous.model_copy(update={"conditions": [*stamped, *kept]})
+
+
+def _moment(before: Condition | None, condition: Condition, now: datetime) -> str:
+    """``lastTransitionTime``: kept while the condition's status stays, else ``now``."""
+    if before is not None and before.status == condition.status:
+        return before.last_transition_time or format_time(now)
+    return format_time(now)
+
+
 def _condition(kind: str, status: str, reason: str, message: str, generation: int) -> Condition:
     return Condition(
         type=kind,
@@ -227,13 +253,10 @@ def _status(
     now: datetime,
 ) -> S:
     old = {c.type: c for c in conditions_of(previous)}
-    stamped = []
-    for condition in conditions:
-        before = old.get(condition.type)
-        moment = format_time(now)
-        if before is not None and before.status == condition.status:
-            moment = before.last_transition_time or moment
-        stamped.append(condition.model_copy(update={"last_transition_time": moment}))
+    stamped = [
+        c.model_copy(update={"last_transition_time": _moment(old.get(c.type), c, now)})
+        for c in conditions
+    ]
     observed = {name: getattr(fields, name) for name in fields.model_fields_set}
     base = previous if previous is not None else fields
     return base.model_copy(

@@ -33,10 +33,10 @@ from tagpilot.api.meta import NamespacedName
 from tagpilot.api.source import GitRepository
 from tagpilot.core.errors import RetryableError, SourceLocation, TagpilotError
 from tagpilot.core.imageref import parse_repository
-from tagpilot.ports import ObjectKey, RecordedEvent
+from tagpilot.ports import EventRecorder, ObjectKey, RecordedEvent, StatusWriter
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.kinds import RECONCILERS, RunRequest, reconciler_for
-from tagpilot.reconcile.outcome import Outcome, failed_outcome, read_status
+from tagpilot.reconcile.outcome import Outcome, failed_outcome, progressing, read_status
 
 __all__ = ["KINDS", "Engine", "ReloadResult"]
 
@@ -70,11 +70,19 @@ class Engine:
         loader: Callable[[Sequence[Path]], Manifests] | None = None,
         dry_run: bool = False,
         on_result: ResultHook | None = None,
+        status_writer: StatusWriter | None = None,
+        event_recorder: EventRecorder | None = None,
+        api_generations: bool = False,
     ) -> None:
         self.ctx = ctx
         self.dry_run = dry_run
         self.on_result = on_result
         self._loader = loader
+        self._status_writer = status_writer
+        self._event_recorder = event_recorder
+        # In a cluster the API server counts generations (metadata.generation); a manifest's
+        # copy of that field is not trusted, the store counts spec changes instead.
+        self._api_generations = api_generations
         self._suspended: dict[ObjectKey, bool] = {}
         self._requests: dict[ObjectKey, str] = {}
         self._objects: dict[ObjectKey, LoadedObject] = {}
@@ -172,20 +180,58 @@ class Engine:
         started = time.monotonic()
         obj = self.object(key)
         requested_at = requested_at or self._requests.pop(key, None)
-        generation = self.ctx.store.observe_generation(key, self.spec_hash(key))
+        generation = self._generation(key, obj)
         # The one place suspension is decided: the reconcilers never look at spec.suspend,
         # so a run-time resume of a manifest-suspended object really runs it.
         if self.is_suspended(key):
             outcome: Outcome[Any] = Outcome(self._stored_status(key), suspended=True)
         else:
+            await self._progress(key, generation, requested_at)
             outcome = await self._guarded(key, obj, generation, requested_at)
             if requested_at is not None:
                 handled = {"last_handled_reconcile_at": requested_at}
                 outcome = replace(outcome, status=outcome.status.model_copy(update=handled))
             self._persist(key, outcome)
+            await self._publish(key, outcome)
         if self.on_result is not None:
             self.on_result(key, outcome, time.monotonic() - started)
         return outcome
+
+    def _generation(self, key: ObjectKey, obj: Any) -> int:
+        api_generation = obj.metadata.generation
+        if self._api_generations and api_generation is not None:
+            return int(api_generation)
+        return self.ctx.store.observe_generation(key, self.spec_hash(key))
+
+    async def _progress(self, key: ObjectKey, generation: int, requested_at: str | None) -> None:
+        """Flux's progress point, where a status writer publishes: Reconciling while a new
+        generation or a reconcile request is worked on, so ``kubectl wait`` sees it start.
+        Routine interval runs skip it: two status writes per run would double the API load."""
+        if self._status_writer is None or self.dry_run:
+            return
+        previous = self._stored_status(key)
+        observed = previous.observed_generation or 0
+        if observed == generation and requested_at is None:
+            return
+        message = (
+            f"processing object: new generation {observed} -> {generation}"
+            if observed != generation
+            else "reconciliation in progress"
+        )
+        now = self.ctx.clock.now()
+        status = progressing(previous, generation=generation, message=message, now=now)
+        await self._status_writer.write_status(key, Outcome(status).document)
+
+    async def _publish(self, key: ObjectKey, outcome: Outcome[Any]) -> None:
+        """Hand the status and the user-facing events to the cluster's ports, if any."""
+        if self.dry_run:
+            return
+        if self._status_writer is not None:
+            await self._status_writer.write_status(key, outcome.document)
+        if self._event_recorder is not None:
+            for event in outcome.events:
+                if event.type != "Trace":  # Trace events are for notification only
+                    await self._event_recorder.record(key, event.type, event.reason, event.message)
 
     def _stored_status(self, key: ObjectKey) -> Any:
         model = _status_model(key)
@@ -245,11 +291,15 @@ class Engine:
         """Re-read the manifests; a bad edit is reported and the last good objects stay."""
         if self._loader is None:
             return ReloadResult(error="this engine was built without a loader")
-        before = {key: self.spec_hash(key) for key in self.keys()}
         try:
             manifests = self._loader(paths)
         except TagpilotError as error:
             return ReloadResult(error=str(error))
+        return self.replace(manifests)
+
+    def replace(self, manifests: Manifests) -> ReloadResult:
+        """Take ``manifests`` as the desired objects; say which were added, changed, removed."""
+        before = {key: self.spec_hash(key) for key in self.keys()}
         self._install(manifests)
         after = {key: self.spec_hash(key) for key in self.keys()}
         return ReloadResult(

@@ -1,0 +1,168 @@
+"""``tagpilot controller``: reconcile Flux's image objects inside a Kubernetes cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+from pathlib import Path
+
+import click
+
+from tagpilot.adapters.clock import SystemClock
+from tagpilot.adapters.files import FileTreeEditor
+from tagpilot.adapters.git.updater import CliGitUpdater
+from tagpilot.adapters.kube.client import KubeClient
+from tagpilot.adapters.kube.config import KubeConfig, load_kubeconfig
+from tagpilot.adapters.kube.lease import LeaseTiming
+from tagpilot.adapters.registry.pool import RegistryPool
+from tagpilot.adapters.state_dir import StateLock
+from tagpilot.adapters.store import SqliteStore
+from tagpilot.cli.run_cmd import address
+from tagpilot.core.errors import InvalidInputError
+from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.runtime.controller import ControllerOptions, run_controller
+from tagpilot.runtime.logs import configure_logging
+
+__all__ = ["controller_command"]
+
+RUNTIME_NAMESPACE_ENV = "RUNTIME_NAMESPACE"
+
+
+@click.command("controller")
+@click.option(
+    "--kubeconfig",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="Talk to the cluster of this kubeconfig (default: $KUBECONFIG, the pod's service "
+    "account, then ~/.kube/config).",
+)
+@click.option("--context", "context_name", help="The kubeconfig context to use.")
+@click.option(
+    "--watch-all-namespaces/--watch-own-namespace",
+    default=True,
+    show_default=True,
+    help="Watch objects in every namespace, or only in the runtime namespace.",
+)
+@click.option(
+    "--watch-label-selector",
+    help="Only reconcile image objects matching this label selector (sharding: "
+    "'sharding.fluxcd.io/key in (shard1)', the main instance '!sharding.fluxcd.io/key').",
+)
+@click.option(
+    "--enable-leader-election",
+    is_flag=True,
+    help="Run several replicas: only the holder of the Lease reconciles.",
+)
+@click.option(
+    "--leader-election-lease-duration", default=35.0, show_default=True, type=float,
+    help="Seconds a non-leader waits before taking over an unrenewed Lease.",
+)
+@click.option(
+    "--leader-election-renew-deadline", default=30.0, show_default=True, type=float,
+    help="Seconds the leader keeps trying to renew before it gives up and exits.",
+)
+@click.option(
+    "--leader-election-retry-period", default=5.0, show_default=True, type=float,
+    help="Seconds between attempts to acquire or renew the Lease.",
+)
+@click.option(
+    "--concurrent", default=4, show_default=True, type=click.IntRange(1, 64),
+    help="Objects reconciled at once.",
+)  # fmt: skip
+@click.option(
+    "--http-address",
+    default="0.0.0.0:9797",
+    show_default=True,
+    help="Where to serve /healthz, /readyz and /metrics.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("/var/lib/tagpilot"),
+    show_default=True,
+    help="A cache for tag lists, git mirrors and run history (an emptyDir in a pod).",
+)
+@click.option(
+    "--log-format", type=click.Choice(["console", "json"]), default="json", show_default=True
+)
+@click.option("-v", "--verbose", count=True, help="More logging.")
+def controller_command(
+    kubeconfig: Path | None,
+    context_name: str | None,
+    watch_all_namespaces: bool,
+    watch_label_selector: str | None,
+    enable_leader_election: bool,
+    leader_election_lease_duration: float,
+    leader_election_renew_deadline: float,
+    leader_election_retry_period: float,
+    concurrent: int,
+    http_address: str,
+    state_dir: Path,
+    log_format: str,
+    verbose: int,
+) -> None:
+    """Reconcile ImageRepositories, ImagePolicies and ImageUpdateAutomations in a cluster.
+
+    A drop-in for Flux's image-reflector-controller and image-automation-controller:
+    statuses, conditions and events are written to the objects as Flux writes them.
+    SIGTERM lets a git push in flight finish and releases the Lease.
+    """
+    configure_logging(log_format, verbose)
+    timing = LeaseTiming(
+        leader_election_lease_duration,
+        leader_election_renew_deadline,
+        leader_election_retry_period,
+    )
+    _check_timing(timing)
+    config = load_kubeconfig(kubeconfig, context_name)
+    host, port = address(http_address)
+    runtime_namespace = os.environ.get(RUNTIME_NAMESPACE_ENV) or config.namespace
+    options = ControllerOptions(
+        runtime_namespace=runtime_namespace,
+        identity=f"{socket.gethostname()}_{secrets.token_hex(4)}",
+        watch_namespace=None if watch_all_namespaces else runtime_namespace,
+        label_selector=watch_label_selector or None,
+        leader_election=enable_leader_election,
+        lease_timing=timing,
+        concurrency=concurrent,
+        host=host,
+        port=port,
+    )
+    state_dir.mkdir(parents=True, exist_ok=True)
+    lock = StateLock(state_dir)
+    try:
+        code = asyncio.run(_main(config, state_dir, options))
+    finally:
+        lock.release()
+    raise SystemExit(code)
+
+
+def _check_timing(timing: LeaseTiming) -> None:
+    """client-go's rule: retry period < renew deadline < lease duration, all positive."""
+    if not 0 < timing.retry_period < timing.renew_deadline < timing.lease_duration:
+        raise InvalidInputError(
+            "leader election timing: need 0 < --leader-election-retry-period "
+            f"({timing.retry_period:g}) < --leader-election-renew-deadline "
+            f"({timing.renew_deadline:g}) < --leader-election-lease-duration "
+            f"({timing.lease_duration:g})"
+        )
+
+
+async def _main(config: KubeConfig, state_dir: Path, options: ControllerOptions) -> int:
+    store = SqliteStore(state_dir / "state.db")
+    registry = RegistryPool()
+    ctx = ReconcileContext(
+        clock=SystemClock(),
+        store=store,
+        registry=registry,
+        git=CliGitUpdater(state_dir),
+        editor=FileTreeEditor(),
+    )
+    client = KubeClient(config)
+    try:
+        return await run_controller(client, ctx, options)
+    finally:
+        await client.aclose()
+        await registry.aclose()
+        store.close()

@@ -1,0 +1,65 @@
+"""Which API versions of the watched kinds the cluster serves.
+
+Flux's image API is ``image.toolkit.fluxcd.io/v1`` today and was ``v1beta2`` before; a
+cluster may serve either.  The controller asks the API server's discovery once at start and
+uses the newest version it serves, as a client of a converting CRD should.  GitRepository
+is only read (its controller is Flux's source-controller, or nobody): a cluster without it
+leaves automations reporting the missing source, not a controller that refuses to start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tagpilot.adapters.kube.client import KubeClient
+from tagpilot.adapters.kube.resources import (
+    GIT_REPOSITORIES,
+    IMAGE_POLICIES,
+    IMAGE_REPOSITORIES,
+    IMAGE_UPDATE_AUTOMATIONS,
+    Resource,
+)
+from tagpilot.core.errors import StalledError
+
+__all__ = ["IMAGE_GROUP", "ClusterKinds"]
+
+IMAGE_GROUP = "image.toolkit.fluxcd.io"
+_IMAGE_VERSIONS = ("v1", "v1beta2")
+_SOURCE_VERSIONS = ("v1",)
+_PRIMARY = (IMAGE_REPOSITORIES, IMAGE_POLICIES, IMAGE_UPDATE_AUTOMATIONS)
+
+
+@dataclass(frozen=True)
+class ClusterKinds:
+    """The resources to watch, by kind, at the versions the cluster serves."""
+
+    resources: dict[str, Resource]
+    notes: list[str] = field(default_factory=list)
+
+    def is_primary(self, kind: str) -> bool:
+        """Whether ``kind`` is reconciled here (and so filtered by the shard's selector)."""
+        return any(r.kind == kind for r in _PRIMARY)
+
+    @classmethod
+    async def discover(cls, client: KubeClient) -> ClusterKinds:
+        """Ask discovery; a cluster without the image API is an error naming the fix."""
+        image = _choose(await client.served_versions(IMAGE_GROUP), _IMAGE_VERSIONS)
+        if image is None:
+            raise StalledError(
+                f"the cluster serves no {IMAGE_GROUP} API version tagpilot reads "
+                f"({', '.join(_IMAGE_VERSIONS)}): install the CRDs first "
+                "(tagpilot install --export | kubectl apply --server-side -f -)"
+            )
+        resources = {r.kind: r.with_version(image) for r in _PRIMARY}
+        notes = [f"{IMAGE_GROUP}/{image}"]
+        source = _choose(await client.served_versions(GIT_REPOSITORIES.group), _SOURCE_VERSIONS)
+        if source is None:
+            notes.append(f"{GIT_REPOSITORIES.group} not served: automations cannot find sources")
+        else:
+            resources[GIT_REPOSITORIES.kind] = GIT_REPOSITORIES.with_version(source)
+            notes.append(f"{GIT_REPOSITORIES.group}/{source}")
+        return cls(resources, notes)
+
+
+def _choose(served: list[str], wanted: tuple[str, ...]) -> str | None:
+    return next((version for version in wanted if version in served), None)

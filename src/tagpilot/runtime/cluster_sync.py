@@ -1,0 +1,157 @@
+"""Keeps the engine's objects equal to what the API server's watches show.
+
+Every watch event marks the view dirty; a short moment later (so a burst of events is one
+sync) :meth:`ClusterView.sync` rebuilds the engine's objects from the watch caches and says
+what changed.  The controller then hands that to the scheduler, exactly as the directory
+daemon hands it a manifest reload.  Three things only a cluster has are decided here:
+
+* statuses: the API server holds the truth.  The local state store takes an object's status
+  from the API when it first sees the object and again when this replica becomes the
+  leader (another replica may have written since); while leading, the store is ahead of
+  the watch and is left alone;
+* reconcile requests: a new ``reconcile.fluxcd.io/requestedAt`` annotation (``flux
+  reconcile``, ``kubectl annotate``) not yet recorded as ``lastHandledReconcileAt`` is a
+  trigger, as it is for Flux;
+* refusals: an object the API server accepted that tagpilot's models refuse is not
+  reconciled; it is reported (status, event) once per resource version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from tagpilot.adapters.cluster.objects import (
+    ParsedObjects,
+    Refused,
+    cluster_manifests,
+    key_of,
+    resource_version,
+    secret_data,
+)
+from tagpilot.api.loader import LoadedObject
+from tagpilot.core.secrets import SecretData
+from tagpilot.ports import ObjectKey
+from tagpilot.runtime.engine import KINDS, Engine, ReloadResult
+
+__all__ = ["REQUESTED_AT", "ClusterView", "SyncResult", "WatchCache"]
+
+REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+
+
+class WatchCache(Protocol):
+    """What the view reads of one watch: its cached objects by (namespace, name)."""
+
+    @property
+    def cache(self) -> Mapping[tuple[str, str], Mapping[str, Any]]:
+        """The watched objects."""
+        ...
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one sync changed, and what it asks the runtime to do."""
+
+    reload: ReloadResult
+    requested: list[tuple[ObjectKey, str]] = field(default_factory=list)
+    """Objects with a new reconcile request, and its token."""
+    refused: list[Refused] = field(default_factory=list)
+    """Objects refused since the last sync (each resource version once)."""
+
+
+class ClusterView:
+    """The engine's objects, rebuilt from watch caches."""
+
+    def __init__(
+        self, engine: Engine, watches: Mapping[str, WatchCache], secrets: WatchCache | None
+    ) -> None:
+        self._engine = engine
+        self._watches = watches
+        self._secrets = secrets
+        self._parsed = ParsedObjects()
+        self._secret_cache: dict[tuple[str, str], tuple[str, SecretData | None]] = {}
+        self._seeded: dict[ObjectKey, str] = {}
+        self._requests: dict[ObjectKey, str] = {}
+        self._refused: dict[ObjectKey, str] = {}
+        self.leading = False
+
+    def live(self, key: ObjectKey) -> Mapping[str, Any] | None:
+        """The watched copy of ``key``, or None."""
+        watch = self._watches.get(key.kind)
+        return None if watch is None else watch.cache.get((key.namespace, key.name))
+
+    def sync(self) -> SyncResult:
+        """Rebuild the engine's objects from the watches; report what changed."""
+        loaded: list[LoadedObject] = []
+        refused: list[Refused] = []
+        present: list[ObjectKey] = []
+        for kind, watch in self._watches.items():
+            for raw in list(watch.cache.values()):
+                parsed = self._parsed.parse(kind, raw)
+                present.append(key_of(kind, raw))
+                if isinstance(parsed, Refused):
+                    if self._refused.get(parsed.key) != parsed.resource_version:
+                        self._refused[parsed.key] = parsed.resource_version
+                        refused.append(parsed)
+                    continue
+                self._refused.pop(parsed.key, None)
+                loaded.append(parsed)
+        self._parsed.forget_missing(present)
+        reload = self._engine.replace(cluster_manifests(loaded, self._secret_values()))
+        self._seed_statuses(force=False)
+        return SyncResult(reload, self._new_requests(), refused)
+
+    def take_lead(self) -> None:
+        """This replica now leads: take every status from the API, then keep the store's."""
+        self._seed_statuses(force=True)
+        self.leading = True
+
+    def _secret_values(self) -> Iterable[SecretData]:
+        if self._secrets is None:
+            return ()
+        cache = self._secrets.cache
+        for place in [p for p in self._secret_cache if p not in cache]:
+            del self._secret_cache[place]
+        values = []
+        for place, raw in list(cache.items()):
+            version = resource_version(raw)
+            known = self._secret_cache.get(place)
+            if known is None or known[0] != version or not version:
+                known = (version, secret_data(raw))
+                self._secret_cache[place] = known
+            if known[1] is not None:
+                values.append(known[1])
+        return values
+
+    def _reconciled(self) -> Iterable[tuple[ObjectKey, Mapping[str, Any]]]:
+        for kind in KINDS:
+            watch = self._watches.get(kind)
+            if watch is not None:
+                for raw in list(watch.cache.values()):
+                    yield key_of(kind, raw), raw
+
+    def _seed_statuses(self, *, force: bool) -> None:
+        store = self._engine.ctx.store
+        for key, raw in self._reconciled():
+            version = resource_version(raw)
+            first_sight = key not in self._seeded
+            moved = not self.leading and self._seeded.get(key) != version
+            if not (force or first_sight or moved):
+                continue
+            self._seeded[key] = version
+            status = raw.get("status")
+            if isinstance(status, Mapping) and status:
+                store.put_status(key, status)
+
+    def _new_requests(self) -> list[tuple[ObjectKey, str]]:
+        requested = []
+        for key, raw in self._reconciled():
+            annotations = (raw.get("metadata") or {}).get("annotations") or {}
+            token = annotations.get(REQUESTED_AT)
+            handled = (raw.get("status") or {}).get("lastHandledReconcileAt")
+            if not token or token == handled or self._requests.get(key) == token:
+                continue
+            self._requests[key] = token
+            requested.append((key, str(token)))
+        return requested

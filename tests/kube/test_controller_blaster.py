@@ -1,0 +1,143 @@
+"""The seeds' Blaster flow inside a cluster: the runbook's objects applied with kubectl, a
+SOPS-encrypted registry Secret decrypted into the cluster, a tag pushed to a real registry,
+and ``tagpilot controller`` committing over SSH — looked at the way the runbook does, with
+``kubectl get ... -o yaml``, printer columns and ``kubectl get events``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servers.git import SshServer, git, run_sshd
+from servers.ocipush import seed
+from servers.registry import RunningRegistry, run_registry, write_htpasswd
+
+from .controller_support import apply, controller, install_crds, kubectl_json, wait_for
+from .controlplane import ControlPlane
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters" / "sops"))
+from e2e_support import FIRST_TAGS, TOKEN, USER, app_repo, write_cluster  # noqa: E402
+from sops_helpers import make_key, tool  # noqa: E402
+
+NAMESPACE = "flux-system"  # the markers in the app repository name it
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    with run_sshd(tmp_path_factory.mktemp("sshd")) as server:
+        yield server
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[RunningRegistry]:
+    htpasswd = write_htpasswd(tmp_path / "htpasswd", {USER: TOKEN})
+    with run_registry(tmp_path / "registry", htpasswd=htpasswd) as running:
+        seed(running.url, "games/blaster", FIRST_TAGS, user=USER, password=TOKEN)
+        yield running
+
+
+@pytest.fixture
+def flux_system(control_plane: ControlPlane) -> Iterator[str]:
+    install_crds(control_plane)
+    control_plane.kubectl("create", "namespace", NAMESPACE, check=False)
+    yield NAMESPACE
+    for kind in ("imageupdateautomations", "imagepolicies", "imagerepositories",
+                 "gitrepositories", "secrets"):  # fmt: skip
+        control_plane.kubectl("delete", kind, "--all", "-n", NAMESPACE, check=False)
+
+
+def _sops_round_trip(plane: ControlPlane, secret_file: Path, tmp: Path) -> None:
+    """The runbook's way: the Secret is SOPS-encrypted in git and decrypted into the cluster."""
+    import os  # noqa: PLC0415
+    import subprocess  # noqa: PLC0415
+
+    key = make_key(tmp / "age", "cluster")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+    env.update(HOME=str(tmp), SOPS_AGE_KEY_FILE=str(key.path))
+    sops = [tool("sops"), "--disable-version-check"]
+    subprocess.run([*sops, "encrypt", "--age", key.recipient, "--encrypted-regex",
+                    "^(data|stringData)$", "--in-place", str(secret_file)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    assert "ENC[" in secret_file.read_text()
+    plain = subprocess.run([*sops, "decrypt", str(secret_file)], env=env, check=True,
+                           capture_output=True, text=True).stdout  # fmt: skip
+    apply(plane, plain)
+
+
+def _policy(plane: ControlPlane) -> dict[str, Any]:
+    result: dict[str, Any] = kubectl_json(
+        plane, "imagepolicy", "blaster-dev-policy", "-n", NAMESPACE
+    )
+    return result
+
+
+def _latest_tag(plane: ControlPlane) -> str | None:
+    return ((_policy(plane).get("status") or {}).get("latestRef") or {}).get("tag")
+
+
+def test_the_runbook_flow_commits_the_new_dev_tag_and_shows_it_the_flux_way(
+    control_plane: ControlPlane, flux_system: str, registry: RunningRegistry, sshd: SshServer,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    bare = app_repo(tmp_path, registry)
+    identity = {"identity": sshd.client_key.decode(), "known_hosts": sshd.known_hosts.decode()}
+    cluster = write_cluster(tmp_path, registry, sshd.url(bare), identity)
+    _sops_round_trip(control_plane, cluster / "flux-system/secrets/blaster-dev-registry.yaml",
+                     tmp_path)  # fmt: skip
+    apply(control_plane, (cluster / "flux-system/secrets/flux-ssh-auth.yaml").read_text())
+    for manifest in sorted((tmp_path / "clusters/my-cluster/blaster/dev").glob("*.yaml")):
+        apply(control_plane, manifest.read_text())
+    before = git("rev-parse", "develop", cwd=bare)
+
+    with controller(control_plane.admin.kubeconfig, tmp_path / "ctl", namespace=NAMESPACE) as ctl:
+        wait_for("the policy's latestRef", lambda: _latest_tag(control_plane) == "dev-20251115.51")
+        pushed = wait_for(
+            "the automation's commit on develop",
+            lambda: (head := git("rev-parse", "develop", cwd=bare)) != before and head,
+        )
+        image = f"{registry.host}/games/blaster"
+        message = git("log", "-1", "--format=%B", "develop", cwd=bare).strip()
+        assert message == f"{image}:dev-20251115.42 -> {image}:dev-20251115.51\n [skip ci]"
+
+        policy = _policy(control_plane)
+        assert policy["status"]["latestRef"] == {"name": image, "tag": "dev-20251115.51"}
+        assert policy["status"]["observedGeneration"] == policy["metadata"]["generation"]
+        ready = {c["type"]: c for c in policy["status"]["conditions"]}["Ready"]
+        assert (ready["status"], ready["reason"]) == ("True", "Succeeded")
+
+        update = wait_for("the automation's status", lambda: (kubectl_json(
+            control_plane, "imageupdateautomation", "blaster-dev-automation", "-n", NAMESPACE,
+        ).get("status") or {}).get("lastPushCommit"))  # fmt: skip
+        assert update == pushed
+
+        table = control_plane.kubectl(
+            "get", "imagerepositories,imagepolicies,imageupdateautomations", "-A"
+        ).stdout
+        assert "blaster-dev-policy" in table and "dev-20251115.51" in table, table
+
+        events = kubectl_json(control_plane, "events", "-n", NAMESPACE)["items"]
+        reasons = {(e["involvedObject"]["kind"], e["reason"]) for e in events}
+        assert ("ImageUpdateAutomation", "Succeeded") in reasons or any(
+            kind == "ImageUpdateAutomation" for kind, _ in reasons
+        ), reasons
+        assert all(TOKEN not in json.dumps(e) for e in events)
+
+        # A new tag and `flux reconcile image repository` (the annotation it writes).
+        seed(registry.url, "games/blaster", ["dev-20251116.3"], user=USER, password=TOKEN)
+        control_plane.kubectl("annotate", "--overwrite", "-n", NAMESPACE, "imagerepository",
+                              "blaster-dev-repo", "reconcile.fluxcd.io/requestedAt=now-1")  # fmt: skip
+        wait_for("the requested scan's tag", lambda: _latest_tag(control_plane) == "dev-20251116.3")
+        repository = kubectl_json(control_plane, "imagerepository", "blaster-dev-repo", "-n",
+                                  NAMESPACE)  # fmt: skip
+        assert repository["status"]["lastHandledReconcileAt"] == "now-1"
+        wait_for("the second commit",
+                 lambda: "dev-20251116.3" in git("log", "-1", "--format=%B", "develop", cwd=bare))  # fmt: skip
+        assert git("rev-parse", "develop~1", cwd=bare) == pushed, "one commit per new tag"
+        assert "Traceback" not in ctl.text()
