@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 
 import pytest
 
@@ -68,3 +68,15 @@ def make_identity(control_plane: ControlPlane) -> MakeIdentity:
         return control_plane.identity(user, groups)
 
     return make
+
+
+# --- the kube client adapter (tests/kube/test_client.py, test_informer.py, test_lease.py) ---
+
+from tagpilot.adapters.kube import KubeClient, load_kubeconfig  # noqa: E402
+
+
+@pytest.fixture
+async def kube(control_plane: ControlPlane) -> AsyncIterator[KubeClient]:
+    """tagpilot's own client, as the control plane's admin."""
+    async with KubeClient(load_kubeconfig(control_plane.admin.kubeconfig)) as client:
+        yield client
