@@ -23,8 +23,8 @@ from .controlplane import ControlPlane
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters" / "sops"))
-from e2e_support import FIRST_TAGS, TOKEN, USER, app_repo, write_cluster  # noqa: E402
-from sops_helpers import make_key, tool  # noqa: E402
+from e2e_support import FIRST_TAGS, TOKEN, USER, app_repo, write_cluster
+from sops_helpers import make_key, tool
 
 NAMESPACE = "flux-system"  # the markers in the app repository name it
 
@@ -48,8 +48,13 @@ def flux_system(control_plane: ControlPlane) -> Iterator[str]:
     install_crds(control_plane)
     control_plane.kubectl("create", "namespace", NAMESPACE, check=False)
     yield NAMESPACE
-    for kind in ("imageupdateautomations", "imagepolicies", "imagerepositories",
-                 "gitrepositories", "secrets"):  # fmt: skip
+    for kind in (
+        "imageupdateautomations",
+        "imagepolicies",
+        "imagerepositories",
+        "gitrepositories",
+        "secrets",
+    ):
         control_plane.kubectl("delete", kind, "--all", "-n", NAMESPACE, check=False)
 
 
@@ -62,12 +67,25 @@ def _sops_round_trip(plane: ControlPlane, secret_file: Path, tmp: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
     env.update(HOME=str(tmp), SOPS_AGE_KEY_FILE=str(key.path))
     sops = [tool("sops"), "--disable-version-check"]
-    subprocess.run([*sops, "encrypt", "--age", key.recipient, "--encrypted-regex",
-                    "^(data|stringData)$", "--in-place", str(secret_file)],
-                   env=env, check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            *sops,
+            "encrypt",
+            "--age",
+            key.recipient,
+            "--encrypted-regex",
+            "^(data|stringData)$",
+            "--in-place",
+            str(secret_file),
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     assert "ENC[" in secret_file.read_text()
-    plain = subprocess.run([*sops, "decrypt", str(secret_file)], env=env, check=True,
-                           capture_output=True, text=True).stdout  # fmt: skip
+    plain = subprocess.run(
+        [*sops, "decrypt", str(secret_file)], env=env, check=True, capture_output=True, text=True
+    ).stdout
     apply(plane, plain)
 
 
@@ -83,14 +101,18 @@ def _latest_tag(plane: ControlPlane) -> str | None:
 
 
 def test_the_runbook_flow_commits_the_new_dev_tag_and_shows_it_the_flux_way(
-    control_plane: ControlPlane, flux_system: str, registry: RunningRegistry, sshd: SshServer,
+    control_plane: ControlPlane,
+    flux_system: str,
+    registry: RunningRegistry,
+    sshd: SshServer,
     tmp_path: Path,
-) -> None:  # fmt: skip
+) -> None:
     bare = app_repo(tmp_path, registry)
     identity = {"identity": sshd.client_key.decode(), "known_hosts": sshd.known_hosts.decode()}
     cluster = write_cluster(tmp_path, registry, sshd.url(bare), identity)
-    _sops_round_trip(control_plane, cluster / "flux-system/secrets/blaster-dev-registry.yaml",
-                     tmp_path)  # fmt: skip
+    _sops_round_trip(
+        control_plane, cluster / "flux-system/secrets/blaster-dev-registry.yaml", tmp_path
+    )
     apply(control_plane, (cluster / "flux-system/secrets/flux-ssh-auth.yaml").read_text())
     for manifest in sorted((tmp_path / "clusters/my-cluster/blaster/dev").glob("*.yaml")):
         apply(control_plane, manifest.read_text())
@@ -112,9 +134,19 @@ def test_the_runbook_flow_commits_the_new_dev_tag_and_shows_it_the_flux_way(
         ready = {c["type"]: c for c in policy["status"]["conditions"]}["Ready"]
         assert (ready["status"], ready["reason"]) == ("True", "Succeeded")
 
-        update = wait_for("the automation's status", lambda: (kubectl_json(
-            control_plane, "imageupdateautomation", "blaster-dev-automation", "-n", NAMESPACE,
-        ).get("status") or {}).get("lastPushCommit"))  # fmt: skip
+        update = wait_for(
+            "the automation's status",
+            lambda: (
+                kubectl_json(
+                    control_plane,
+                    "imageupdateautomation",
+                    "blaster-dev-automation",
+                    "-n",
+                    NAMESPACE,
+                ).get("status")
+                or {}
+            ).get("lastPushCommit"),
+        )
         assert update == pushed
 
         table = control_plane.kubectl(
@@ -131,13 +163,23 @@ def test_the_runbook_flow_commits_the_new_dev_tag_and_shows_it_the_flux_way(
 
         # A new tag and `flux reconcile image repository` (the annotation it writes).
         seed(registry.url, "games/blaster", ["dev-20251116.3"], user=USER, password=TOKEN)
-        control_plane.kubectl("annotate", "--overwrite", "-n", NAMESPACE, "imagerepository",
-                              "blaster-dev-repo", "reconcile.fluxcd.io/requestedAt=now-1")  # fmt: skip
+        control_plane.kubectl(
+            "annotate",
+            "--overwrite",
+            "-n",
+            NAMESPACE,
+            "imagerepository",
+            "blaster-dev-repo",
+            "reconcile.fluxcd.io/requestedAt=now-1",
+        )
         wait_for("the requested scan's tag", lambda: _latest_tag(control_plane) == "dev-20251116.3")
-        repository = kubectl_json(control_plane, "imagerepository", "blaster-dev-repo", "-n",
-                                  NAMESPACE)  # fmt: skip
+        repository = kubectl_json(
+            control_plane, "imagerepository", "blaster-dev-repo", "-n", NAMESPACE
+        )
         assert repository["status"]["lastHandledReconcileAt"] == "now-1"
-        wait_for("the second commit",
-                 lambda: "dev-20251116.3" in git("log", "-1", "--format=%B", "develop", cwd=bare))  # fmt: skip
+        wait_for(
+            "the second commit",
+            lambda: "dev-20251116.3" in git("log", "-1", "--format=%B", "develop", cwd=bare),
+        )
         assert git("rev-parse", "develop~1", cwd=bare) == pushed, "one commit per new tag"
         assert "Traceback" not in ctl.text()

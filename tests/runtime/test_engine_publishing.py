@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from tests.reconcile.reconcile_support import FakeClock
 
 from tagpilot.adapters.manifests import Manifests
 from tagpilot.adapters.store import SqliteStore
@@ -18,7 +19,6 @@ from tagpilot.api.loader import load_text
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.runtime.engine import Engine
-from tests.reconcile.reconcile_support import FakeClock
 
 POLICY = """\
 apiVersion: image.toolkit.fluxcd.io/v1

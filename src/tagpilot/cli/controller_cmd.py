@@ -55,15 +55,24 @@ RUNTIME_NAMESPACE_ENV = "RUNTIME_NAMESPACE"
     help="Run several replicas: only the holder of the Lease reconciles.",
 )
 @click.option(
-    "--leader-election-lease-duration", default=35.0, show_default=True, type=float,
+    "--leader-election-lease-duration",
+    default=35.0,
+    show_default=True,
+    type=float,
     help="Seconds a non-leader waits before taking over an unrenewed Lease.",
 )
 @click.option(
-    "--leader-election-renew-deadline", default=30.0, show_default=True, type=float,
+    "--leader-election-renew-deadline",
+    default=30.0,
+    show_default=True,
+    type=float,
     help="Seconds the leader keeps trying to renew before it gives up and exits.",
 )
 @click.option(
-    "--leader-election-retry-period", default=5.0, show_default=True, type=float,
+    "--leader-election-retry-period",
+    default=5.0,
+    show_default=True,
+    type=float,
     help="Seconds between attempts to acquire or renew the Lease.",
 )
 @click.option(

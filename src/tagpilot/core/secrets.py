@@ -134,7 +134,9 @@ class SecretIndex:
     secrets: Mapping[tuple[str, str], SecretData] = field(default_factory=dict, repr=False)
     unavailable: Mapping[tuple[str, str], str] = field(default_factory=dict)
     """Secrets whose file failed to load or decrypt, and why (no values in the reason)."""
-    missing_hint: str = "not found in the manifests (add it, SOPS-encrypted if you like, or fix the reference)"
+    missing_hint: str = (
+        "not found in the manifests (add it, SOPS-encrypted if you like, or fix the reference)"
+    )
     """What a missing Secret's error says after its name: where it was looked for."""
 
     def get(self, namespace: str, name: str, *, wanted_by: str, reason: str) -> SecretData:

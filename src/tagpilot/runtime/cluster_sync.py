@@ -88,14 +88,15 @@ class ClusterView:
         present: list[ObjectKey] = []
         for kind, watch in self._watches.items():
             for raw in list(watch.cache.values()):
+                key = key_of(kind, raw)
                 parsed = self._parsed.parse(kind, raw)
-                present.append(key_of(kind, raw))
+                present.append(key)
                 if isinstance(parsed, Refused):
-                    if self._refused.get(parsed.key) != parsed.resource_version:
-                        self._refused[parsed.key] = parsed.resource_version
+                    if self._refused.get(key) != parsed.resource_version:
+                        self._refused[key] = parsed.resource_version
                         refused.append(parsed)
                     continue
-                self._refused.pop(parsed.key, None)
+                self._refused.pop(key, None)
                 loaded.append(parsed)
         self._parsed.forget_missing(present)
         reload = self._engine.replace(cluster_manifests(loaded, self._secret_values()))

@@ -71,7 +71,7 @@ class ControllerOptions:
     label_selector: str | None = None
     leader_election: bool = False
     concurrency: int = 4
-    host: str = "0.0.0.0"  # noqa: S104 - probes and scrapes come from outside the pod
+    host: str = "0.0.0.0"
     port: int = 9797
     stop_timeout: float = 60.0
     lease_timing: LeaseTiming = field(default_factory=LeaseTiming)
@@ -215,7 +215,11 @@ class _Controller:
               seconds=round(seconds, 3))  # fmt: skip
 
     def crashed(self, key: ObjectKey, error: Exception) -> None:
-        cause = error.message if isinstance(error, TagpilotError) else f"{type(error).__name__}: {error}"
+        cause = (
+            error.message
+            if isinstance(error, TagpilotError)
+            else f"{type(error).__name__}: {error}"
+        )
         log.error("reconcile failed", kind=key.kind, namespace=key.namespace, name=key.name,
                   error=cause)  # fmt: skip
 
