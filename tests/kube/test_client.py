@@ -156,7 +156,7 @@ async def _collect(
     stream = kube.watch(
         CONFIGMAPS, namespace, resource_version=resource_version, timeout_seconds=timeout_seconds
     )
-    async with contextlib.aclosing(stream):  # type: ignore[type-var]
+    async with contextlib.aclosing(stream):
         async for event in stream:
             events.append(event)
             if event.type == until:

@@ -22,6 +22,7 @@ from tagpilot.adapters.kube.errors import (
     NotFoundError,
     UnauthorizedError,
 )
+from tagpilot.adapters.kube.informer import CacheKey, EventHandler, Informer
 from tagpilot.adapters.kube.resources import (
     CONFIGMAPS,
     CUSTOM_RESOURCE_DEFINITIONS,
@@ -49,9 +50,12 @@ __all__ = [
     "SECRETS",
     "SERVICE_ACCOUNT_DIR",
     "AlreadyExistsError",
+    "CacheKey",
     "ConflictError",
+    "EventHandler",
     "ForbiddenError",
     "GoneError",
+    "Informer",
     "InvalidError",
     "KubeApiError",
     "KubeClient",
