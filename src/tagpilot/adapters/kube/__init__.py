@@ -23,6 +23,7 @@ from tagpilot.adapters.kube.errors import (
     UnauthorizedError,
 )
 from tagpilot.adapters.kube.informer import CacheKey, EventHandler, Informer
+from tagpilot.adapters.kube.lease import LeaseElector, LeaseTiming, lease_name, micro_time
 from tagpilot.adapters.kube.resources import (
     CONFIGMAPS,
     CUSTOM_RESOURCE_DEFINITIONS,
@@ -61,10 +62,14 @@ __all__ = [
     "KubeClient",
     "KubeConfig",
     "KubeRequestRefused",
+    "LeaseElector",
+    "LeaseTiming",
     "NotFoundError",
     "ObjectList",
     "Resource",
     "UnauthorizedError",
     "WatchEvent",
+    "lease_name",
     "load_kubeconfig",
+    "micro_time",
 ]
