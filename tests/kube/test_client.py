@@ -156,7 +156,7 @@ async def _collect(
     stream = kube.watch(
         CONFIGMAPS, namespace, resource_version=resource_version, timeout_seconds=timeout_seconds
     )
-    async with contextlib.aclosing(stream):  # type: ignore[type-var]
+    async with contextlib.aclosing(stream):
         async for event in stream:
             events.append(event)
             if event.type == until:
@@ -428,3 +428,25 @@ def test_retry_after_reads_seconds_and_http_dates() -> None:
     assert parse_retry_after("Wed, 02 Dec 2026 15:00:30 GMT", now) == 30.0
     assert parse_retry_after("soon", now) is None
     assert parse_retry_after(None, now) is None
+
+
+def test_the_kube_package_exports_exactly_its_promised_names() -> None:
+    import tagpilot.adapters.kube as package  # noqa: PLC0415
+
+    promised = {
+        # connection and client
+        "KubeConfig", "load_kubeconfig", "SERVICE_ACCOUNT_DIR",
+        "KubeClient", "ObjectList", "WatchEvent",
+        # resources
+        "Resource", "SECRETS", "CONFIGMAPS", "EVENTS", "LEASES", "NAMESPACES",
+        "IMAGE_REPOSITORIES", "IMAGE_POLICIES", "IMAGE_UPDATE_AUTOMATIONS", "GIT_REPOSITORIES",
+        "CUSTOM_RESOURCE_DEFINITIONS",
+        # errors
+        "KubeApiError", "NotFoundError", "ConflictError", "AlreadyExistsError", "GoneError",
+        "KubeRequestRefused", "UnauthorizedError", "ForbiddenError", "InvalidError",
+        # informer and leader election
+        "Informer", "CacheKey", "EventHandler",
+        "LeaseElector", "LeaseTiming", "lease_name", "micro_time",
+    }  # fmt: skip
+    assert set(package.__all__) == promised
+    assert all(hasattr(package, name) for name in promised)

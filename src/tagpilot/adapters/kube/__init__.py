@@ -22,6 +22,8 @@ from tagpilot.adapters.kube.errors import (
     NotFoundError,
     UnauthorizedError,
 )
+from tagpilot.adapters.kube.informer import CacheKey, EventHandler, Informer
+from tagpilot.adapters.kube.lease import LeaseElector, LeaseTiming, lease_name, micro_time
 from tagpilot.adapters.kube.resources import (
     CONFIGMAPS,
     CUSTOM_RESOURCE_DEFINITIONS,
@@ -49,18 +51,25 @@ __all__ = [
     "SECRETS",
     "SERVICE_ACCOUNT_DIR",
     "AlreadyExistsError",
+    "CacheKey",
     "ConflictError",
+    "EventHandler",
     "ForbiddenError",
     "GoneError",
+    "Informer",
     "InvalidError",
     "KubeApiError",
     "KubeClient",
     "KubeConfig",
     "KubeRequestRefused",
+    "LeaseElector",
+    "LeaseTiming",
     "NotFoundError",
     "ObjectList",
     "Resource",
     "UnauthorizedError",
     "WatchEvent",
+    "lease_name",
     "load_kubeconfig",
+    "micro_time",
 ]

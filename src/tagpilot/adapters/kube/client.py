@@ -17,7 +17,7 @@ import json
 import ssl
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -193,7 +193,7 @@ class KubeClient:
         field_selector: str | None = None,
         timeout_seconds: int = 300,
         bookmarks: bool = True,
-    ) -> AsyncIterator[WatchEvent]:
+    ) -> AsyncGenerator[WatchEvent, None]:
         """Changes after ``resource_version`` until the server ends the watch.
 
         The server closes the stream after ``timeout_seconds``; a read waits at most that plus
