@@ -121,6 +121,8 @@ class ImageUpdateAutomationSpec(FluxModel):
     source_ref: CrossNamespaceSourceReference
     git: GitSpec | None = None
     interval: DurationField
+    policy_change_delay: DurationField | None = None
+    """Flux's debounce of policy changes before a run; read and kept, not acted on yet."""
     policy_selector: LabelSelector | None = None
     update: UpdateStrategy = UpdateStrategy()
     suspend: bool = False

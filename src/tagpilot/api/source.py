@@ -94,6 +94,7 @@ class GitRepositoryStatus(FluxModel):
     observed_include: list[GitRepositoryInclude] | None = None
     observed_sparse_checkout: list[str] | None = None
     source_verification_mode: str | None = None
+    source_verification_fingerprint: str | None = None
     last_handled_reconcile_at: str | None = None
     url: str | None = None
 

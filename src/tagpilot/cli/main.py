@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "events": "tagpilot.cli.actions:events_command",
     "export": "tagpilot.cli.get:export_group",
     "get": "tagpilot.cli.get:get_group",
+    "install": "tagpilot.cli.install:install",
     "policy": "tagpilot.cli.policy:policy_group",
     "reconcile": "tagpilot.cli.main:_reconcile",
     "resume": "tagpilot.cli.actions:resume_group",

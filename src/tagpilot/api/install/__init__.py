@@ -1,0 +1,91 @@
+"""The objects ``tagpilot install --export`` prints, built as plain data (pure, no I/O).
+
+``install_documents(InstallOptions(...))`` returns them in apply order: Namespace; CRDs
+(the image kinds, and GitRepository with ``source_crds``; none with ``crds="skip"``);
+ServiceAccount; ClusterRole and ClusterRoleBinding; Role and RoleBinding for leases;
+Deployments; Service ``webhook-receiver``; NetworkPolicies.  Every object carries
+``app.kubernetes.io/part-of: tagpilot``, ``app.kubernetes.io/component`` and
+``app.kubernetes.io/version``.  The same options always give the same documents.
+"""
+
+from __future__ import annotations
+
+from tagpilot.api.crds import (
+    CRD_KINDS,
+    GIT_REPOSITORY_CRD,
+    OWNER_LABEL,
+    Props,
+    crd_document,
+)
+from tagpilot.api.install.options import (
+    APP_NAME,
+    DEFAULT_NAMESPACE,
+    HTTP_PORT,
+    RUN_AS_USER,
+    SHARD_LABEL,
+    STATE_DIR,
+    CrdsMode,
+    InstallOptions,
+)
+from tagpilot.api.install.rbac import CLUSTER_RULES, LEASE_RULES, Rule, rbac_documents
+from tagpilot.api.install.workload import (
+    CONTROLLER_ARGS,
+    deployments,
+    network_policies,
+    webhook_service,
+)
+
+__all__ = [
+    "APP_NAME",
+    "CLUSTER_RULES",
+    "CONTROLLER_ARGS",
+    "DEFAULT_NAMESPACE",
+    "HTTP_PORT",
+    "LEASE_RULES",
+    "RUN_AS_USER",
+    "SHARD_LABEL",
+    "STATE_DIR",
+    "CrdsMode",
+    "InstallOptions",
+    "Rule",
+    "install_documents",
+]
+
+
+def _labels(options: InstallOptions, component: str) -> dict[str, str]:
+    return {
+        "app.kubernetes.io/component": component,
+        OWNER_LABEL[0]: OWNER_LABEL[1],
+        "app.kubernetes.io/version": options.version,
+    }
+
+
+def install_documents(options: InstallOptions) -> list[Props]:
+    """Every object to apply, in apply order; ``ValueError`` listing bad options."""
+    problems = options.check()
+    if problems:
+        raise ValueError("; ".join(problems))
+    controller = _labels(options, "controller")
+    documents: list[Props] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"labels": _labels(options, "namespace"), "name": options.namespace},
+        }
+    ]
+    if options.crds == "create":
+        kinds = [k for k in CRD_KINDS if options.source_crds or k is not GIT_REPOSITORY_CRD]
+        crd_labels = _labels(options, "crds")
+        documents += [crd_document(kind, crd_labels) for kind in kinds]
+    documents.append(
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"labels": controller, "name": APP_NAME, "namespace": options.namespace},
+        }
+    )
+    documents += rbac_documents(options.namespace, _labels(options, "rbac"))
+    documents += deployments(options, controller)
+    documents.append(webhook_service(options, controller))
+    documents += network_policies(options, _labels(options, "network-policy"))
+    return documents
