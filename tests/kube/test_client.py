@@ -28,6 +28,7 @@ from tagpilot.adapters.kube import (
     KubeClient,
     KubeConfig,
     NotFoundError,
+    UnauthorizedError,
     WatchEvent,
     load_kubeconfig,
 )
@@ -339,6 +340,26 @@ async def test_a_restricted_identity_is_forbidden_with_the_apiservers_words(
     )
     assert token not in str(error)
     assert token not in repr(error)
+
+
+async def test_a_rotated_token_file_is_read_again_after_a_401(
+    control_plane: ControlPlane, namespace: str, tmp_path: Path
+) -> None:
+    """Projected ServiceAccount tokens rotate: the same client must pick up the new one."""
+    token_file = tmp_path / "token"
+    token_file.write_text("not-a-valid-token")
+    admin = load_kubeconfig(control_plane.admin.kubeconfig)
+    config = KubeConfig(admin.server, admin.ca_pem, token_file=token_file)
+    valid = service_account_token(control_plane, namespace)
+
+    async with KubeClient(config) as client:
+        with pytest.raises(UnauthorizedError) as refused:
+            await client.served_versions("")
+        token_file.write_text(valid + "\n")
+        assert await client.served_versions("") == ["v1"]
+
+    assert "not-a-valid-token" not in str(refused.value)
+    assert client.requests["discovery"] == 4, "each 401 is retried once with a fresh read"
 
 
 async def test_an_apiserver_signed_by_another_ca_is_refused_naming_the_server(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from tagpilot.adapters.kube import KubeClient, KubeConfig, load_kubeconfig
 from tagpilot.core.errors import InvalidInputError, StalledError
@@ -152,7 +153,12 @@ def test_insecure_skip_tls_verify_is_honoured_only_when_the_kubeconfig_says_so(
 ) -> None:
     path = tmp_path / "config"
     path.write_text(_kubeconfig("https://lab:6443", {"insecure-skip-tls-verify": True}, {}))
-    assert load_kubeconfig(path).insecure_skip_tls_verify
+    with capture_logs() as logs:
+        assert load_kubeconfig(path).insecure_skip_tls_verify
+    assert [(entry["log_level"], entry["server"]) for entry in logs] == [
+        ("warning", "https://lab:6443")
+    ]
+    assert "TLS verification off" in logs[0]["event"]
     path.write_text(_kubeconfig("https://lab:6443", {}, {}))
     assert not load_kubeconfig(path).insecure_skip_tls_verify
 

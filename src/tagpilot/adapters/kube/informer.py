@@ -5,7 +5,8 @@ its ``cache`` and are woken by ``on_event``.  It lists, then watches from the li
 resourceVersion (with bookmarks, so a quiet resource still moves its resourceVersion on),
 re-watches when the server ends a watch, and lists again after a 410 Gone.  After any relist it
 compares the new list with the cache and reports what changed while it was not watching, so a
-consumer never misses a change.  Other errors are logged and retried with a doubling backoff.
+consumer never misses a change; the first list reports every object as ADDED.  Other errors
+are logged and retried with a doubling backoff.
 """
 
 from __future__ import annotations
