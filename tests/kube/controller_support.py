@@ -127,6 +127,9 @@ def controller(
     running = start_controller(kubeconfig, directory, namespace=namespace, args=args)
     try:
         yield running
+    except BaseException:
+        sys.stderr.write(f"controller log (last lines):\n{running.text()[-4000:]}\n")
+        raise
     finally:
         running.stop()
 

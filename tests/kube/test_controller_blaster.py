@@ -63,6 +63,7 @@ def _sops_round_trip(plane: ControlPlane, secret_file: Path, tmp: Path) -> None:
     import os  # noqa: PLC0415
     import subprocess  # noqa: PLC0415
 
+    (tmp / "age").mkdir()
     key = make_key(tmp / "age", "cluster")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
     env.update(HOME=str(tmp), SOPS_AGE_KEY_FILE=str(key.path))
@@ -115,7 +116,12 @@ def test_the_runbook_flow_commits_the_new_dev_tag_and_shows_it_the_flux_way(
     )
     apply(control_plane, (cluster / "flux-system/secrets/flux-ssh-auth.yaml").read_text())
     for manifest in sorted((tmp_path / "clusters/my-cluster/blaster/dev").glob("*.yaml")):
-        apply(control_plane, manifest.read_text())
+        # The runbook predates image API v1; current CRDs serve v1 only, so its objects are
+        # migrated the way `flux migrate` does it: the apiVersion changes, nothing else.
+        text = manifest.read_text().replace(
+            "image.toolkit.fluxcd.io/v1beta2", "image.toolkit.fluxcd.io/v1"
+        )
+        apply(control_plane, text)
     before = git("rev-parse", "develop", cwd=bare)
 
     with controller(control_plane.admin.kubeconfig, tmp_path / "ctl", namespace=NAMESPACE) as ctl:
@@ -155,10 +161,12 @@ def test_the_runbook_flow_commits_the_new_dev_tag_and_shows_it_the_flux_way(
         assert "blaster-dev-policy" in table and "dev-20251115.51" in table, table
 
         events = kubectl_json(control_plane, "events", "-n", NAMESPACE)["items"]
-        reasons = {(e["involvedObject"]["kind"], e["reason"]) for e in events}
-        assert ("ImageUpdateAutomation", "Succeeded") in reasons or any(
-            kind == "ImageUpdateAutomation" for kind, _ in reasons
-        ), reasons
+        reasons = {(e["involvedObject"]["kind"], e["type"], e["reason"]) for e in events}
+        for kind in ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation"):
+            assert (kind, "Normal", "Succeeded") in reasons, reasons
+        pushes = [e for e in events if e["involvedObject"]["kind"] == "ImageUpdateAutomation"]
+        assert any(f"pushed commit '{pushed[:7]}'" in e["message"] for e in pushes), pushes
+        assert {e["source"]["component"] for e in events} == {"tagpilot"}
         assert all(TOKEN not in json.dumps(e) for e in events)
 
         # A new tag and `flux reconcile image repository` (the annotation it writes).

@@ -36,14 +36,14 @@ def crds(control_plane: ControlPlane) -> None:
 
 
 def _repository(name: str, *, labels: dict[str, str] | None = None, secret: str = "") -> str:
-    label_lines = "".join(f"\n    {k}: {v!r}" for k, v in (labels or {}).items())
+    label_lines = "".join(f"\n    {k}: {v!r}" for k, v in {"app": "test", **(labels or {})}.items())
     secret_ref = f"\n  secretRef: {{name: {secret}}}" if secret else ""
     return f"""\
 apiVersion: image.toolkit.fluxcd.io/v1
 kind: ImageRepository
 metadata:
   name: {name}
-  labels: {{app: test}}{label_lines}
+  labels:{label_lines}
 spec:
   image: 127.0.0.1:1/nothing/{name}
   interval: 1h{secret_ref}

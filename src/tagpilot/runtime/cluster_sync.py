@@ -103,10 +103,13 @@ class ClusterView:
         self._seed_statuses(force=False)
         return SyncResult(reload, self._new_requests(), refused)
 
-    def take_lead(self) -> None:
-        """This replica now leads: take every status from the API, then keep the store's."""
+    def take_lead(self) -> list[Refused]:
+        """This replica now leads: take every status from the API, then keep the store's.
+
+        Returns the objects refused so far, for the new leader to report."""
         self._seed_statuses(force=True)
         self.leading = True
+        return [self._parsed.refusal(key) for key in sorted(self._refused)]
 
     def _secret_values(self) -> Iterable[SecretData]:
         if self._secrets is None:

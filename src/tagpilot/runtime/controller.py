@@ -33,11 +33,12 @@ from tagpilot.adapters.kube.informer import Informer
 from tagpilot.adapters.kube.lease import LeaseElector, LeaseTiming, lease_name
 from tagpilot.adapters.kube.resources import SECRETS
 from tagpilot.adapters.manifests import Manifests
-from tagpilot.api.descriptors import IMAGE_UPDATE, descriptor
+from tagpilot.api.descriptors import IMAGE_POLICY, IMAGE_UPDATE, descriptor
+from tagpilot.api.meta import REASON_INVALID_POLICY
 from tagpilot.core.errors import StalledError, TagpilotError
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
-from tagpilot.reconcile.outcome import Outcome, failure, ready_condition
+from tagpilot.reconcile.outcome import Outcome, failure, read_status, ready_condition
 from tagpilot.runtime.cluster_kinds import ClusterKinds
 from tagpilot.runtime.cluster_sync import REQUESTED_AT, ClusterView, SyncResult
 from tagpilot.runtime.engine import Engine
@@ -53,6 +54,9 @@ __all__ = ["LEASE_BASE_NAME", "ControllerOptions", "run_controller"]
 
 LEASE_BASE_NAME = "tagpilot-leader-election"
 REASON_INVALID_OBJECT = "InvalidObject"
+_REFUSAL_REASONS = {IMAGE_POLICY.kind: REASON_INVALID_POLICY}
+"""Flux's reason where its reconciler finds the same fault (an ImagePolicy's regex or range);
+other kinds' spec faults are caught by the CRD schema before they reach a controller."""
 _SYNC_DELAY = 0.05
 """Seconds a sync waits after the first event, so a burst of events is one sync."""
 log = structlog.get_logger("tagpilot")
@@ -98,10 +102,10 @@ class _Controller:
         }  # fmt: skip
         self.secrets = Informer(client, SECRETS, namespace=namespace, on_event=self.changed)
         self.status_writer = ApiStatusWriter(client, kinds.resources, self.live)
-        recorder = ApiEventRecorder(client, self.live, ctx.clock, instance=options.identity)
+        self.recorder = ApiEventRecorder(client, self.live, ctx.clock, instance=options.identity)
         self.engine = Engine(
             ctx, Manifests(), api_generations=True, status_writer=self.status_writer,
-            event_recorder=recorder,
+            event_recorder=self.recorder,
         )  # fmt: skip
         self.view = ClusterView(self.engine, self.informers, self.secrets)
         self.scheduler = Scheduler(
@@ -165,16 +169,18 @@ class _Controller:
         key = refused.key
         model = descriptor(key.kind).status_model
         assert model is not None
-        error = StalledError(f"{key.kind} {key.namespace}/{key.name}: {refused.reason}",
-                             reason=REASON_INVALID_OBJECT)  # fmt: skip
+        reason = _REFUSAL_REASONS.get(key.kind, REASON_INVALID_OBJECT)
+        error = StalledError(refused.reason, reason=reason)
         now = self.engine.ctx.clock.now()
         live = self.live(key) or {}
         generation = int((live.get("metadata") or {}).get("generation") or 1)
-        status = failure(model(), model(), error, generation=generation, now=now)
+        previous = read_status(self.engine.ctx.store, key, model)
+        status = failure(previous, model(), error, generation=generation, now=now)
         log.warning("object refused", kind=key.kind, namespace=key.namespace, name=key.name,
                     error=refused.reason)  # fmt: skip
         try:
             await self.status_writer.write_status(key, Outcome(status).document)
+            await self.recorder.record(key, "Warning", reason, refused.reason)
         except TagpilotError as problem:
             log.warning("status not written", key=str(key), error=problem.message)
 
@@ -189,8 +195,10 @@ class _Controller:
     async def start_leading(self) -> None:
         """Won the Lease (or runs alone): take the statuses from the API and start working."""
         await self.wait_synced_once()
-        self.view.take_lead()
+        refused = self.view.take_lead()
         self.leading = True
+        for each in refused:
+            self.spawn(self.report_refused(each))
         log.info("leading: reconciling", lease=self.options.lease, identity=self.options.identity)
         self.scheduler.start()
 

@@ -64,6 +64,13 @@ class ParsedObjects:
         self._parsed[key] = (version, result)
         return result
 
+    def refusal(self, key: ObjectKey) -> Refused:
+        """Why ``key`` was refused (KeyError when it was not)."""
+        result = self._parsed[key][1]
+        if not isinstance(result, Refused):
+            raise KeyError(key)
+        return result
+
     def forget_missing(self, present: Iterable[ObjectKey]) -> None:
         """Drop the parses of objects no longer watched."""
         keep = set(present)
