@@ -87,8 +87,10 @@ def start_controller(
     namespace: str,
     args: Sequence[str] = (),
     wait_ready: bool = True,
+    all_namespaces: bool = False,
 ) -> RunningController:
-    """Start ``tagpilot controller`` watching ``namespace`` only (its runtime namespace)."""
+    """Start ``tagpilot controller`` with ``namespace`` as its runtime namespace, watching
+    only that namespace unless ``all_namespaces``."""
     directory.mkdir(parents=True, exist_ok=True)
     port = _free_port()
     log = directory / "controller.log"
@@ -98,7 +100,8 @@ def start_controller(
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     argv = [
         sys.executable, "-m", "tagpilot", "controller", f"--kubeconfig={kubeconfig}",
-        "--watch-own-namespace", f"--http-address=127.0.0.1:{port}",
+        "--watch-all-namespaces" if all_namespaces else "--watch-own-namespace",
+        f"--http-address=127.0.0.1:{port}",
         f"--state-dir={directory / 'state'}", *args,
     ]  # fmt: skip
     parent = os.getpid()
@@ -121,10 +124,17 @@ def start_controller(
 
 @contextlib.contextmanager
 def controller(
-    kubeconfig: Path, directory: Path, *, namespace: str, args: Sequence[str] = ()
+    kubeconfig: Path,
+    directory: Path,
+    *,
+    namespace: str,
+    args: Sequence[str] = (),
+    all_namespaces: bool = False,
 ) -> Iterator[RunningController]:
     """:func:`start_controller`, stopped (SIGTERM, then SIGKILL) when the block ends."""
-    running = start_controller(kubeconfig, directory, namespace=namespace, args=args)
+    running = start_controller(
+        kubeconfig, directory, namespace=namespace, args=args, all_namespaces=all_namespaces
+    )
     try:
         yield running
     except BaseException:
@@ -175,6 +185,25 @@ def apply(plane: ControlPlane, text: str, *, namespace: str | None = None) -> No
     """``kubectl apply -f -`` of ``text``."""
     extra = ["-n", namespace] if namespace else []
     plane.kubectl("apply", *extra, "-f", "-", stdin=text)
+
+
+def token_kubeconfig(plane: ControlPlane, path: Path, token: str) -> Path:
+    """A kubeconfig that authenticates with a bearer ``token`` (a ServiceAccount's)."""
+    ca = plane.serving_ca.read_bytes()
+    import base64  # noqa: PLC0415
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "test", "cluster": {
+            "server": plane.url, "certificate-authority-data": base64.b64encode(ca).decode()}}],
+        "users": [{"name": "sa", "user": {"token": token}}],
+        "contexts": [{"name": "sa", "context": {"cluster": "test", "user": "sa"}}],
+        "current-context": "sa",
+    }  # fmt: skip
+    path.write_text(json.dumps(config))
+    path.chmod(0o600)
+    return path
 
 
 def kubectl_path() -> Path:
