@@ -461,3 +461,45 @@ def test_fluxs_example_git_repositories_are_accepted_by_our_crd(
             "apply", "--dry-run=server", "-f", "-", stdin=json.dumps(example), check=False
         )
         assert result.returncode == 0, (example["metadata"]["name"], result.stderr)
+
+
+def test_installing_into_a_namespace_flux_owns_leaves_its_labels_alone(
+    control_plane: ControlPlane, installed: str
+) -> None:
+    # The coexist command of the README, into a namespace another tool created and labelled.
+    namespace = f"flux-like-{secrets.token_hex(3)}"
+    control_plane.kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=flux",
+        "-f",
+        "-",
+        stdin=json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": namespace, "labels": {"app.kubernetes.io/part-of": "flux"}},
+            }
+        ),
+    )
+    try:
+        control_plane.kubectl(
+            "apply",
+            "--server-side",
+            "--field-manager=tagpilot-install",
+            "-f",
+            "-",
+            stdin=export("--crds", "skip", "--namespace", namespace),
+        )
+        labels = control_plane.kubectl(
+            "get", "namespace", namespace, "-o", "jsonpath={.metadata.labels}"
+        ).stdout
+        assert json.loads(labels)["app.kubernetes.io/part-of"] == "flux"
+        assert (
+            "deployment.apps/tagpilot"
+            in control_plane.kubectl("get", "deployments", "-n", namespace, "-o", "name").stdout
+        )
+    finally:
+        control_plane.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        for kind in ("clusterrolebinding", "clusterrole"):
+            control_plane.kubectl("delete", kind, f"tagpilot-{namespace}", check=False)
