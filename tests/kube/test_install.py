@@ -57,7 +57,9 @@ def install(plane: ControlPlane, namespace: str) -> None:
         "apply",
         "--server-side",
         "--force-conflicts",
-        "--field-manager=tagpilot-install",
+        # The manager the other tests applying these cluster-wide CRDs use: whichever runs
+        # first, the next one's apply replaces the CRD instead of conflicting on it.
+        "--field-manager=tagpilot-tests",
         "-f",
         "-",
         stdin=export("--source-crds", "--namespace", namespace),
