@@ -67,6 +67,7 @@ class _Example(FluxModel):
 
 def test_the_emitter_maps_types_constraints_and_defaults() -> None:
     assert model_schema(_Example) == {
+        "description": "A model to watch the emitter's rules at work.",
         "properties": {
             "count": {"default": 3, "maximum": 9, "minimum": 0, "type": "integer"},
             "every": {"pattern": "^([0-9]+(\\.[0-9]+)?(ms|s|m|h))+$", "type": "string"},

@@ -66,7 +66,7 @@ def test_which_crds_are_emitted(flags: tuple[str, ...], crds: int) -> None:
 
 
 def test_every_object_carries_the_common_labels_and_the_namespace_asked_for() -> None:
-    for document in _documents("--source-crds", "-n", "flux-system", "--version", "9.9.9"):
+    for document in _documents("--source-crds", "-n", "flux-system", "--version", "9.9.9")[1:]:
         labels = document["metadata"]["labels"]
         assert labels["app.kubernetes.io/part-of"] == "tagpilot"
         assert labels["app.kubernetes.io/version"] == "9.9.9"
@@ -182,3 +182,18 @@ def test_bad_flags_exit_2_with_a_reason(flags: tuple[str, ...], message: str) ->
     assert result.exit_code == 2
     assert message in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "labelled"),
+    [
+        pytest.param((), True, id="tagpilot-system is tagpilot's own: labelled"),
+        pytest.param(("-n", "flux-system"), False, id="another namespace: named, never relabelled"),
+    ],
+)
+def test_only_tagpilots_own_namespace_is_labelled_as_tagpilots(
+    flags: tuple[str, ...], labelled: bool
+) -> None:
+    namespace = _documents(*flags)[0]
+    assert namespace["kind"] == "Namespace"
+    assert ("labels" in namespace["metadata"]) is labelled

@@ -23,7 +23,11 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from tagpilot.api.crds import CRD_KINDS, CrdKind, crd_document
+from tagpilot.api.install import CLUSTER_RULES, LEASE_RULES, Rule
+
 from .controlplane import ControlPlane, Identity
+from .upstream import SOURCE_CONTROLLER, flux_module
 
 TESTDATA = (
     Path(__file__).parent.parent / "testdata" / "manifests" / "good" / "clusters" / "my-cluster"
@@ -53,7 +57,9 @@ def install(plane: ControlPlane, namespace: str) -> None:
         "apply",
         "--server-side",
         "--force-conflicts",
-        "--field-manager=tagpilot-install",
+        # The manager the other tests applying these cluster-wide CRDs use: whichever runs
+        # first, the next one's apply replaces the CRD instead of conflicting on it.
+        "--field-manager=tagpilot-tests",
         "-f",
         "-",
         stdin=export("--source-crds", "--namespace", namespace),
@@ -107,6 +113,17 @@ def test_the_export_applies_server_side_and_every_crd_is_established(
     kinds = control_plane.kubectl("get", "all", "-n", installed, "-o", "name").stdout
     assert "deployment.apps/tagpilot" in kinds
     assert "service/webhook-receiver" in kinds
+
+
+@pytest.mark.parametrize("kind", CRD_KINDS, ids=lambda kind: kind.kind)
+def test_the_api_server_stores_each_crd_exactly_as_generated(
+    control_plane: ControlPlane, installed: str, kind: CrdKind
+) -> None:
+    # The YAML round trip (through kubectl's YAML 1.1 reader) changes no value.
+    stored = json.loads(control_plane.kubectl("get", f"crd/{kind.name}", "-o", "json").stdout)
+    generated = crd_document(kind)
+    assert stored["spec"]["versions"] == generated["spec"]["versions"]
+    assert stored["spec"]["names"] == generated["spec"]["names"]
 
 
 def test_applying_the_export_twice_changes_nothing(
@@ -395,3 +412,108 @@ def test_the_service_account_really_reads_an_image_policy_and_writes_its_status(
         check=False,
     )
     assert refused.returncode != 0 and "forbidden" in refused.stderr
+
+
+def _listed_permissions(plane: ControlPlane, who: Identity, namespace: str) -> dict[str, set[str]]:
+    """``kubectl auth can-i --list`` in ``namespace``: resource → verbs (no non-resource URLs)."""
+    table = plane.kubectl("auth", "can-i", "--list", f"--namespace={namespace}", identity=who)
+    found: dict[str, set[str]] = {}
+    for line in table.stdout.splitlines()[1:]:
+        tokens = line.split()
+        if not tokens or tokens[0].startswith("["):
+            continue
+        verbs = " ".join(tokens[3:]).strip("[]").split()
+        found.setdefault(tokens[0], set()).update(verbs)
+    return found
+
+
+def _expected(rules: tuple[Rule, ...]) -> dict[str, set[str]]:
+    expected: dict[str, set[str]] = {}
+    for rule in rules:
+        for group in rule.api_groups:
+            for resource in rule.resources:
+                kind, _, sub = resource.partition("/")
+                name = f"{kind}.{group}" if group else kind
+                expected.setdefault(f"{name}/{sub}" if sub else name, set()).update(rule.verbs)
+    return expected
+
+
+# What Kubernetes' default bindings give every authenticated identity or ServiceAccount
+# (self-reviews; reading ClusterTrustBundles for projected volumes), not tagpilot's rules.
+_EVERYONE = {
+    "clustertrustbundles.certificates.k8s.io",
+    "selfsubjectaccessreviews.authorization.k8s.io",
+    "selfsubjectrulesreviews.authorization.k8s.io",
+    "selfsubjectreviews.authentication.k8s.io",
+}
+
+
+@pytest.mark.parametrize("where", ["another namespace", "the install namespace"])
+def test_the_service_account_has_exactly_the_permissions_the_rules_declare(
+    control_plane: ControlPlane, installed: str, service_account: Identity, where: str
+) -> None:
+    namespace = installed if where == "the install namespace" else "default"
+    listed = _listed_permissions(control_plane, service_account, namespace)
+    rules = CLUSTER_RULES + (LEASE_RULES if namespace == installed else ())
+    assert {k: v for k, v in listed.items() if k not in _EVERYONE} == _expected(rules)
+
+
+def test_fluxs_example_git_repositories_are_accepted_by_our_crd(
+    control_plane: ControlPlane, installed: str
+) -> None:
+    config = flux_module(*SOURCE_CONTROLLER) / "config"
+    yaml = YAML(typ="safe")
+    examples = []
+    for path in sorted([*config.glob("samples/*.yaml"), *config.glob("testdata/**/*.yaml")]):
+        for document in yaml.load_all(path.read_text()):
+            if isinstance(document, dict) and document.get("kind") == "GitRepository":
+                document["metadata"]["namespace"] = installed
+                examples.append(document)
+    assert len(examples) >= 3
+    for example in examples:
+        result = control_plane.kubectl(
+            "apply", "--dry-run=server", "-f", "-", stdin=json.dumps(example), check=False
+        )
+        assert result.returncode == 0, (example["metadata"]["name"], result.stderr)
+
+
+def test_installing_into_a_namespace_flux_owns_leaves_its_labels_alone(
+    control_plane: ControlPlane, installed: str
+) -> None:
+    # The coexist command of the README, into a namespace another tool created and labelled.
+    namespace = f"flux-like-{secrets.token_hex(3)}"
+    control_plane.kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=flux",
+        "-f",
+        "-",
+        stdin=json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": namespace, "labels": {"app.kubernetes.io/part-of": "flux"}},
+            }
+        ),
+    )
+    try:
+        control_plane.kubectl(
+            "apply",
+            "--server-side",
+            "--field-manager=tagpilot-install",
+            "-f",
+            "-",
+            stdin=export("--crds", "skip", "--namespace", namespace),
+        )
+        labels = control_plane.kubectl(
+            "get", "namespace", namespace, "-o", "jsonpath={.metadata.labels}"
+        ).stdout
+        assert json.loads(labels)["app.kubernetes.io/part-of"] == "flux"
+        assert (
+            "deployment.apps/tagpilot"
+            in control_plane.kubectl("get", "deployments", "-n", namespace, "-o", "name").stdout
+        )
+    finally:
+        control_plane.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
+        for kind in ("clusterrolebinding", "clusterrole"):
+            control_plane.kubectl("delete", kind, f"tagpilot-{namespace}", check=False)

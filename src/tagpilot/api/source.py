@@ -95,6 +95,7 @@ class GitRepositoryStatus(FluxModel):
     observed_sparse_checkout: list[str] | None = None
     source_verification_mode: str | None = None
     source_verification_fingerprint: str | None = None
+    """Flux's record of the keys a verified revision was checked with; read and kept."""
     last_handled_reconcile_at: str | None = None
     url: str | None = None
 

@@ -14,6 +14,7 @@ apply to one field:
 * a type carrying its own JSON Schema (``WithJsonSchema``, e.g. durations) uses it;
 * ``min_length``/``max_length``/``pattern``/``ge``/``le`` become ``minLength``/``maxLength``
   (``minItems``/``maxItems`` on lists), ``pattern``, ``minimum``/``maximum``;
+* a model's description is the first paragraph of its docstring (for ``kubectl explain``);
 * a default becomes the CRD ``default`` unless it is ``None``, ``False`` or empty: Flux
   declares no such defaults, and the API server would otherwise write them into every
   object (a dump of the object would then show fields the user never wrote).
@@ -151,6 +152,14 @@ def _json_name(name: str, field: FieldInfo) -> str:
     return field.alias or field.serialization_alias or name
 
 
+def describe(model: type[BaseModel]) -> str | None:
+    """The first paragraph of the model's docstring, as ``kubectl explain`` shows it."""
+    doc = model.__doc__ or ""
+    first = doc.strip().split("\n\n", 1)[0]
+    text = " ".join(first.split()).replace("``", "`")
+    return text or None
+
+
 def model_schema(model: type[BaseModel]) -> Props:
     """The object schema of ``model``: properties sorted by JSON name, required listed."""
     properties: dict[str, JsonValue] = {}
@@ -165,6 +174,9 @@ def model_schema(model: type[BaseModel]) -> Props:
         if field.is_required():
             required.append(key)
     schema: Props = {"type": "object"}
+    description = describe(model)
+    if description:
+        schema["description"] = description
     if properties:
         schema["properties"] = dict(sorted(properties.items()))
     if required:

@@ -5,7 +5,8 @@
 ServiceAccount; ClusterRole and ClusterRoleBinding; Role and RoleBinding for leases;
 Deployments; Service ``webhook-receiver``; NetworkPolicies.  Every object carries
 ``app.kubernetes.io/part-of: tagpilot``, ``app.kubernetes.io/component`` and
-``app.kubernetes.io/version``.  The same options always give the same documents.
+``app.kubernetes.io/version`` (the Namespace only when it is tagpilot's own default one).
+The same options always give the same documents.
 """
 
 from __future__ import annotations
@@ -66,13 +67,12 @@ def install_documents(options: InstallOptions) -> list[Props]:
     if problems:
         raise ValueError("; ".join(problems))
     controller = _labels(options, "controller")
-    documents: list[Props] = [
-        {
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"labels": _labels(options, "namespace"), "name": options.namespace},
-        }
-    ]
+    namespace: Props = {"name": options.namespace}
+    if options.namespace == DEFAULT_NAMESPACE:
+        # Only tagpilot's own namespace is labelled as tagpilot's: another one (flux-system)
+        # belongs to someone else, and a server-side apply would take its labels over.
+        namespace = {"labels": _labels(options, "namespace"), **namespace}
+    documents: list[Props] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": namespace}]
     if options.crds == "create":
         kinds = [k for k in CRD_KINDS if options.source_crds or k is not GIT_REPOSITORY_CRD]
         crd_labels = _labels(options, "crds")
