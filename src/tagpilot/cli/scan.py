@@ -7,23 +7,26 @@ tags.  Credentials come only from ``--docker-config`` (anonymous otherwise), TLS
 the listing takes more than half a second.  Tags that break the OCI tag grammar are not
 printed: one warning on stderr counts them, with a few escaped examples.
 
-Only what a listing needs is imported (the registry client, click), so the command starts
-fast; rich is loaded only when a spinner is actually shown.
+Only what a listing needs is imported: the synchronous lister on ``http.client`` and click,
+no asyncio, no httpx, so the command starts fast.  Through a proxy (``--proxy`` or the
+environment) the async client lists instead.  rich is loaded only when a spinner is shown.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
+import threading
 import urllib.parse
-from collections.abc import Coroutine
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
-from tagpilot.adapters.registry import Credentials, Limits, Proxy, RegistryClient, TLSConfig
+from tagpilot.adapters.registry.blocking import can_list_directly, scan_blocking
+from tagpilot.adapters.registry.credentials import Credentials
+from tagpilot.adapters.registry.limits import Limits
+from tagpilot.adapters.registry.tls import TLSConfig
 from tagpilot.core.errors import InvalidInputError, SourceLocation
 from tagpilot.core.goduration import parse_go_duration
 from tagpilot.core.imageref import Repository, parse_repository
@@ -32,7 +35,6 @@ from tagpilot.core.tags import ScannedTags
 __all__ = ["scan"]
 
 _SPINNER_DELAY_SECONDS = 0.5
-_T = TypeVar("_T")
 
 
 def _timeout_seconds(text: str) -> float:
@@ -56,31 +58,67 @@ def _tls(ca_file: str | None, cert_file: str | None, key_file: str | None) -> TL
     )
 
 
-def _proxy(url: str | None) -> Proxy | None:
-    if not url:
-        return None
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    address = parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")).geturl()
-    username = urllib.parse.unquote(parts.username) if parts.username else None
-    password = urllib.parse.unquote(parts.password) if parts.password else None
-    return Proxy(address, username, password)
+def _through_proxy(
+    repository: Repository,
+    url: str | None,
+    credentials: Credentials | None,
+    tls: TLSConfig | None,
+    timeout: float,
+) -> ScannedTags:
+    """The listing through a proxy, with the async client (httpx speaks every proxy kind)."""
+    import asyncio  # noqa: PLC0415 - only through a proxy: the direct path needs no event loop
+
+    from tagpilot.adapters.registry.client import Proxy, RegistryClient  # noqa: PLC0415
+
+    proxy = None
+    if url:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        address = parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")).geturl()
+        username = urllib.parse.unquote(parts.username) if parts.username else None
+        password = urllib.parse.unquote(parts.password) if parts.password else None
+        proxy = Proxy(address, username, password)
+
+    async def listing() -> ScannedTags:
+        insecure = repository.scheme == "http"
+        client = RegistryClient(
+            credentials=credentials,
+            tls=tls,
+            insecure=insecure,
+            timeout=timeout,
+            limits=Limits(),
+            proxy=proxy,
+        )
+        async with client:
+            return await client.scan_tags(repository)
+
+    return asyncio.run(listing())
 
 
-async def _with_spinner(work: Coroutine[Any, Any, _T], label: str) -> _T:
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=_SPINNER_DELAY_SECONDS)
-    if done or not sys.stderr.isatty():
-        return await task
-    from rich.console import Console  # noqa: PLC0415 - tens of ms; only for slow listings
+def _with_spinner(work: Callable[[], ScannedTags], label: str) -> ScannedTags:
+    """``work()``; on a terminal, a spinner on stderr once it takes more than half a second."""
+    if not sys.stderr.isatty():
+        return work()
+    outcome: list[ScannedTags] = []
+    failure: list[BaseException] = []
 
-    with Console(stderr=True).status(label):
-        return await task
+    def run() -> None:
+        try:
+            outcome.append(work())
+        except BaseException as error:
+            failure.append(error)
 
+    worker = threading.Thread(target=run, name="scan", daemon=True)
+    worker.start()
+    worker.join(_SPINNER_DELAY_SECONDS)
+    if worker.is_alive():
+        from rich.console import Console  # noqa: PLC0415 - tens of ms; only for slow listings
 
-async def _list(client: RegistryClient, repository: Repository) -> ScannedTags:
-    async with client:
-        return await _with_spinner(client.scan_tags(repository), f"listing tags of {repository}")
+        with Console(stderr=True).status(label):
+            worker.join()
+    if failure:
+        raise failure[0]
+    return outcome[0]
 
 
 def _render(repository: Repository, scanned: ScannedTags, output: str) -> None:
@@ -153,12 +191,15 @@ def scan(
             "tags and credentials may travel unencrypted",
             err=True,
         )
-    client = RegistryClient(
-        credentials=Credentials.from_docker_config_file(docker_config) if docker_config else None,
-        tls=_tls(ca_file, cert_file, key_file),
-        insecure=insecure,
-        timeout=_timeout_seconds(timeout),
-        limits=Limits(),
-        proxy=_proxy(proxy),
-    )
-    _render(repository, asyncio.run(_list(client, repository)), output)
+    credentials = Credentials.from_docker_config_file(docker_config) if docker_config else None
+    tls = _tls(ca_file, cert_file, key_file)
+    seconds = _timeout_seconds(timeout)
+
+    def work() -> ScannedTags:
+        if can_list_directly(proxy):
+            return scan_blocking(
+                repository, credentials=credentials, tls=tls, timeout=seconds, limits=Limits()
+            )
+        return _through_proxy(repository, proxy, credentials, tls, seconds)
+
+    _render(repository, _with_spinner(work, f"listing tags of {repository}"), output)
