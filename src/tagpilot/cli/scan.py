@@ -7,130 +7,18 @@ tags.  Credentials come only from ``--docker-config`` (anonymous otherwise), TLS
 the listing takes more than half a second.  Tags that break the OCI tag grammar are not
 printed: one warning on stderr counts them, with a few escaped examples.
 
-Only what a listing needs is imported: the synchronous lister on ``http.client`` and click,
-no asyncio, no httpx, so the command starts fast.  Through a proxy (``--proxy`` or the
-environment) the async client lists instead.  rich is loaded only when a spinner is shown.
+The listing itself is ``scan_work.run_scan``; this module is its click face (options, help,
+usage errors).  ``tagpilot scan`` usually starts without it: ``scan_argv`` parses the usual
+arguments itself and leaves anything else (help, mistakes) to this command.
 """
 
 from __future__ import annotations
 
-import json
-import sys
-import threading
-import urllib.parse
-from collections.abc import Callable
-from pathlib import Path
-
 import click
 
-from tagpilot.adapters.registry.blocking import can_list_directly, scan_blocking
-from tagpilot.adapters.registry.credentials import Credentials
-from tagpilot.adapters.registry.limits import Limits
-from tagpilot.adapters.registry.tls import TLSConfig
-from tagpilot.core.errors import InvalidInputError, SourceLocation
-from tagpilot.core.goduration import parse_go_duration
-from tagpilot.core.imageref import Repository, parse_repository
-from tagpilot.core.tags import ScannedTags
+from tagpilot.cli.scan_work import ScanRequest, run_scan
 
 __all__ = ["scan"]
-
-_SPINNER_DELAY_SECONDS = 0.5
-
-
-def _timeout_seconds(text: str) -> float:
-    try:
-        return parse_go_duration(text, allow_hours=False) / 1e9
-    except ValueError as error:
-        location = SourceLocation(field="--timeout", value=text)
-        raise InvalidInputError(str(error), location=location) from error
-
-
-def _read(path: str | None) -> bytes | None:
-    return Path(path).read_bytes() if path else None
-
-
-def _tls(ca_file: str | None, cert_file: str | None, key_file: str | None) -> TLSConfig | None:
-    if not (ca_file or cert_file or key_file):
-        return None
-    source = ca_file or cert_file or key_file or ""
-    return TLSConfig(
-        ca_pem=_read(ca_file), cert_pem=_read(cert_file), key_pem=_read(key_file), source=source
-    )
-
-
-def _through_proxy(
-    repository: Repository,
-    url: str | None,
-    credentials: Credentials | None,
-    tls: TLSConfig | None,
-    timeout: float,
-) -> ScannedTags:
-    """The listing through a proxy, with the async client (httpx speaks every proxy kind)."""
-    import asyncio  # noqa: PLC0415 - only through a proxy: the direct path needs no event loop
-
-    from tagpilot.adapters.registry.client import Proxy, RegistryClient  # noqa: PLC0415
-
-    proxy = None
-    if url:
-        parts = urllib.parse.urlsplit(url)
-        host = parts.hostname or ""
-        address = parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")).geturl()
-        username = urllib.parse.unquote(parts.username) if parts.username else None
-        password = urllib.parse.unquote(parts.password) if parts.password else None
-        proxy = Proxy(address, username, password)
-
-    async def listing() -> ScannedTags:
-        insecure = repository.scheme == "http"
-        client = RegistryClient(
-            credentials=credentials,
-            tls=tls,
-            insecure=insecure,
-            timeout=timeout,
-            limits=Limits(),
-            proxy=proxy,
-        )
-        async with client:
-            return await client.scan_tags(repository)
-
-    return asyncio.run(listing())
-
-
-def _with_spinner(work: Callable[[], ScannedTags], label: str) -> ScannedTags:
-    """``work()``; on a terminal, a spinner on stderr once it takes more than half a second."""
-    if not sys.stderr.isatty():
-        return work()
-    outcome: list[ScannedTags] = []
-    failure: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            outcome.append(work())
-        except BaseException as error:
-            failure.append(error)
-
-    worker = threading.Thread(target=run, name="scan", daemon=True)
-    worker.start()
-    worker.join(_SPINNER_DELAY_SECONDS)
-    if worker.is_alive():
-        from rich.console import Console  # noqa: PLC0415 - tens of ms; only for slow listings
-
-        with Console(stderr=True).status(label):
-            worker.join()
-    if failure:
-        raise failure[0]
-    return outcome[0]
-
-
-def _render(repository: Repository, scanned: ScannedTags, output: str) -> None:
-    if scanned.dropped:
-        click.echo(f"warning: {repository}: {scanned.dropped_note()}", err=True)
-    tags = list(scanned.tags)
-    if output == "json":
-        document = {"canonicalImageName": repository.canonical_name, "tags": tags}
-        click.echo(json.dumps(document, indent=2))
-        return
-    if tags:
-        click.echo("\n".join(tags))
 
 
 @click.command("scan")
@@ -184,22 +72,16 @@ def scan(
     output: str,
 ) -> None:
     """List the tags of IMAGE (a repository, no tag), in the registry's order, like crane ls."""
-    repository = parse_repository(image, insecure=insecure, field="IMAGE")
-    if insecure:
-        click.echo(
-            f"warning: --insecure: plain HTTP to {repository.registry} is allowed; "
-            "tags and credentials may travel unencrypted",
-            err=True,
+    run_scan(
+        ScanRequest(
+            image=image,
+            docker_config=docker_config,
+            ca_file=ca_file,
+            cert_file=cert_file,
+            key_file=key_file,
+            insecure=insecure,
+            proxy=proxy,
+            timeout=timeout,
+            output=output,
         )
-    credentials = Credentials.from_docker_config_file(docker_config) if docker_config else None
-    tls = _tls(ca_file, cert_file, key_file)
-    seconds = _timeout_seconds(timeout)
-
-    def work() -> ScannedTags:
-        if can_list_directly(proxy):
-            return scan_blocking(
-                repository, credentials=credentials, tls=tls, timeout=seconds, limits=Limits()
-            )
-        return _through_proxy(repository, proxy, credentials, tls, seconds)
-
-    _render(repository, _with_spinner(work, f"listing tags of {repository}"), output)
+    )
