@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import pytest
 from registry_support import PASSWORD, USER, Seeded
 
+from servers.fakes import run_stalling_server
 from tagpilot.adapters.registry.blocking import ENVIRONMENT_PROXIES
 from tagpilot.cli.scan_argv import parse_quick
 
@@ -108,3 +110,35 @@ def test_a_quick_scan_loads_no_click_no_asyncio_and_no_httpx(plain_registry: See
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
     assert "loaded: []" in done.stderr
+
+
+def test_a_slow_listing_shows_a_spinner_on_a_terminal_and_still_reports_its_error() -> None:
+    """The spinner runs beside the listing; the listing's own error still ends the command."""
+    with run_stalling_server() as host:
+        controller, terminal = pty.openpty()
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "tagpilot", "scan", f"{host}/team/app", "--timeout=2s"],
+                stdout=subprocess.PIPE,
+                stderr=terminal,
+                timeout=60,
+                check=False,
+            )
+            os.close(terminal)
+            seen = b""
+            while chunk := _read_some(controller):
+                seen += chunk
+        finally:
+            os.close(controller)
+    text = seen.decode(errors="replace")
+    assert done.returncode == 1
+    assert done.stdout == b""
+    assert f"listing tags of {host}/team/app" in text, "the spinner's label"
+    assert "error: listing tags of" in text and "timed out after 2s" in text
+
+
+def _read_some(descriptor: int) -> bytes:
+    try:
+        return os.read(descriptor, 65536)
+    except OSError:  # the terminal's other end is closed: all was read
+        return b""
