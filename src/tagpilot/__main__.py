@@ -1,5 +1,5 @@
 """Entry point for ``python -m tagpilot``."""
 
-from tagpilot.cli.main import main
+from tagpilot.cli.entry import main
 
 main()

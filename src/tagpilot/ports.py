@@ -132,6 +132,10 @@ class StateStore(Protocol):
         """Replace the object's status."""
         ...
 
+    def put_object(self, key: ObjectKey, document: Mapping[str, Any]) -> None:
+        """Keep the object as last reconciled (apiVersion, kind, metadata, spec)."""
+        ...
+
     def observe_generation(self, key: ObjectKey, spec_hash: str) -> int:
         """The object's generation: 1 when first seen, +1 whenever its spec hash changes."""
         ...

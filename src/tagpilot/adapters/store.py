@@ -1,4 +1,7 @@
-"""The SQLite state store: statuses, tag sets, events and automation runs in one file.
+"""The SQLite state store: objects, statuses, tag sets, events and automation runs in one file.
+
+Each reconciled object is kept as it was last reconciled (apiVersion, kind, metadata, spec;
+never a Secret's data), so ``get -o yaml`` reading the file shows the spec without manifests.
 
 WAL mode and one transaction per write keep the file consistent if the process is killed
 at any instant.  Where the file lives by default, the directory's
@@ -52,8 +55,16 @@ _MIGRATIONS: tuple[str, ...] = (
         revision TEXT NOT NULL, commit_sha TEXT, branch TEXT, changes TEXT NOT NULL);
     CREATE INDEX runs_by_automation ON runs (namespace, name, id);
     """,
+    """
+    CREATE TABLE IF NOT EXISTS objects (
+        kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+        body TEXT NOT NULL, PRIMARY KEY (kind, namespace, name));
+    """,
 )
 SCHEMA_VERSION = len(_MIGRATIONS)
+_OBJECTS_SINCE = 4
+"""The schema version that added the ``objects`` table (older files have none to read)."""
+_SECRET_KIND = "Secret"
 
 
 class SqliteStore:
@@ -163,6 +174,44 @@ class SqliteStore:
                 "ON CONFLICT (kind, namespace, name) DO UPDATE SET body=excluded.body",
                 (key.kind, key.namespace, key.name, body),
             )
+
+    def put_object(self, key: ObjectKey, document: Mapping[str, Any]) -> None:
+        """Keep the object as last reconciled: apiVersion, kind, metadata and spec.
+
+        A Secret is never kept: its data must not be copied into the state file.
+        """
+        if key.kind == _SECRET_KIND or document.get("kind") == _SECRET_KIND:
+            return
+        kept = {k: document[k] for k in ("apiVersion", "kind", "metadata", "spec") if k in document}
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO objects (kind, namespace, name, body) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (kind, namespace, name) DO UPDATE SET body=excluded.body "
+                "WHERE body != excluded.body",
+                (*_key_tuple(key), json.dumps(kept, sort_keys=True)),
+            )
+
+    def list_objects(self, kind: str) -> dict[ObjectKey, dict[str, Any]]:
+        """The kept objects of ``kind``, ``metadata.generation`` filled in from the generations.
+
+        Empty for a file older than the ``objects`` table (opened read-only, never migrated).
+        """
+        if self.schema_version() < _OBJECTS_SINCE:
+            return {}
+        rows = self._db.execute(
+            "SELECT o.namespace, o.name, o.body, g.generation FROM objects o"
+            " LEFT JOIN generations g"
+            " ON g.kind = o.kind AND g.namespace = o.namespace AND g.name = o.name"
+            " WHERE o.kind=? ORDER BY o.namespace, o.name",
+            (kind,),
+        ).fetchall()
+        found: dict[ObjectKey, dict[str, Any]] = {}
+        for namespace, name, body, generation in rows:
+            document = dict(json.loads(body))
+            if generation is not None:
+                document["metadata"] = {**document.get("metadata", {}), "generation": generation}
+            found[ObjectKey(kind, namespace, name)] = document
+        return found
 
     def observe_generation(self, key: ObjectKey, spec_hash: str) -> int:
         """The object's generation: 1 when first seen, +1 whenever its spec hash changes."""

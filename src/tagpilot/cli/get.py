@@ -170,9 +170,9 @@ def _document(view: ObjectView) -> dict[str, Any]:
     document: dict[str, Any] = {
         "apiVersion": view.descriptor.api_version,
         "kind": view.kind,
-        "metadata": {"name": view.name, "namespace": view.namespace},
+        "metadata": {**view.metadata, "name": view.name, "namespace": view.namespace},
     }
-    if view.spec is not None:  # unknown when read from a state file without --manifests
+    if view.spec is not None:  # unknown: a state file without --manifests or a kept object
         document["spec"] = dict(view.spec)
     document["status"] = view.document
     return document

@@ -4,8 +4,9 @@ A running daemon (``tagpilot run``) answers on its JSON API at ``--server``
 (:mod:`tagpilot.cli.daemon_client`); the state file (``--state``, opened read-only through
 the store's own read API, so a ``get`` never creates or migrates it) together with the
 manifests given with ``--manifests`` (the object list and spec fields such as ``suspend``)
-is the other source.  Without manifests, the objects that have a status in the state file
-are listed, without their spec.
+is the other source.  Without manifests, the objects the state file knows are listed, with
+the spec and metadata they were last reconciled with (none for a status written by an older
+tagpilot).
 
 Which one is read: an explicit ``--state`` with the default ``--server`` reads the state
 file only (a daemon of another project on the default port must not answer for it);
@@ -20,7 +21,7 @@ import functools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -75,7 +76,8 @@ def _read_only(path: Path) -> Iterator[SqliteStore | None]:
 def _manifest_view(
     obj: AnyObject, statuses: Mapping[ObjectKey, object], store: SqliteStore | None
 ) -> ObjectView:
-    spec = export_document(with_server_defaults(obj)).get("spec") or {}
+    document = export_document(with_server_defaults(obj))
+    spec = document.get("spec") or {}
     key = ObjectKey(obj.kind, obj.namespace, obj.name)
     return view_of(
         obj.kind,
@@ -85,6 +87,27 @@ def _manifest_view(
         status=statuses.get(key),
         suspended=bool(spec.get("suspend")),
         runs=_runs(store, key),
+        metadata=document.get("metadata"),
+    )
+
+
+def _stored_view(
+    key: ObjectKey, status: object, kept: Mapping[str, Any] | None, store: SqliteStore
+) -> ObjectView:
+    """An object known only to the state file: its status, and the object last reconciled.
+
+    Without a kept object (a status written by an older tagpilot) the spec is unknown: None.
+    """
+    spec = dict(kept.get("spec") or {}) if kept is not None else None
+    return view_of(
+        key.kind,
+        key.namespace,
+        key.name,
+        spec=spec,
+        status=status,
+        suspended=bool(spec and spec.get("suspend")),
+        runs=_runs(store, key),
+        metadata=kept.get("metadata") if kept is not None else None,
     )
 
 
@@ -123,19 +146,12 @@ class LocalSource:
             if self.manifests:
                 objects = self.manifest_objects(kind)
                 views = [_manifest_view(obj, statuses, store) for obj in objects]
+            elif store is not None:
+                kept = store.list_objects(kind)
+                keys = sorted({*statuses, *kept}, key=lambda k: (k.namespace, k.name))
+                views = [_stored_view(k, statuses.get(k), kept.get(k), store) for k in keys]
             else:
-                views = [
-                    view_of(
-                        k.kind,
-                        k.namespace,
-                        k.name,
-                        spec=None,
-                        status=s,
-                        suspended=False,
-                        runs=_runs(store, k),
-                    )
-                    for k, s in statuses.items()
-                ]
+                views = []
         chosen = [v for v in views if namespace is None or v.namespace == namespace]
         return sorted(chosen, key=lambda v: (v.namespace, v.name))
 

@@ -7,92 +7,18 @@ tags.  Credentials come only from ``--docker-config`` (anonymous otherwise), TLS
 the listing takes more than half a second.  Tags that break the OCI tag grammar are not
 printed: one warning on stderr counts them, with a few escaped examples.
 
-Only what a listing needs is imported (the registry client, click), so the command starts
-fast; rich is loaded only when a spinner is actually shown.
+The listing itself is ``scan_work.run_scan``; this module is its click face (options, help,
+usage errors).  ``tagpilot scan`` usually starts without it: ``scan_argv`` parses the usual
+arguments itself and leaves anything else (help, mistakes) to this command.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import sys
-import urllib.parse
-from collections.abc import Coroutine
-from pathlib import Path
-from typing import Any, TypeVar
-
 import click
 
-from tagpilot.adapters.registry import Credentials, Limits, Proxy, RegistryClient, TLSConfig
-from tagpilot.core.errors import InvalidInputError, SourceLocation
-from tagpilot.core.goduration import parse_go_duration
-from tagpilot.core.imageref import Repository, parse_repository
-from tagpilot.core.tags import ScannedTags
+from tagpilot.cli.scan_work import ScanRequest, run_scan
 
 __all__ = ["scan"]
-
-_SPINNER_DELAY_SECONDS = 0.5
-_T = TypeVar("_T")
-
-
-def _timeout_seconds(text: str) -> float:
-    try:
-        return parse_go_duration(text, allow_hours=False) / 1e9
-    except ValueError as error:
-        location = SourceLocation(field="--timeout", value=text)
-        raise InvalidInputError(str(error), location=location) from error
-
-
-def _read(path: str | None) -> bytes | None:
-    return Path(path).read_bytes() if path else None
-
-
-def _tls(ca_file: str | None, cert_file: str | None, key_file: str | None) -> TLSConfig | None:
-    if not (ca_file or cert_file or key_file):
-        return None
-    source = ca_file or cert_file or key_file or ""
-    return TLSConfig(
-        ca_pem=_read(ca_file), cert_pem=_read(cert_file), key_pem=_read(key_file), source=source
-    )
-
-
-def _proxy(url: str | None) -> Proxy | None:
-    if not url:
-        return None
-    parts = urllib.parse.urlsplit(url)
-    host = parts.hostname or ""
-    address = parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")).geturl()
-    username = urllib.parse.unquote(parts.username) if parts.username else None
-    password = urllib.parse.unquote(parts.password) if parts.password else None
-    return Proxy(address, username, password)
-
-
-async def _with_spinner(work: Coroutine[Any, Any, _T], label: str) -> _T:
-    task = asyncio.ensure_future(work)
-    done, _ = await asyncio.wait({task}, timeout=_SPINNER_DELAY_SECONDS)
-    if done or not sys.stderr.isatty():
-        return await task
-    from rich.console import Console  # noqa: PLC0415 - tens of ms; only for slow listings
-
-    with Console(stderr=True).status(label):
-        return await task
-
-
-async def _list(client: RegistryClient, repository: Repository) -> ScannedTags:
-    async with client:
-        return await _with_spinner(client.scan_tags(repository), f"listing tags of {repository}")
-
-
-def _render(repository: Repository, scanned: ScannedTags, output: str) -> None:
-    if scanned.dropped:
-        click.echo(f"warning: {repository}: {scanned.dropped_note()}", err=True)
-    tags = list(scanned.tags)
-    if output == "json":
-        document = {"canonicalImageName": repository.canonical_name, "tags": tags}
-        click.echo(json.dumps(document, indent=2))
-        return
-    if tags:
-        click.echo("\n".join(tags))
 
 
 @click.command("scan")
@@ -146,19 +72,16 @@ def scan(
     output: str,
 ) -> None:
     """List the tags of IMAGE (a repository, no tag), in the registry's order, like crane ls."""
-    repository = parse_repository(image, insecure=insecure, field="IMAGE")
-    if insecure:
-        click.echo(
-            f"warning: --insecure: plain HTTP to {repository.registry} is allowed; "
-            "tags and credentials may travel unencrypted",
-            err=True,
+    run_scan(
+        ScanRequest(
+            image=image,
+            docker_config=docker_config,
+            ca_file=ca_file,
+            cert_file=cert_file,
+            key_file=key_file,
+            insecure=insecure,
+            proxy=proxy,
+            timeout=timeout,
+            output=output,
         )
-    client = RegistryClient(
-        credentials=Credentials.from_docker_config_file(docker_config) if docker_config else None,
-        tls=_tls(ca_file, cert_file, key_file),
-        insecure=insecure,
-        timeout=_timeout_seconds(timeout),
-        limits=Limits(),
-        proxy=_proxy(proxy),
     )
-    _render(repository, asyncio.run(_list(client, repository)), output)

@@ -32,6 +32,8 @@ class ObjectView:
     suspended: bool = False
     runs: tuple[AutomationRun, ...] = ()
     """An automation's recent pushes, newest first (other kinds: none)."""
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    """Known metadata besides name and namespace: labels, annotations, generation."""
 
     def __post_init__(self) -> None:
         if self.status is None:
@@ -62,6 +64,7 @@ def view_of(
     status: object,
     suspended: bool,
     runs: Sequence[AutomationRun] = (),
+    metadata: Mapping[str, Any] | None = None,
 ) -> ObjectView:
     """A view whose ``status`` document (JSON names) is parsed into the kind's model."""
     try:
@@ -70,7 +73,8 @@ def view_of(
         raise InvalidInputError(
             f"{kind} {namespace}/{name}: the status does not read as a {kind} status: {error}"
         ) from error
-    return ObjectView(kind, namespace, name, spec, typed, suspended, tuple(runs))
+    extra = {k: v for k, v in (metadata or {}).items() if k not in ("name", "namespace")}
+    return ObjectView(kind, namespace, name, spec, typed, suspended, tuple(runs), extra)
 
 
 class ObjectSource(Protocol):

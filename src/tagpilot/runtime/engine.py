@@ -27,9 +27,11 @@ from tagpilot.api.descriptors import (
     cli_kinds,
     descriptor,
 )
+from tagpilot.api.export import export_document
 from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.loader import LoadedObject
 from tagpilot.api.meta import NamespacedName
+from tagpilot.api.server_defaults import with_server_defaults
 from tagpilot.api.source import GitRepository
 from tagpilot.core.errors import RetryableError, SourceLocation, TagpilotError
 from tagpilot.core.imageref import parse_repository
@@ -261,6 +263,8 @@ class Engine:
         return await reconciler.run(obj, self.ctx, request)
 
     def _persist(self, key: ObjectKey, outcome: Outcome[Any]) -> None:
+        # the object as reconciled, so `get -o yaml --state` shows its spec without manifests
+        self.ctx.store.put_object(key, export_document(with_server_defaults(self.object(key))))
         self.ctx.store.put_status(key, outcome.document)
         if outcome.run is not None:
             self.ctx.store.add_run(outcome.run)

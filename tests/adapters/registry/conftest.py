@@ -22,6 +22,7 @@ from registry_support import (
     TokenRegistry,
 )
 
+from servers.fakes import Answer, Script, run_scripted
 from servers.ocipush import Pusher, seed
 from servers.pki import Pki, make_pki, make_signing_pair
 from servers.registry import (
@@ -121,3 +122,15 @@ def many_tags_registry() -> Iterator[Seeded]:
     with fast_storage() as directory, run_registry(Path(directory)) as registry:
         tags = [f"1.{i}.0" for i in range(MANY_TAGS)]
         yield Seeded(registry, seed(registry.url, "bench/tags10k", tags, workers=8))
+
+
+@pytest.fixture
+def https_registry_with_http_realm(tmp_path: Path, pki: Pki) -> Iterator[tuple[str, Script]]:
+    """A TLS registry whose token realm is a plain-HTTP server that records what it is sent."""
+    script = Script(lambda method, path: Answer(200, b'{"token": "t"}'))
+    _, signer = make_signing_pair(tmp_path / "signer")
+    with run_scripted(script) as realm_base:
+        auth = TokenAuth(realm=f"{realm_base}/token", signing_cert=signer)
+        tls = RegistryTLS(cert=pki.server_cert, key=pki.server_key)
+        with run_registry(tmp_path / "registry", tls=tls, token=auth) as registry:
+            yield registry.host, script

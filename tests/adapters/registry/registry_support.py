@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import base64
 import json
+import stat
 from dataclasses import dataclass
+from pathlib import Path
 
 from servers.registry import RunningRegistry
 from servers.token_server import TokenServer
@@ -25,6 +27,7 @@ __all__ = [
     "TokenRegistry",
     "basic_entry",
     "docker_config",
+    "install_credential_helper",
 ]
 
 APP_TAGS = ("1.0.0", "1.1.0", "2.0.0-rc.1", "latest", "sha256-0123abcd.sig")
@@ -70,3 +73,22 @@ def docker_config(host: str, **entry: str) -> bytes:
 def basic_entry(user: str = USER, password: str = PASSWORD) -> dict[str, str]:
     """An ``auths`` entry in the ``auth`` (base64 user:password) form."""
     return {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
+
+
+def install_credential_helper(
+    directory: Path, name: str, answers: dict[str, dict[str, str]]
+) -> None:
+    """A real ``docker-credential-<name>`` executable answering from a fixed table."""
+    script = directory / f"docker-credential-{name}"
+    script.write_text(
+        "#!/usr/bin/env python3\n"
+        "import json, sys\n"
+        f"answers = {json.dumps(answers)!r}\n"
+        "server = sys.stdin.read().strip()\n"
+        "found = json.loads(answers).get(server)\n"
+        "if found is None:\n"
+        "    print('credentials not found in native keychain')\n"
+        "    sys.exit(1)\n"
+        "print(json.dumps(found))\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)

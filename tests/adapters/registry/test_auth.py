@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,11 +19,11 @@ from registry_support import (
     TokenRegistry,
     basic_entry,
     docker_config,
+    install_credential_helper,
 )
 
-from servers.fakes import Answer, Script, run_scripted
-from servers.pki import Pki, make_signing_pair
-from servers.registry import RegistryTLS, TokenAuth, run_registry
+from servers.fakes import Script
+from servers.pki import Pki
 from tagpilot.adapters.registry import (
     Credentials,
     RegistryAuthError,
@@ -157,23 +155,6 @@ async def test_anonymous_access_to_a_closed_token_registry_is_refused(
         await _tags(None, f"{private_token_registry.seeded.host}/closed/app")
 
 
-def _install_helper(directory: Path, name: str, answers: dict[str, dict[str, str]]) -> None:
-    """A real ``docker-credential-<name>`` executable answering from a fixed table."""
-    script = directory / f"docker-credential-{name}"
-    script.write_text(
-        "#!/usr/bin/env python3\n"
-        "import json, sys\n"
-        f"answers = {json.dumps(answers)!r}\n"
-        "server = sys.stdin.read().strip()\n"
-        "found = json.loads(answers).get(server)\n"
-        "if found is None:\n"
-        "    print('credentials not found in native keychain')\n"
-        "    sys.exit(1)\n"
-        "print(json.dumps(found))\n"
-    )
-    script.chmod(script.stat().st_mode | stat.S_IXUSR)
-
-
 @pytest.mark.parametrize(
     "config_key",
     [pytest.param("credHelpers", id="per-registry-helper"), pytest.param("credsStore", id="store")],
@@ -185,7 +166,9 @@ async def test_a_credential_helper_supplies_the_password(
     config_key: str,
 ) -> None:
     host = basic_registry.host
-    _install_helper(tmp_path, "tagpilot-test", {host: {"Username": USER, "Secret": PASSWORD}})
+    install_credential_helper(
+        tmp_path, "tagpilot-test", {host: {"Username": USER, "Secret": PASSWORD}}
+    )
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     helper = {host: "tagpilot-test"} if config_key == "credHelpers" else "tagpilot-test"
     config = tmp_path / "config.json"
@@ -197,7 +180,7 @@ async def test_a_credential_helper_supplies_the_password(
 async def test_a_helper_without_credentials_falls_back_to_anonymous(
     basic_registry: Seeded, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _install_helper(tmp_path, "tagpilot-empty", {})
+    install_credential_helper(tmp_path, "tagpilot-empty", {})
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     credentials = Credentials.from_dockerconfigjson({"credsStore": "tagpilot-empty"})
     with pytest.raises(RegistryAuthError) as caught:
@@ -270,18 +253,6 @@ def test_a_realm_on_a_weaker_or_unknown_scheme_is_refused(
     with pytest.raises(error, match=message) as caught:
         check_realm(Challenge("bearer", {"realm": realm}), "https://r.example")
     assert "\x1b" not in str(caught.value)
-
-
-@pytest.fixture
-def https_registry_with_http_realm(tmp_path: Path, pki: Pki) -> Iterator[tuple[str, Script]]:
-    """A TLS registry whose token realm is a plain-HTTP server that records what it is sent."""
-    script = Script(lambda method, path: Answer(200, b'{"token": "t"}'))
-    _, signer = make_signing_pair(tmp_path / "signer")
-    with run_scripted(script) as realm_base:
-        auth = TokenAuth(realm=f"{realm_base}/token", signing_cert=signer)
-        tls = RegistryTLS(cert=pki.server_cert, key=pki.server_key)
-        with run_registry(tmp_path / "registry", tls=tls, token=auth) as registry:
-            yield registry.host, script
 
 
 @pytest.mark.usefixtures("no_ca_environment")

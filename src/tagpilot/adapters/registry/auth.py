@@ -1,10 +1,10 @@
 """The registry auth handshake: ``WWW-Authenticate`` challenges and cached bearer tokens.
 
-Used by the registry client.  A registry answers 401 with ``Basic realm=...`` or
-``Bearer realm=...,service=...,scope=...``; for Bearer we ask the realm (the token service)
-for a token for ``repository:<path>:pull`` — anonymously, with Basic credentials, or with an
-OAuth2 refresh token (``identitytoken``) — and cache it per (registry, scope) until it expires
-(``expires_in``, default 60 s as in the Docker token spec).
+Used by both registry clients (through ``authstate``).  A registry answers 401 with
+``Basic realm=...`` or ``Bearer realm=...,service=...,scope=...``; for Bearer we ask the realm
+(the token service) for a token for ``repository:<path>:pull`` — anonymously, with Basic
+credentials, or with an OAuth2 refresh token (``identitytoken``) — and cache it per
+(registry, scope) until it expires (``expires_in``, default 60 s as in the Docker token spec).
 
 The realm may be on another host, as with Docker Hub; like Docker, we send it the registry's
 credentials (Basic, or the refresh token), since the registry chose it.  A realm on a weaker
@@ -14,14 +14,13 @@ the credentials and the token on the wire in cleartext.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import httpx
-
+from tagpilot.adapters.registry.answer import Answer
 from tagpilot.adapters.registry.credentials import AuthConfig
 from tagpilot.adapters.registry.errors import MalformedResponseError, RegistryAuthError
 from tagpilot.core.tags import escape_untrusted
@@ -29,10 +28,13 @@ from tagpilot.core.tags import escape_untrusted
 __all__ = [
     "Challenge",
     "TokenCache",
+    "TokenRequest",
     "check_realm",
-    "fetch_token",
     "parse_challenge",
     "pull_scope",
+    "read_token",
+    "token_request",
+    "unusable_realm",
 ]
 
 _PARAM = re.compile(r'([A-Za-z_][\w-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))')
@@ -93,18 +95,50 @@ class TokenCache:
         self._tokens.pop((registry, scope), None)
 
 
-def _token_request(challenge: Challenge, scope: str, auth: AuthConfig | None) -> httpx.Request:
+@dataclass(frozen=True)
+class TokenRequest:
+    """The request that asks a token service for a token; each client sends it its own way."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict, repr=False)
+    form: dict[str, str] | None = field(default=None, repr=False)
+
+    def body(self) -> bytes | None:
+        """The form, URL-encoded, for a POST; ``None`` for a GET."""
+        return None if self.form is None else urllib.parse.urlencode(self.form).encode()
+
+    def all_headers(self) -> dict[str, str]:
+        """The headers, with the form's content type when there is a form."""
+        if self.form is None:
+            return self.headers
+        return dict(self.headers, **{"Content-Type": "application/x-www-form-urlencoded"})
+
+
+def unusable_realm(challenge: Challenge) -> MalformedResponseError:
+    """The error for a realm that is not a URL a request can be sent to."""
+    return MalformedResponseError(
+        f"bearer challenge names an unusable realm: {escape_untrusted(challenge.realm)}"
+    )
+
+
+def _check_url(challenge: Challenge) -> None:
     try:
-        return _build_token_request(challenge, scope, auth)
-    except httpx.InvalidURL as error:
-        raise MalformedResponseError(
-            f"bearer challenge names an unusable realm: {escape_untrusted(challenge.realm)}"
-        ) from error
+        parts = urllib.parse.urlsplit(challenge.realm)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError as error:
+        raise unusable_realm(challenge) from error
+    if not parts.hostname or not port_ok or any(c.isspace() for c in challenge.realm):
+        raise unusable_realm(challenge)
 
 
-def _build_token_request(
-    challenge: Challenge, scope: str, auth: AuthConfig | None
-) -> httpx.Request:
+def token_request(
+    challenge: Challenge, scope: str, auth: AuthConfig | None, registry_url: str
+) -> TokenRequest:
+    """The token request for ``scope``; a realm that is unusable or weaker than
+    ``registry_url``'s scheme is refused first."""
+    check_realm(challenge, registry_url)
+    _check_url(challenge)
     service = challenge.params.get("service", "")
     if auth is not None and auth.identity_token:
         form = {
@@ -114,11 +148,11 @@ def _build_token_request(
             "scope": scope,
             "client_id": _CLIENT_ID,
         }
-        return httpx.Request("POST", challenge.realm, data=form)
+        return TokenRequest("POST", challenge.realm, form=form)
     query = urllib.parse.urlencode({"service": service, "scope": scope})
     separator = "&" if "?" in challenge.realm else "?"
     headers = {"Authorization": auth.basic_header()} if auth is not None and auth.has_basic else {}
-    return httpx.Request("GET", f"{challenge.realm}{separator}{query}", headers=headers)
+    return TokenRequest("GET", f"{challenge.realm}{separator}{query}", headers)
 
 
 def _who(auth: AuthConfig | None, source: str) -> str:
@@ -147,9 +181,9 @@ def check_realm(challenge: Challenge, registry_url: str) -> None:
         )
 
 
-def _read_token(response: httpx.Response, realm: str) -> tuple[str, float]:
+def _parse_token(content: bytes, realm: str) -> tuple[str, float]:
     try:
-        document = response.json()
+        document = json.loads(content)
         token = document.get("token") or document.get("access_token")
         expires_in = float(document.get("expires_in") or _DEFAULT_EXPIRES_IN)
     except (ValueError, AttributeError, TypeError) as error:
@@ -163,22 +197,18 @@ def _read_token(response: httpx.Response, realm: str) -> tuple[str, float]:
     return token, expires_in
 
 
-async def fetch_token(
-    send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+def read_token(
+    response: Answer,
     challenge: Challenge,
     scope: str,
     auth: AuthConfig | None,
     source: str,
-    registry_url: str,
     refused: str | None = None,
 ) -> tuple[str, float]:
-    """Ask the challenge's realm for a token; return it with its lifetime in seconds.
+    """The token and its lifetime in seconds from the token service's ``response``.
 
-    ``registry_url`` is the URL the challenge came from: a realm on a weaker scheme is refused.
     ``refused`` replaces the message when the token service says no (401/403).
     """
-    check_realm(challenge, registry_url)
-    response = await send(_token_request(challenge, scope, auth))
     realm = escape_untrusted(challenge.realm)
     if response.status_code in (401, 403):
         raise RegistryAuthError(
@@ -190,4 +220,4 @@ async def fetch_token(
         raise RegistryAuthError(
             f"token service {realm} answered HTTP {response.status_code} for {scope}"
         )
-    return _read_token(response, challenge.realm)
+    return _parse_token(response.content, challenge.realm)

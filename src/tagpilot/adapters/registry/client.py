@@ -11,27 +11,39 @@ bearer tokens are cached per registry and scope, so a repeated scan is one reque
 from __future__ import annotations
 
 import asyncio
+import sys
 from dataclasses import dataclass, field
 from types import TracebackType
+
+# httpx's package imports its own command-line client (click, rich, pygments) unless that
+# module is unavailable.  tagpilot never runs it, so it is marked absent before httpx is first
+# imported; httpx then skips it.
+if "httpx" not in sys.modules:
+    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
 import httpx
 
 from tagpilot.adapters.registry.auth import (
     Challenge,
     TokenCache,
-    fetch_token,
-    parse_challenge,
+    TokenRequest,
     pull_scope,
+    unusable_realm,
 )
-from tagpilot.adapters.registry.credentials import AuthConfig, Credentials
-from tagpilot.adapters.registry.errors import RegistryAuthError
+from tagpilot.adapters.registry.authstate import AuthState
+from tagpilot.adapters.registry.credentials import AuthConfig, Credentials, helper_server_url
+from tagpilot.adapters.registry.credhelper import (
+    HELPER_TIMEOUT_SECONDS,
+    cannot_run,
+    helper_answer,
+    helper_program,
+    helper_timed_out,
+)
 from tagpilot.adapters.registry.pages import (
     MANIFEST_ACCEPT,
     TagListing,
     check_status,
-    next_page_url,
     read_digest,
-    read_tags_page,
 )
 from tagpilot.adapters.registry.ratelimit import Limits
 from tagpilot.adapters.registry.tls import TLSConfig, client_tls
@@ -85,9 +97,8 @@ class RegistryClient:
         self._transport = Transport(
             self._http, self._limits, self._describe_trust, verified, direct=proxy is None
         )
-        self._challenges: dict[str, Challenge] = {}
         self._tokens = TokenCache()
-        self._auth: dict[str, AuthConfig | None] = {}
+        self._state = AuthState(credentials, self._tokens)
         self._schemes: dict[str, str] = {}
         self._locks: dict[str, asyncio.Lock] = {}
 
@@ -141,17 +152,13 @@ class RegistryClient:
         return Deadline(self._timeout, what)
 
     async def _list_all(self, repository: Repository) -> ScannedTags:
-        url = f"{await self._base_url(repository)}/v2/{repository.path}/tags/list"
-        if self._limits.page_size:
-            url += f"?n={self._limits.page_size}"
         listing = TagListing(repository, self._limits.max_tags)
-        next_url: str | None = url
-        while next_url is not None:
-            listing.start_page(next_url)
-            response = await self._request("GET", next_url, repository, {})
-            check_status(response, repository, "tag list")
-            listing.add_page(read_tags_page(response, repository))
-            next_url = next_page_url(response, next_url, listing.pages_read, repository)
+        url: str | None = listing.first_url(
+            await self._base_url(repository), self._limits.page_size
+        )
+        while url is not None:
+            listing.start_page(url)
+            url = listing.read(await self._request("GET", url, repository, {}), url)
         return listing.result()
 
     async def _base_url(self, repository: Repository) -> str:
@@ -180,86 +187,68 @@ class RegistryClient:
             response = await self._transport.send(httpx.Request(method, url, headers=sent))
             if response.status_code != 401:
                 return response
-            await self._learn_challenge(response, repository, scope, attempt, authorization)
+            self._state.learn(response, repository, scope, attempt, authorization)
         return response
 
-    async def _learn_challenge(
-        self,
-        response: httpx.Response,
-        repository: Repository,
-        scope: str,
-        attempt: int,
-        authorization: str | None,
-    ) -> None:
-        registry = repository.registry
-        challenge = parse_challenge(response.headers.get("www-authenticate"))
-        if challenge is None:
-            raise RegistryAuthError(f"registry {registry} answered 401 without a usable challenge")
-        if attempt == 2 or (authorization and challenge.scheme == "basic"):
-            raise RegistryAuthError(self._refused(repository))
-        self._challenges[registry] = challenge
-        self._tokens.drop(registry, scope)
-
-    def _no_entry(self, repository: Repository, auth: AuthConfig | None) -> str | None:
-        """What to say when the docker config has no credentials for the registry, or None."""
-        if auth is not None or self._credentials is None:
-            return None
-        return self._credentials.no_entry_message(repository.registry, repository.path)
-
-    def _refused(self, repository: Repository) -> str:
-        registry = repository.registry
-        auth = self._auth.get(registry)
-        if (missing := self._no_entry(repository, auth)) is not None:
-            return missing
-        who = "anonymous access" if auth is None else "the credentials"
-        source = self._credentials.source if self._credentials else "no docker config"
-        return (
-            f"registry {registry} refused {who} (from {source}) for repository"
-            f" {repository.path}; check the credentials and that they may pull it"
-        )
-
     async def _authorization(self, repository: Repository, scope: str) -> str | None:
-        challenge = self._challenges.get(repository.registry)
+        challenge = self._state.challenge(repository.registry)
         if challenge is None:
             return None
         auth = await self._resolve_auth(repository)
-        if challenge.scheme == "basic":
-            if (missing := self._no_entry(repository, auth)) is not None:
-                raise RegistryAuthError(missing)
-            if auth is None or not auth.has_basic:
-                raise RegistryAuthError(
-                    f"registry {repository.registry} requires a username and password and none"
-                    " are configured for it (secretRef / --docker-config)"
-                )
-            return auth.basic_header()
-        return await self._bearer(repository, challenge, scope, auth)
+        header = self._state.header(repository, challenge, scope, auth)
+        if header is not None:
+            return header
+        base = await self._base_url(repository)
+        request = self._state.token_request(challenge, scope, auth, base)
+        response = await self._send_token_request(request, challenge)
+        return self._state.accept_token(response, repository, challenge, scope, auth)
 
-    async def _bearer(
-        self, repository: Repository, challenge: Challenge, scope: str, auth: AuthConfig | None
-    ) -> str:
-        if auth is not None and auth.registry_token:
-            return f"Bearer {auth.registry_token}"
-        registry = repository.registry
-        token = self._tokens.get(registry, scope)
-        if token is None:
-            source = self._credentials.source if self._credentials else "no docker config"
-            base = await self._base_url(repository)
-            refused = self._no_entry(repository, auth)
-            token, expires_in = await fetch_token(
-                self._transport.send, challenge, scope, auth, source, base, refused
+    async def _send_token_request(
+        self, request: TokenRequest, challenge: Challenge
+    ) -> httpx.Response:
+        try:
+            built = httpx.Request(
+                request.method, request.url, headers=request.all_headers(), content=request.body()
             )
-            self._tokens.put(registry, scope, token, expires_in)
-        return f"Bearer {token}"
+        except httpx.InvalidURL as error:
+            raise unusable_realm(challenge) from error
+        return await self._transport.send(built)
 
     async def _resolve_auth(self, repository: Repository) -> AuthConfig | None:
         registry = repository.registry
         async with self._locks.setdefault(f"auth {registry}", asyncio.Lock()):
-            if registry not in self._auth:
+            if not self._state.resolved(registry):
                 found = None
-                if self._credentials is not None:
-                    found = await self._credentials.resolve(registry, repository.path)
-                self._auth[registry] = found
-        return self._auth[registry]
+                credentials = self._credentials
+                helper = credentials.helper_for(registry) if credentials else None
+                if helper:
+                    found = await _run_helper(helper, helper_server_url(registry))
+                if found is None and credentials is not None:
+                    found = credentials.static_for(registry, repository.path)
+                self._state.remember(registry, found)
+        return self._state.auth(registry)
 
     def _describe_trust(self) -> str:
         return self._tls.describe_trust() if self._tls else "system trust store"
+
+
+async def _run_helper(name: str, server_url: str) -> AuthConfig | None:
+    """Run ``docker-credential-<name> get`` without blocking the event loop."""
+    program = helper_program(name)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            program,
+            "get",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+    except OSError as error:
+        raise cannot_run(program, error) from error
+    try:
+        async with asyncio.timeout(HELPER_TIMEOUT_SECONDS):
+            out, err = await process.communicate(server_url.encode())
+    except TimeoutError as error:
+        process.kill()
+        raise helper_timed_out(program) from error
+    return helper_answer(program, server_url, process.returncode, out, err)

@@ -1,7 +1,8 @@
 """Registry credentials from docker config payloads and Docker credential helpers.
 
-The registry client asks :meth:`Credentials.resolve` for the credentials of a registry (and
-repository) just before it authenticates.  Sources, as ``docker login`` and Flux's keychain:
+The registry clients ask :meth:`Credentials.helper_for` and :meth:`Credentials.static_for` for
+the credentials of a registry (and repository) just before they authenticate; helpers are run
+by ``credhelper``.  Sources, as ``docker login`` and Flux's keychain:
 
 * ``auths`` entries (a ``kubernetes.io/dockerconfigjson`` Secret or ``~/.docker/config.json``):
   ``auth`` (base64 ``user:password``), ``username``/``password``, ``identitytoken`` (OAuth2
@@ -17,7 +18,6 @@ that is the registry plus a path prefix of the repository wins, then the bare re
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import json
@@ -30,12 +30,10 @@ from tagpilot.adapters.registry.errors import CredentialsError
 from tagpilot.core.errors import SourceLocation
 from tagpilot.core.imageref import DOCKER_HUB
 
-__all__ = ["AuthConfig", "Credentials", "normalise_registry_key"]
+__all__ = ["AuthConfig", "Credentials", "helper_server_url", "normalise_registry_key"]
 
 _HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io"})
 _HUB_SERVER_URL = "https://index.docker.io/v1/"
-_HELPER_TIMEOUT_SECONDS = 30.0
-_IDENTITY_TOKEN_USERNAME = "<token>"
 
 
 @dataclass(frozen=True)
@@ -198,56 +196,8 @@ class Credentials:
             f" --docker-server={registry} ...)"
         )
 
-    async def resolve(self, registry: str, path: str = "") -> AuthConfig | None:
-        """Credentials for ``registry``: a helper's answer if one is configured, else ``auths``."""
-        helper = self.helper_for(registry)
-        if helper:
-            found = await run_credential_helper(helper, _server_url(registry))
-            if found is not None:
-                return found
-        return self.static_for(registry, path)
 
-
-def _server_url(registry: str) -> str:
+def helper_server_url(registry: str) -> str:
+    """The server URL a credential helper is asked about for ``registry`` (as docker does)."""
     host = normalise_registry_key(registry)
     return _HUB_SERVER_URL if host == DOCKER_HUB else host
-
-
-async def run_credential_helper(name: str, server_url: str) -> AuthConfig | None:
-    """Run ``docker-credential-<name> get``; ``None`` when it has no credentials for the server."""
-    program = f"docker-credential-{name}"
-    try:
-        process = await asyncio.create_subprocess_exec(
-            program,
-            "get",
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-    except OSError as error:
-        raise CredentialsError(
-            f"credential helper {program!r} cannot be run: {error.strerror}"
-            " (install it or remove it from credHelpers/credsStore)"
-        ) from error
-    async with asyncio.timeout(_HELPER_TIMEOUT_SECONDS):
-        out, err = await process.communicate(server_url.encode())
-    if process.returncode != 0:
-        if b"credentials not found" in (out + err).lower():
-            return None
-        raise CredentialsError(
-            f"credential helper {program!r} failed for {server_url} (exit {process.returncode})"
-        )
-    return _helper_answer(program, out)
-
-
-def _helper_answer(program: str, out: bytes) -> AuthConfig:
-    try:
-        answer = json.loads(out)
-        username, secret = str(answer["Username"]), str(answer["Secret"])
-    except (ValueError, KeyError, TypeError) as error:
-        raise CredentialsError(
-            f"credential helper {program!r} printed no JSON object with Username and Secret"
-        ) from error
-    if username == _IDENTITY_TOKEN_USERNAME:
-        return AuthConfig(identity_token=secret)
-    return AuthConfig(username=username, password=secret)

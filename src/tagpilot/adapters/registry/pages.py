@@ -1,7 +1,8 @@
 """Reading distribution API answers: status codes, tag-list pages, ``Link`` headers, digests.
 
-Used by the registry client.  Everything here checks the registry's answer and raises a
-:mod:`~tagpilot.adapters.registry.errors` error that says what was wrong with it.
+Used by both registry clients (async, and the synchronous lister).  Everything here checks
+the registry's answer and raises a :mod:`~tagpilot.adapters.registry.errors` error that says
+what was wrong with it.
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ import json
 import re
 import urllib.parse
 
-import httpx
-
+from tagpilot.adapters.registry.answer import Answer
 from tagpilot.adapters.registry.errors import (
     MalformedResponseError,
     ManifestNotFoundError,
@@ -51,7 +51,7 @@ MAX_PAGES_WITHOUT_NEW_TAGS = 3
 """Consecutive linked pages that bring no tag not already seen before the listing is refused."""
 
 
-def _error_codes(response: httpx.Response) -> list[str]:
+def _error_codes(response: Answer) -> list[str]:
     try:
         document = json.loads(response.content)
         return [str(e.get("code")) for e in document.get("errors", []) if isinstance(e, dict)]
@@ -73,7 +73,7 @@ def _not_found(codes: list[str], repository: Repository, what: str) -> RegistryE
     return ManifestNotFoundError(f"{what} not found in {repository} (MANIFEST_UNKNOWN)")
 
 
-def check_status(response: httpx.Response, repository: Repository, what: str) -> None:
+def check_status(response: Answer, repository: Repository, what: str) -> None:
     """Raise the error matching a non-200 answer to a request for ``what``."""
     status = response.status_code
     if status == 200:
@@ -100,7 +100,7 @@ def _snippet(body: bytes) -> str:
     return escape_untrusted(text, _SNIPPET) + ("..." if len(body) > _SNIPPET else "")
 
 
-def read_tags_page(response: httpx.Response, repository: Repository) -> list[str]:
+def read_tags_page(response: Answer, repository: Repository) -> list[str]:
     """The tags in one ``tags/list`` page; ``"tags": null`` (an emptied repository) is ``[]``."""
     body = response.content
     try:
@@ -124,7 +124,7 @@ def read_tags_page(response: httpx.Response, repository: Repository) -> list[str
 
 
 def next_page_url(
-    response: httpx.Response,
+    response: Answer,
     current: str,
     seen: set[str],
     repository: Repository | None = None,
@@ -195,6 +195,17 @@ class TagListing:
             )
         self.pages_read.add(url)
 
+    def first_url(self, base: str, page_size: int | None) -> str:
+        """The URL of the first page of the listing on the registry at ``base``."""
+        url = f"{base}/v2/{self.repository.path}/tags/list"
+        return f"{url}?n={page_size}" if page_size else url
+
+    def read(self, response: Answer, url: str) -> str | None:
+        """Take the page read from ``url``; the next page's URL, or ``None`` at the end."""
+        check_status(response, self.repository, "tag list")
+        self.add_page(read_tags_page(response, self.repository))
+        return next_page_url(response, url, self.pages_read, self.repository)
+
     def add_page(self, tags: list[str]) -> None:
         """Add one page's tags, counting the pages in a row that brought nothing new."""
         before = len(self._tags) + len(self._dropped)
@@ -210,7 +221,7 @@ class TagListing:
         self._pages_without_new_tags = 0 if grew else self._pages_without_new_tags + 1
 
 
-def read_digest(response: httpx.Response, repository: Repository, tag: str) -> str:
+def read_digest(response: Answer, repository: Repository, tag: str) -> str:
     """The ``Docker-Content-Digest`` header of a manifest ``HEAD``."""
     digest = str(response.headers.get("docker-content-digest", ""))
     if not _DIGEST.fullmatch(digest):

@@ -5,26 +5,35 @@ check failed; for the ones users fix differently (renew the certificate, use the
 issued for, trust the right CA) the message says which, and names the certificate's dates,
 names and issuer.  Python's ``ssl`` does not hand over the certificate it refused, so for those
 it is read again in a second, non-verifying handshake whose only use is the message; nothing
-is sent over that connection.
+is sent over that connection.  Shared by both registry clients (the async transport reads the
+certificate with asyncio, the synchronous lister with :func:`fetch_certificate`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import functools
+import socket
 import ssl
 from dataclasses import dataclass
 
+from tagpilot.adapters.registry.errors import RegistryTLSError
 from tagpilot.core.tags import escape_untrusted
 from tagpilot.core.timefmt import rfc3339
 
 __all__ = [
     "DIAGNOSED",
+    "NOT_TLS",
     "PROBE_SECONDS",
     "CertificateFacts",
+    "certificate_facts",
     "describe_verification",
-    "read_certificate",
+    "diagnosed_error",
+    "fetch_certificate",
+    "is_diagnosed",
+    "speaks_tls_despite",
+    "ssl_cause",
+    "tls_error",
     "tls_hint",
     "unverified_context",
 ]
@@ -55,6 +64,50 @@ DIAGNOSED = frozenset(
 PROBE_SECONDS = 3.0
 """Longest look at a server outside a request (a bare handshake), when no budget says less."""
 _UNTRUSTED = "the server certificate is not trusted; give the registry's CA as ca.crt"
+NOT_TLS = (
+    "WRONG_VERSION_NUMBER",
+    "RECORD_LAYER_FAILURE",
+    "PACKET_LENGTH_TOO_LONG",
+    "HTTP_REQUEST",
+)
+"""OpenSSL errors that mean the other end does not speak TLS at all."""
+_NOT_FAILURES = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
+
+
+def ssl_cause(error: BaseException) -> ssl.SSLError | None:
+    """The TLS failure behind ``error`` (itself or along its cause chain), if any."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError) and not isinstance(seen, _NOT_FAILURES):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def speaks_tls_despite(error: ssl.SSLError) -> bool:
+    """Whether a failed handshake still shows that the other end speaks TLS."""
+    return not any(marker in str(error) for marker in NOT_TLS)
+
+
+def is_diagnosed(cause: ssl.SSLError) -> bool:
+    """Whether a closer look at the certificate makes the message for ``cause`` better."""
+    return isinstance(cause, ssl.SSLCertVerificationError) and cause.verify_code in DIAGNOSED
+
+
+def tls_error(cause: ssl.SSLError, host: str, trust: str) -> RegistryTLSError:
+    """A failed handshake with ``host`` as a tagpilot error; ``trust`` names the CAs used."""
+    reason = getattr(cause, "verify_message", None) or cause.reason or str(cause)
+    return RegistryTLSError(
+        f"TLS with {host} failed: {reason}; trusted CAs: {trust}; {tls_hint(cause)}"
+    )
+
+
+def diagnosed_error(
+    cause: ssl.SSLCertVerificationError, facts: CertificateFacts | None, host: str, trust: str
+) -> RegistryTLSError:
+    """A refused certificate as a tagpilot error, with what its ``facts`` say went wrong."""
+    reason, hint = describe_verification(cause, facts)
+    return RegistryTLSError(f"TLS with {host} failed: {reason}; trusted CAs: {trust}; {hint}")
 
 
 @functools.cache
@@ -77,7 +130,8 @@ class CertificateFacts:
     names: tuple[str, ...]
 
 
-def _facts(der: bytes) -> CertificateFacts:
+def certificate_facts(der: bytes) -> CertificateFacts:
+    """What a DER certificate says about itself (loads ``cryptography``: error paths only)."""
     from cryptography import x509  # noqa: PLC0415 - only on this error path
 
     cert = x509.load_der_x509_certificate(der)
@@ -98,17 +152,17 @@ def _facts(der: bytes) -> CertificateFacts:
     )
 
 
-async def read_certificate(host: str, port: int, timeout: float) -> CertificateFacts | None:
+def fetch_certificate(host: str, port: int, timeout: float) -> CertificateFacts | None:
     """The server's leaf certificate, read without verifying it; ``None`` if that fails."""
     try:
-        async with asyncio.timeout(min(timeout, PROBE_SECONDS)):
-            _, writer = await asyncio.open_connection(host, port, ssl=unverified_context())
-            try:
-                der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
-            finally:
-                writer.transport.abort()  # nothing was sent: no need to wait for a TLS goodbye
-        return _facts(der) if der else None
-    except (OSError, TimeoutError, ValueError, ssl.SSLError):
+        seconds = min(timeout, PROBE_SECONDS)
+        with (
+            socket.create_connection((host, port), timeout=seconds) as raw,
+            unverified_context().wrap_socket(raw, server_hostname=host) as tls,
+        ):
+            der = tls.getpeercert(binary_form=True)
+        return certificate_facts(der) if der else None
+    except (OSError, ValueError):
         return None
 
 

@@ -1,22 +1,18 @@
 """One registry request with etiquette: host limits, retries, and httpx errors translated.
 
 Used by the registry client for every request (registry and token service).  Bodies are read
-within ``Limits.max_response_bytes`` and the operation's time budget (see ``body``).  Retries cover
-connection errors, 5xx and 429/503; ``Retry-After`` is honoured up to ``Limits.max_retry_after``
-and beyond that the request fails at once with :class:`RateLimitedError` saying until when.
-TLS failures are never retried and say which CAs were trusted.
+within ``Limits.max_response_bytes`` and the operation's time budget (see ``body``).  When to
+retry and for how long is decided in ``retries``, shared with the synchronous lister.  TLS
+failures are never retried and say which CAs were trusted.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import os
 import ssl
-import time
 from collections.abc import Callable
 from contextvars import ContextVar
-from dataclasses import dataclass
 from types import TracebackType
 
 import httpx
@@ -24,66 +20,38 @@ import httpx
 from tagpilot.adapters.registry.body import buffered, read_capped
 from tagpilot.adapters.registry.errors import (
     MalformedResponseError,
-    RateLimitedError,
     RegistryError,
     RegistryTimeoutError,
     RegistryTLSError,
     RegistryUnavailableError,
 )
-from tagpilot.adapters.registry.ratelimit import (
-    HostLimiter,
-    Limits,
-    backoff_delay,
-    parse_retry_after,
+from tagpilot.adapters.registry.ratelimit import HostLimiter, Limits, backoff_delay
+from tagpilot.adapters.registry.retries import (
+    MIN_REQUEST_TIMEOUT,
+    RETRY_STATUSES,
+    Budget,
+    retry_wait,
 )
 from tagpilot.adapters.registry.tls import ClientTLS
 from tagpilot.adapters.registry.tlsdiag import (
-    DIAGNOSED,
     PROBE_SECONDS,
-    describe_verification,
-    read_certificate,
-    tls_hint,
+    CertificateFacts,
+    certificate_facts,
+    diagnosed_error,
+    is_diagnosed,
+    speaks_tls_despite,
+    ssl_cause,
+    tls_error,
     unverified_context,
 )
-from tagpilot.core.timefmt import rfc3339
 
-__all__ = ["Deadline", "Transport"]
+__all__ = ["Deadline", "Transport", "read_certificate"]
 
-_RETRY_STATUSES = frozenset({500, 502, 503, 504, 429})
-_RATE_LIMIT_STATUSES = frozenset({429, 503})
-_NOT_TLS = (
-    "WRONG_VERSION_NUMBER",
-    "RECORD_LAYER_FAILURE",
-    "PACKET_LENGTH_TOO_LONG",
-    "HTTP_REQUEST",
-)
-
-
-_NOT_FAILURES = (ssl.SSLWantReadError, ssl.SSLWantWriteError)
 _BACKSTOP_GRACE_SECONDS = 0.5
-_MIN_REQUEST_TIMEOUT = 0.01
-_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+"""Environment variables that send HTTPS through a proxy (httpx's ``trust_env``)."""
 
-
-@dataclass(frozen=True)
-class _Budget:
-    ends_at: float
-    seconds: float
-    what: str
-
-    def remaining(self) -> float:
-        return self.ends_at - time.monotonic()
-
-    def expired(self, host: str | None = None) -> RegistryTimeoutError:
-        # without a host, the backstop fired: an answer was arriving, but too slowly
-        who = f"registry {host} did not answer" if host else "the registry did not finish answering"
-        return RegistryTimeoutError(
-            f"{self.what} timed out after {self.seconds:g}s: {who} in time"
-            " (spec.timeout / --timeout)"
-        )
-
-
-_BUDGET: ContextVar[_Budget | None] = ContextVar("registry_time_budget", default=None)
+_BUDGET: ContextVar[Budget | None] = ContextVar("registry_time_budget", default=None)
 
 
 class Deadline:
@@ -94,7 +62,7 @@ class Deadline:
     """
 
     def __init__(self, seconds: float, what: str) -> None:
-        self._budget = _Budget(time.monotonic() + seconds, seconds, what)
+        self._budget = Budget.start(seconds, what)
         self._backstop = asyncio.timeout(seconds + _BACKSTOP_GRACE_SECONDS)
         self._token = _BUDGET.set(self._budget)
 
@@ -115,7 +83,7 @@ class Deadline:
 
 
 def _proxied_by_environment() -> bool:
-    return any(os.environ.get(name) for name in _PROXY_VARIABLES)
+    return any(os.environ.get(name) for name in PROXY_VARIABLES)
 
 
 def _check_body_time() -> None:
@@ -125,17 +93,18 @@ def _check_body_time() -> None:
         raise budget.expired()
 
 
-def _ssl_cause(error: BaseException) -> ssl.SSLError | None:
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError) and not isinstance(seen, _NOT_FAILURES):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def _until(seconds: float) -> str:
-    return rfc3339(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds))
+async def read_certificate(host: str, port: int, timeout: float) -> CertificateFacts | None:
+    """The server's leaf certificate, read without verifying it; ``None`` if that fails."""
+    try:
+        async with asyncio.timeout(min(timeout, PROBE_SECONDS)):
+            _, writer = await asyncio.open_connection(host, port, ssl=unverified_context())
+            try:
+                der = writer.get_extra_info("ssl_object").getpeercert(binary_form=True)
+            finally:
+                writer.transport.abort()  # nothing was sent: no need to wait for a TLS goodbye
+        return certificate_facts(der) if der else None
+    except (OSError, TimeoutError, ValueError, ssl.SSLError):
+        return None
 
 
 class Transport:
@@ -181,9 +150,12 @@ class Transport:
                     raise failure from error
                 await asyncio.sleep(backoff_delay(attempt, self._limits))
                 continue
-            if response.status_code not in _RETRY_STATUSES:
+            if response.status_code not in RETRY_STATUSES:
                 return response
-            await self._wait_before_retry(response, host, attempt, last)
+            retry_after = response.headers.get("retry-after")
+            await asyncio.sleep(
+                retry_wait(response.status_code, retry_after, host, attempt, self._limits)
+            )
 
     async def speaks_tls(self, url: str) -> bool:
         """Whether ``url`` (an ``https://`` ping) answers over TLS; one try, no retries.
@@ -202,9 +174,9 @@ class Transport:
         try:
             await self._send_once(host, httpx.Request("GET", url))
         except (httpx.TransportError, ssl.SSLError) as error:
-            cause = _ssl_cause(error)
+            cause = ssl_cause(error)
             timed_out = isinstance(error, httpx.TimeoutException)
-            speaks = cause is not None and not any(s in str(cause) for s in _NOT_TLS)
+            speaks = cause is not None and speaks_tls_despite(cause)
             if speaks or timed_out:
                 raise await self._failure(error, httpx.URL(url)) from error
             return False
@@ -215,7 +187,7 @@ class Transport:
         budget = _BUDGET.get()
         seconds = budget.remaining() if budget is not None else PROBE_SECONDS
         try:
-            async with asyncio.timeout(max(seconds, _MIN_REQUEST_TIMEOUT)):
+            async with asyncio.timeout(max(seconds, MIN_REQUEST_TIMEOUT)):
                 _, writer = await asyncio.open_connection(
                     url.host, url.port or 443, ssl=unverified_context(), server_hostname=url.host
                 )
@@ -224,7 +196,7 @@ class Transport:
                 raise budget.expired(url.netloc.decode()) from error
             raise RegistryTimeoutError(f"registry {url.netloc.decode()} did not answer") from error
         except ssl.SSLError as error:
-            return not any(marker in str(error) for marker in _NOT_TLS)
+            return speaks_tls_despite(error)
         except OSError:
             return False  # nothing listens: plain HTTP will say so
         writer.transport.abort()  # nothing was sent: no need to wait for a TLS goodbye
@@ -238,7 +210,7 @@ class Transport:
             if budget is not None:
                 if budget.remaining() <= 0:
                     raise budget.expired(host)
-                left = max(budget.remaining(), _MIN_REQUEST_TIMEOUT)
+                left = budget.request_timeout()
                 request.extensions["timeout"] = httpx.Timeout(left).as_dict()
             self.requests_sent += 1
             response = await self._http.send(request, stream=True)
@@ -249,50 +221,17 @@ class Transport:
                 await response.aclose()
             return buffered(response, body)
 
-    async def _wait_before_retry(
-        self, response: httpx.Response, host: str, attempt: int, last: bool
-    ) -> None:
-        status = response.status_code
-        wait = None
-        if status in _RATE_LIMIT_STATUSES:
-            wait = parse_retry_after(response.headers.get("retry-after"))
-        if wait is not None and wait > self._limits.max_retry_after:
-            raise RateLimitedError(
-                f"registry {host} is rate limiting (HTTP {status}); retry after {_until(wait)}"
-                f" (in {wait:.0f}s)",
-                retry_after=wait,
-            )
-        if last:
-            raise self._gave_up(status, host, wait)
-        await asyncio.sleep(wait if wait is not None else backoff_delay(attempt, self._limits))
-
-    def _gave_up(self, status: int, host: str, wait: float | None) -> RegistryError:
-        tries = self._limits.max_attempts
-        if status == 429:
-            return RateLimitedError(
-                f"registry {host} kept rate limiting (HTTP 429) after {tries} attempts",
-                retry_after=wait,
-            )
-        return RegistryUnavailableError(
-            f"registry {host} kept failing with HTTP {status} after {tries} attempts",
-            retry_after=wait,
-        )
-
     async def _failure(self, error: Exception, url: httpx.URL) -> RegistryError:
         """``_translate``, with a closer look at a certificate that failed verification."""
         host = url.netloc.decode()
-        cause = _ssl_cause(error)
-        if not isinstance(cause, ssl.SSLCertVerificationError):
+        cause = ssl_cause(error)
+        if cause is None or not is_diagnosed(cause):
             return self._translate(error, host)
-        if cause.verify_code not in DIAGNOSED:
-            return self._translate(error, host)
+        assert isinstance(cause, ssl.SSLCertVerificationError)
         budget = _BUDGET.get()
         left = budget.remaining() if budget is not None else PROBE_SECONDS
         facts = await read_certificate(url.host, url.port or 443, left) if left > 0 else None
-        reason, hint = describe_verification(cause, facts)
-        return RegistryTLSError(
-            f"TLS with {host} failed: {reason}; trusted CAs: {self._trust()}; {hint}"
-        )
+        return diagnosed_error(cause, facts, host, self._trust())
 
     def _translate(self, error: Exception, host: str) -> RegistryError:
         if isinstance(error, httpx.TimeoutException):
@@ -300,12 +239,9 @@ class Transport:
             if budget is not None:
                 return budget.expired(host)
             return RegistryTimeoutError(f"registry {host} did not answer in time ({error!s})")
-        cause = _ssl_cause(error)
+        cause = ssl_cause(error)
         if cause is not None:
-            reason = getattr(cause, "verify_message", None) or cause.reason or str(cause)
-            return RegistryTLSError(
-                f"TLS with {host} failed: {reason}; trusted CAs: {self._trust()}; {tls_hint(cause)}"
-            )
+            return tls_error(cause, host, self._trust())
         if isinstance(error, httpx.ProxyError):
             return RegistryUnavailableError(f"proxy refused the connection to {host}: {error}")
         if isinstance(error, httpx.RemoteProtocolError) and "illegal" in str(error).lower():

@@ -1,0 +1,26 @@
+"""The ``tagpilot`` console script: ``tagpilot scan`` starts quickly, the rest goes to click.
+
+A listing is usually a whole process of its own (CI, a shell); importing click and the command
+group costs as much as the listing takes, so ``scan``'s usual arguments are handled by
+``scan_argv`` without them.  Everything else, and any ``scan`` command line that module does
+not take, runs through :func:`tagpilot.cli.main.main` as before.
+"""
+
+from __future__ import annotations
+
+import sys
+
+__all__ = ["main"]
+
+
+def main() -> None:
+    """Run the command line (console-script entry point)."""
+    if sys.argv[1:2] == ["scan"]:
+        from tagpilot.cli.scan_argv import run_quick  # noqa: PLC0415 - only for scan
+
+        code = run_quick(sys.argv[2:])
+        if code is not None:
+            sys.exit(code)
+    from tagpilot.cli.main import main as run_click  # noqa: PLC0415 - every other command
+
+    run_click()
