@@ -21,7 +21,9 @@ from tagpilot.adapters.state_dir import StateLock
 from tagpilot.adapters.store import SqliteStore
 from tagpilot.cli.run_cmd import address
 from tagpilot.core.errors import InvalidInputError
+from tagpilot.core.goduration import parse_go_duration
 from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.runtime.backoff import Backoff
 from tagpilot.runtime.controller import ControllerOptions, run_controller
 from tagpilot.runtime.logs import configure_logging
 
@@ -76,6 +78,18 @@ RUNTIME_NAMESPACE_ENV = "RUNTIME_NAMESPACE"
     help="Seconds between attempts to acquire or renew the Lease.",
 )
 @click.option(
+    "--min-retry-delay",
+    default="750ms",
+    show_default=True,
+    help="Delay before the first retry of a failed reconcile (a Go duration).",
+)
+@click.option(
+    "--max-retry-delay",
+    default="15m",
+    show_default=True,
+    help="Longest delay between retries; each failure doubles it up to here.",
+)
+@click.option(
     "--concurrent", default=4, show_default=True, type=click.IntRange(1, 64),
     help="Objects reconciled at once.",
 )  # fmt: skip
@@ -105,6 +119,8 @@ def controller_command(
     leader_election_lease_duration: float,
     leader_election_renew_deadline: float,
     leader_election_retry_period: float,
+    min_retry_delay: str,
+    max_retry_delay: str,
     concurrent: int,
     http_address: str,
     state_dir: Path,
@@ -118,14 +134,14 @@ def controller_command(
     SIGTERM lets a git push in flight finish and releases the Lease.
     """
     configure_logging(log_format, verbose)
-    timing = LeaseTiming(
+    timing = _lease_timing(
         leader_election_lease_duration,
         leader_election_renew_deadline,
         leader_election_retry_period,
     )
-    _check_timing(timing)
-    config = load_kubeconfig(kubeconfig, context_name)
+    retry = _retry(min_retry_delay, max_retry_delay)
     host, port = address(http_address)
+    config = load_kubeconfig(kubeconfig, context_name)
     runtime_namespace = os.environ.get(RUNTIME_NAMESPACE_ENV) or config.namespace
     options = ControllerOptions(
         runtime_namespace=runtime_namespace,
@@ -134,6 +150,7 @@ def controller_command(
         label_selector=watch_label_selector or None,
         leader_election=enable_leader_election,
         lease_timing=timing,
+        retry=retry,
         concurrency=concurrent,
         host=host,
         port=port,
@@ -147,15 +164,33 @@ def controller_command(
     raise SystemExit(code)
 
 
-def _check_timing(timing: LeaseTiming) -> None:
-    """client-go's rule: retry period < renew deadline < lease duration, all positive."""
-    if not 0 < timing.retry_period < timing.renew_deadline < timing.lease_duration:
+def _retry(minimum: str, maximum: str) -> Backoff:
+    """Flux's ``--min-retry-delay``/``--max-retry-delay`` as the scheduler's backoff."""
+    shortest = _seconds(minimum, "--min-retry-delay")
+    longest = _seconds(maximum, "--max-retry-delay")
+    if not 0 < shortest <= longest:
         raise InvalidInputError(
-            "leader election timing: need 0 < --leader-election-retry-period "
-            f"({timing.retry_period:g}) < --leader-election-renew-deadline "
-            f"({timing.renew_deadline:g}) < --leader-election-lease-duration "
-            f"({timing.lease_duration:g})"
+            f"--min-retry-delay {minimum} must be positive and at most --max-retry-delay {maximum}"
         )
+    return Backoff(base=shortest, factor=2.0, maximum=longest)
+
+
+def _seconds(text: str, option: str) -> float:
+    try:
+        return parse_go_duration(text) / 1e9
+    except ValueError as error:
+        raise InvalidInputError(f"{option} {text!r}: {error}") from None
+
+
+def _lease_timing(lease: float, renew: float, retry: float) -> LeaseTiming:
+    """client-go's rule: retry period < renew deadline < lease duration, all positive."""
+    if not 0 < retry < renew < lease:
+        raise InvalidInputError(
+            f"leader election timing: need 0 < --leader-election-retry-period ({retry:g}) "
+            f"< --leader-election-renew-deadline ({renew:g}) "
+            f"< --leader-election-lease-duration ({lease:g})"
+        )
+    return LeaseTiming(lease, renew, retry)
 
 
 async def _main(config: KubeConfig, state_dir: Path, options: ControllerOptions) -> int:

@@ -39,6 +39,7 @@ from tagpilot.core.errors import StalledError, TagpilotError
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.outcome import Outcome, failure, read_status, ready_condition
+from tagpilot.runtime.backoff import Backoff, Timing
 from tagpilot.runtime.cluster_kinds import ClusterKinds
 from tagpilot.runtime.cluster_sync import REQUESTED_AT, ClusterView, SyncResult
 from tagpilot.runtime.engine import Engine
@@ -79,6 +80,8 @@ class ControllerOptions:
     port: int = 9797
     stop_timeout: float = 60.0
     lease_timing: LeaseTiming = field(default_factory=LeaseTiming)
+    retry: Backoff = field(default_factory=lambda: Backoff(base=0.75, factor=2.0, maximum=900.0))
+    """Flux's defaults: 750 ms after the first failure, doubling up to 15 minutes."""
 
     @property
     def lease(self) -> str:
@@ -110,7 +113,7 @@ class _Controller:
         self.view = ClusterView(self.engine, self.informers, self.secrets)
         self.scheduler = Scheduler(
             self.engine, concurrency=options.concurrency, on_result=self.observe,
-            on_crash=self.crashed,
+            on_crash=self.crashed, timing=Timing(backoff=options.retry),
         )  # fmt: skip
         self.metrics = Metrics()
         self.stop_event = asyncio.Event()
