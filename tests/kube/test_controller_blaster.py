@@ -7,6 +7,7 @@ and ``tagpilot controller`` committing over SSH — looked at the way the runboo
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +19,14 @@ from servers.git import SshServer, git, run_sshd
 from servers.ocipush import seed
 from servers.registry import RunningRegistry, run_registry, write_htpasswd
 
-from .controller_support import apply, controller, install_crds, kubectl_json, wait_for
+from .controller_support import (
+    apply,
+    controller,
+    install_crds,
+    kubectl_json,
+    start_controller,
+    wait_for,
+)
 from .controlplane import ControlPlane
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
@@ -191,3 +199,60 @@ def test_the_runbook_flow_commits_the_new_dev_tag_and_shows_it_the_flux_way(
         )
         assert git("rev-parse", "develop~1", cwd=bare) == pushed, "one commit per new tag"
         assert "Traceback" not in ctl.text()
+
+
+def _apply_runbook(
+    plane: ControlPlane, registry: RunningRegistry, sshd: SshServer, tmp: Path
+) -> Path:
+    """The runbook's objects and Secrets in the cluster; returns the app repository."""
+    bare = app_repo(tmp, registry)
+    identity = {"identity": sshd.client_key.decode(), "known_hosts": sshd.known_hosts.decode()}
+    cluster = write_cluster(tmp, registry, sshd.url(bare), identity)
+    for secret in sorted((cluster / "flux-system/secrets").glob("*.yaml")):
+        apply(plane, secret.read_text())
+    for manifest in sorted((tmp / "clusters/my-cluster/blaster/dev").glob("*.yaml")):
+        text = manifest.read_text().replace(
+            "image.toolkit.fluxcd.io/v1beta2", "image.toolkit.fluxcd.io/v1"
+        )
+        apply(plane, text)
+    return bare
+
+
+@pytest.mark.parametrize(
+    "kill_when",
+    [
+        pytest.param("leading", id="killed-as-it-starts-working"),
+        pytest.param("pushed", id="killed-right-after-its-push"),
+    ],
+)
+def test_a_killed_leader_is_replaced_and_the_push_happens_exactly_once(
+    control_plane: ControlPlane, flux_system: str, registry: RunningRegistry, sshd: SshServer,
+    tmp_path: Path, kill_when: str,
+) -> None:  # fmt: skip
+    bare = _apply_runbook(control_plane, registry, sshd, tmp_path)
+    before = git("rev-parse", "develop", cwd=bare)
+    fast = ["--enable-leader-election", "--leader-election-lease-duration=4",
+            "--leader-election-renew-deadline=3", "--leader-election-retry-period=0.5"]  # fmt: skip
+    replicas = [
+        start_controller(
+            control_plane.admin.kubeconfig, tmp_path / name, namespace=NAMESPACE, args=fast
+        )
+        for name in ("a", "b")
+    ]
+    try:
+        leader = wait_for("a leader", lambda: next(
+            (r for r in replicas if "leading: reconciling" in r.text()), None))  # fmt: skip
+        if kill_when == "pushed":
+            wait_for("the leader's push", lambda: git("rev-parse", "develop", cwd=bare) != before)
+        leader.stop(signal.SIGKILL)
+        standby = next(r for r in replicas if r is not leader)
+        wait_for("the standby taking over", lambda: "leading: reconciling" in standby.text(),
+                 timeout=20)  # fmt: skip
+        wait_for("the automation's run under the new leader", lambda: any(
+            line.get("name") == "blaster-dev-automation" and line.get("ready") == "True"
+            for line in standby.lines()))  # fmt: skip
+        assert git("rev-parse", "develop~1", cwd=bare) == before, "exactly one new commit"
+        assert "dev-20251115.51" in git("log", "-1", "--format=%B", "develop", cwd=bare)
+    finally:
+        for replica in replicas:
+            replica.stop()
