@@ -13,7 +13,8 @@ registry and the git server are shared. The peers:
   same CRDs (tagpilot's are compatible).
 
 Once every automation has pushed and a pause has let the start-up wave finish, a window of
-``BENCH_CLUSTER_SECONDS`` (default 180) measures CPU share (``/proc/<pid>/stat``), peak RSS
+``BENCH_CLUSTER_SECONDS`` (default 180) measures CPU share (``/proc/<pid>/stat``, finished
+child processes included, as tagpilot runs git where Flux uses go-git in process), peak RSS
 (``VmHWM``) and API requests per minute (audit events at stage ResponseComplete, counted by
 ``user.username``). Then a few rounds of new tag -> pushed commit: push a tag, set the
 ImageRepository's ``reconcile.fluxcd.io/requestedAt`` annotation, time until the bare
@@ -196,8 +197,10 @@ class _Process:
     process: subprocess.Popen[bytes]
 
     def cpu_seconds(self) -> float:
+        """User and system time, its finished children's included (tagpilot's git commands,
+        which Flux does in process with go-git)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / TICKS
+        return sum(int(fields[index]) for index in (11, 12, 13, 14)) / TICKS
 
     def peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -295,7 +298,10 @@ def _tagpilot_missing() -> str:
         capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
         timeout=60, check=False,
     )  # fmt: skip
-    return "" if result.returncode == 0 else "`tagpilot controller` is not a command of this build"
+    if result.returncode == 0:
+        return ""
+    said = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
+    return f"`tagpilot controller --help` fails in this build ({said})"
 
 
 def _flux_missing(target: FluxBinaries) -> str:
@@ -389,7 +395,7 @@ def _measure(
         sum(per_minute.values()),
         statistics.median(latencies) if latencies else math.nan,
         warmup,
-        f"{detail}; latencies {', '.join(f'{value:.2f}' for value in latencies)} s",
+        f"{detail}; latencies {', '.join(f'{value:.2f} s' for value in latencies) or 'none'}",
     )
 
 
