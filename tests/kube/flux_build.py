@@ -13,10 +13,12 @@ forks such as go-digest), dropping only the local ones. Flux's modules declare `
 than the machine's Go, so every ``go`` command here runs with ``GOTOOLCHAIN`` set to a 1.27
 toolchain, which the module proxy serves like any module.
 
-When the module proxy refuses a controller's module (some proxies answer 403 "This module
-version is not available" for these two), the controller cannot be built here, and the CRDs
-are generated instead from the published api modules with controller-gen, the way Flux's own
-Makefile makes ``config/crd/bases``; the benchmark then reports the Flux half as not available.
+When the module proxy refuses a controller's module or one of its dependencies (a proxy may
+answer 403 "This module version is not available"; one has refused both image controllers,
+and fluxcd/pkg/artifact, pkg/spiffe and sigstore/cosign that source-controller needs), the
+controller cannot be built there: the CRDs are then generated from the published api modules
+with controller-gen, the way Flux's own Makefile makes ``config/crd/bases``, the refusal is
+recorded in the slot, and the benchmark reports the Flux half as not available.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ __all__ = [
     "flux_binaries",
     "main",
     "newest_release",
+    "refused_modules",
 ]
 
 REFLECTOR = "image-reflector-controller"
@@ -81,6 +84,7 @@ _REPLACE_BLOCK = re.compile(r"^replace\s*\((.*?)^\)", re.MULTILINE | re.DOTALL)
 _GO_DIRECTIVE = re.compile(r"^go\s+(\S+)\s*$", re.MULTILINE)
 _GODEBUG = re.compile(r"^godebug\s.*$", re.MULTILINE)
 _REFUSED = re.compile(r"(\d{3} \w[\w ]*)\n\s*server response: ([^\n]+)")
+_REFUSED_MODULE = re.compile(r"([\w.~/-]+@v[\w.+-]+): reading \S+: 403 ")
 
 
 class FluxBuildError(Exception):
@@ -207,8 +211,13 @@ def _go_env() -> dict[str, str]:
     return env
 
 
+def refused_modules(go_output: str) -> list[str]:
+    """The ``module@version`` the module proxy refused (HTTP 403), from a go command's output."""
+    return sorted(set(_REFUSED_MODULE.findall(go_output)))
+
+
 def _go(args: Sequence[str], cwd: Path, what: str, capture: bool = False) -> str:
-    """Run ``nice go args`` in ``cwd``; progress goes to our stderr as it comes."""
+    """Run ``nice go args`` in ``cwd``; its messages are passed on to our stderr."""
     go = shutil.which("go")
     if go is None:
         raise FluxBuildError(f"{what}: the `go` command is not installed (Go 1.26 or newer)")
@@ -218,11 +227,18 @@ def _go(args: Sequence[str], cwd: Path, what: str, capture: bool = False) -> str
         cwd=cwd,
         env=_go_env(),
         stdout=subprocess.PIPE if capture else sys.stderr,
-        stderr=sys.stderr,
+        stderr=subprocess.PIPE,
         text=True,
         check=False,
     )
+    sys.stderr.write(result.stderr)
     if result.returncode != 0:
+        refused = refused_modules(result.stderr)
+        if refused:
+            # A dependency refused is as final as the controller's own module refused.
+            raise ModuleRefusedError(
+                f"the Go module proxy refuses {', '.join(refused)} (HTTP 403), needed for {what}"
+            )
         raise FluxBuildError(f"{what}: `go {' '.join(args)}` exited with {result.returncode}")
     return result.stdout if capture else ""
 
@@ -399,7 +415,7 @@ def ensure_built(target: FluxBinaries) -> list[str]:
                     module = _build_controller(target, name)
                 bases[name] = module / "config" / "crd" / "bases"
             except ModuleRefusedError as exc:
-                _say(f"{exc}: generating its CRDs from its api module instead")
+                _say(f"{exc}: its CRDs are made from its api module instead")
                 refused.append(f"{name}: {exc}")
                 bases[name] = _generated_crds(target, name)
         _gather_crds(target, bases)

@@ -23,6 +23,7 @@ from .flux_build import (
     FluxBinaries,
     controller_go_mod,
     flux_binaries,
+    refused_modules,
 )
 
 # The shape of a Flux controller's go.mod: its api module replaced by the local ./api tree,
@@ -81,6 +82,28 @@ def test_the_helper_module_copies_every_published_replacement(replacement: str) 
 @pytest.mark.parametrize("local", ["=> ./api", "=> ../local"])
 def test_the_helper_module_drops_the_local_replacements(local: str) -> None:
     assert local not in helper_go_mod()
+
+
+GO_GET_REFUSED = """\
+go: github.com/fluxcd/source-controller imports
+\tgithub.com/fluxcd/pkg/artifact/config: github.com/fluxcd/pkg/artifact@v0.27.1: reading \
+https://proxy.example/github.com/fluxcd/pkg/artifact/@v/v0.27.1.zip: 403 Forbidden
+\tserver response: This module version is not available.
+go: github.com/fluxcd/source-controller imports
+\tgithub.com/fluxcd/pkg/artifact/digest: github.com/fluxcd/pkg/artifact@v0.27.1: reading \
+https://proxy.example/github.com/fluxcd/pkg/artifact/@v/v0.27.1.zip: 403 Forbidden
+go: github.com/fluxcd/source-controller imports
+\tgithub.com/sigstore/cosign/v3/pkg/cosign: github.com/sigstore/cosign/v3@v3.1.4: reading \
+https://proxy.example/github.com/sigstore/cosign/v3/@v/v3.1.4.zip: 403 Forbidden
+go: github.com/example/gone@v1.0.0: reading https://proxy.example/x/@v/v1.0.0.zip: 404 Not Found
+"""
+
+
+def test_modules_the_proxy_refuses_are_named_once_each() -> None:
+    assert refused_modules(GO_GET_REFUSED) == [
+        "github.com/fluxcd/pkg/artifact@v0.27.1",
+        "github.com/sigstore/cosign/v3@v3.1.4",
+    ]
 
 
 def test_each_set_of_versions_has_its_own_cache_slot() -> None:
