@@ -313,7 +313,7 @@ def _build_controller(target: FluxBinaries, name: str) -> Path:
     module, version = f"{_FLUX}/{name}", target.version(name)
     label = f"{name} {version}"
     source = _download(module, version)
-    _say(f"building {label} (first run only, ~6 min on 2 cores)")
+    _say(f"building {label} (first run only, several minutes on 2 cores)")
     go_mod = controller_go_mod(module, version, (source / "go.mod").read_text())
     helper = target.directory / "modules" / name
     _helper_module(helper, go_mod, f"{module}@{version}", f"resolving the modules of {label}")
@@ -326,7 +326,7 @@ def _controller_gen(target: FluxBinaries) -> Path:
     if tool.is_file():
         return tool
     tool.parent.mkdir(parents=True, exist_ok=True)
-    _say(f"building controller-gen {CONTROLLER_GEN_VERSION} (first run only, ~1 min)")
+    _say(f"building controller-gen {CONTROLLER_GEN_VERSION} (first run only, 1 to 5 min)")
     go_mod = (
         "module tagpilot.test/controller-gen\n\ngo 1.26.0\n\n"
         f"require sigs.k8s.io/controller-tools {CONTROLLER_GEN_VERSION}\n"
