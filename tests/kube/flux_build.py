@@ -67,8 +67,9 @@ VERSIONS = {REFLECTOR: "v1.3.0", AUTOMATION: "v1.3.0"}
 SOURCE_VERSION = "v1.10.1"
 """source-controller, for the GitRepository CRD only (the release image-automation v1.3 uses)."""
 
-CONTROLLER_GEN_VERSION = "v0.23.0"
-"""sigs.k8s.io/controller-tools, to make the CRDs when a controller's module is refused."""
+CONTROLLER_GEN_VERSION = "v0.21.0"
+"""The controller-gen Flux's Makefiles pin for these releases, to make the CRDs when a
+controller's module is refused (``crd:crdVersions=v1``, as their ``CRD_OPTIONS`` say)."""
 
 FLUX_TOOLCHAIN = "go1.27.3"
 """Flux's go.mod files say ``go 1.27.0``; the machine's Go is older and fetches this one."""
@@ -322,7 +323,7 @@ def _build_controller(target: FluxBinaries, name: str) -> Path:
 
 
 def _controller_gen(target: FluxBinaries) -> Path:
-    tool = target.directory / "tools" / "controller-gen"
+    tool = target.directory / "tools" / f"controller-gen-{CONTROLLER_GEN_VERSION}"
     if tool.is_file():
         return tool
     tool.parent.mkdir(parents=True, exist_ok=True)
@@ -332,7 +333,7 @@ def _controller_gen(target: FluxBinaries) -> Path:
         f"require sigs.k8s.io/controller-tools {CONTROLLER_GEN_VERSION}\n"
     )
     helper = _helper_module(
-        target.directory / "modules" / "controller-gen",
+        target.directory / "modules" / f"controller-gen-{CONTROLLER_GEN_VERSION}",
         go_mod,
         f"{_CONTROLLER_GEN}@{CONTROLLER_GEN_VERSION}",
         "resolving controller-gen's modules",
@@ -343,7 +344,7 @@ def _controller_gen(target: FluxBinaries) -> Path:
 
 def _generated_crds(target: FluxBinaries, name: str) -> Path:
     """``config/crd/bases`` made from the controller's published api module, as Flux makes it."""
-    out = target.directory / "generated" / name
+    out = target.directory / "generated" / f"controller-gen-{CONTROLLER_GEN_VERSION}" / name
     if any(out.glob("*.yaml")):
         return out
     module, version = f"{_FLUX}/{name}/api", target.version(name)
