@@ -6,7 +6,8 @@ admin kubeconfig (``CN=admin, O=system:masters``) and :meth:`ControlPlane.identi
 other user. The processes are stopped by PID on exit, and they die with the process that
 started them if that one is killed (``PR_SET_PDEATHSIG``), so a killed pytest leaves nothing
 behind. There is no scheduler, kubelet or controller-manager: Pods never run, and namespace
-deletion and garbage collection never finish.
+deletion and garbage collection never finish. ``audit=True`` adds the apiserver's audit log,
+which is how a benchmark counts the requests each identity makes.
 """
 
 from __future__ import annotations
@@ -164,7 +165,14 @@ def _write_kubeconfig(path: Path, server: str, ca: Path, user: str, pair: KeyPai
 class ControlPlane:
     """A running etcd + kube-apiserver pair and the identities made for it."""
 
-    def __init__(self, directory: Path, url: str, serving_ca: Path, clients: CertificateAuthority):
+    def __init__(
+        self,
+        directory: Path,
+        url: str,
+        serving_ca: Path,
+        clients: CertificateAuthority,
+        audit_log: Path | None = None,
+    ):
         self.directory = directory
         self.url = url
         """``https://127.0.0.1:<port>``."""
@@ -177,6 +185,8 @@ class ControlPlane:
         """etcd, then kube-apiserver."""
         self.started_in = 0.0
         """Seconds from launching etcd to kube-apiserver's ``/readyz`` answering 200."""
+        self.audit_log = audit_log
+        """The apiserver's audit log (JSON lines, level Metadata), when started with one."""
 
     def identity(self, user: str, groups: Sequence[str] = ()) -> Identity:
         """A client certificate for ``user`` in ``groups``, and a kubeconfig that uses it."""
@@ -250,6 +260,27 @@ def _apiserver_argv(
     ]
 
 
+_AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+"""
+
+
+def _audit_argv(directory: Path, log: Path) -> list[str]:
+    """Every request at level Metadata (who, verb, resource, code), no bodies, never rotated."""
+    policy = directory / "audit-policy.yaml"
+    policy.write_text(_AUDIT_POLICY)
+    return [
+        f"--audit-policy-file={policy}",
+        f"--audit-log-path={log}",
+        "--audit-log-format=json",
+        "--audit-log-maxsize=0",
+    ]
+
+
 def _admin_tls(plane: ControlPlane) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(plane.serving_ca))
     certs = plane.directory / "certs"
@@ -258,8 +289,15 @@ def _admin_tls(plane: ControlPlane) -> ssl.SSLContext:
 
 
 @contextlib.contextmanager
-def run_control_plane(binaries: ControlPlaneBinaries, directory: Path) -> Iterator[ControlPlane]:
-    """Start etcd and kube-apiserver with state in ``directory``; stop both on exit."""
+def run_control_plane(
+    binaries: ControlPlaneBinaries, directory: Path, *, audit: bool = False
+) -> Iterator[ControlPlane]:
+    """Start etcd and kube-apiserver with state in ``directory``; stop both on exit.
+
+    ``audit`` (off by default: it costs a write per request) makes the apiserver log every
+    request at level Metadata to :attr:`ControlPlane.audit_log`, which is how a benchmark
+    counts the requests each identity makes.
+    """
     missing = binaries.missing()
     if missing:
         names = ", ".join(str(path) for path in missing)
@@ -268,7 +306,9 @@ def run_control_plane(binaries: ControlPlaneBinaries, directory: Path) -> Iterat
     serving_ca = CertificateAuthority("serving-ca", certs)
     clients = CertificateAuthority("client-ca", certs)
     etcd_port, peer_port, port = _free_port(), _free_port(), _free_port()
-    plane = ControlPlane(directory, f"https://127.0.0.1:{port}", serving_ca.cert, clients)
+    audit_log = directory / "audit.log" if audit else None
+    url = f"https://127.0.0.1:{port}"
+    plane = ControlPlane(directory, url, serving_ca.cert, clients, audit_log)
     try:
         started = time.monotonic()
         etcd_log = directory / "etcd.log"
@@ -281,6 +321,8 @@ def run_control_plane(binaries: ControlPlaneBinaries, directory: Path) -> Iterat
         api_argv = _apiserver_argv(
             binaries.kube_apiserver, certs, etcd_port, port, serving, clients.cert
         )
+        if audit_log is not None:
+            api_argv += _audit_argv(directory, audit_log)
         plane.processes.append(_spawn(api_argv, api_log))
         readyz = f"{plane.url}/readyz"
         _wait_ready("kube-apiserver", readyz, plane.processes[1], api_log, _admin_tls(plane))
