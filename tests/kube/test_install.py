@@ -27,7 +27,7 @@ from tagpilot.api.crds import CRD_KINDS, CrdKind, crd_document
 from tagpilot.api.install import CLUSTER_RULES, LEASE_RULES, Rule
 
 from .controlplane import ControlPlane, Identity
-from .upstream import SOURCE_CONTROLLER, flux_module
+from .upstream import EXAMPLE_KINDS, example_objects
 
 TESTDATA = (
     Path(__file__).parent.parent / "testdata" / "manifests" / "good" / "clusters" / "my-cluster"
@@ -458,23 +458,17 @@ def test_the_service_account_has_exactly_the_permissions_the_rules_declare(
     assert {k: v for k, v in listed.items() if k not in _EVERYONE} == _expected(rules)
 
 
-def test_fluxs_example_git_repositories_are_accepted_by_our_crd(
+def test_fluxs_example_objects_are_accepted_by_our_crds(
     control_plane: ControlPlane, installed: str
 ) -> None:
-    config = flux_module(*SOURCE_CONTROLLER) / "config"
-    yaml = YAML(typ="safe")
-    examples = []
-    for path in sorted([*config.glob("samples/*.yaml"), *config.glob("testdata/**/*.yaml")]):
-        for document in yaml.load_all(path.read_text()):
-            if isinstance(document, dict) and document.get("kind") == "GitRepository":
-                document["metadata"]["namespace"] = installed
-                examples.append(document)
-    assert len(examples) >= 3
-    for example in examples:
+    examples = example_objects()
+    assert {document["kind"] for _, document in examples} == set(EXAMPLE_KINDS)
+    for where, example in examples:
+        example["metadata"]["namespace"] = installed
         result = control_plane.kubectl(
             "apply", "--dry-run=server", "-f", "-", stdin=json.dumps(example), check=False
         )
-        assert result.returncode == 0, (example["metadata"]["name"], result.stderr)
+        assert result.returncode == 0, (where, result.stderr)
 
 
 def test_installing_into_a_namespace_flux_owns_leaves_its_labels_alone(
