@@ -3,7 +3,8 @@
 For every kind and its served version: the openAPIV3Schema (every keyword but
 ``description``), the printer columns, the names, the scope, the subresources and the
 versions.  A difference that is deliberate must be listed in :data:`DELIBERATE` with its
-reason; today there is none.  Flux's example objects must load into our models.
+reason; today there is none.  Flux's example objects (source-controller's samples, the
+flux CLI's test data) must load into our models.
 
 Flux's files are never copied into the repository: :mod:`tests.kube.upstream` downloads the
 modules through the Go module proxy (and, for the image kinds, whose controller modules the
@@ -20,9 +21,11 @@ import pytest
 from ruamel.yaml import YAML
 from tests.api.crd_compare import schema_differences
 from tests.kube.upstream import (
+    EXAMPLE_KINDS,
     SOURCE_CONTROLLER,
     SOURCE_CONTROLLER_API,
     UpstreamError,
+    example_objects,
     flux_module,
     generated_crds,
     released_crds,
@@ -30,7 +33,7 @@ from tests.kube.upstream import (
 )
 
 from tagpilot.api.crds import CRD_KINDS, CrdKind, crd_document
-from tagpilot.api.source import GitRepository
+from tagpilot.api.kinds import model_for
 
 DELIBERATE: dict[str, set[str]] = {
     # kind: {"<path>: <difference>" exactly as schema_differences words it}, each with a
@@ -105,26 +108,25 @@ def test_names_scope_and_subresources_match_fluxs(kind: CrdKind) -> None:
     )
 
 
-def _source_examples() -> list[Any]:
-    config = flux_module(*SOURCE_CONTROLLER) / "config"
-    yaml = YAML(typ="safe")
-    found = []
-    for path in sorted([*config.glob("samples/*.yaml"), *config.glob("testdata/**/*.yaml")]):
-        for document in yaml.load_all(path.read_text()):
-            if isinstance(document, dict) and document.get("kind") == "GitRepository":
-                name = f"{path.relative_to(config)}:{document['metadata']['name']}"
-                found.append(pytest.param(document, id=name))
-    return found
+def _examples() -> list[Any]:
+    try:
+        found = example_objects()
+    except UpstreamError as error:
+        pytest.fail(f"Flux's modules are needed for their examples: {error}", pytrace=False)
+    return [pytest.param(document, id=where) for where, document in found]
 
 
-def test_flux_ships_example_git_repositories() -> None:
-    assert len(_source_examples()) >= 3
+def test_flux_ships_examples_of_every_kind() -> None:
+    kinds = {param.values[0]["kind"] for param in _examples()}
+    assert kinds == set(EXAMPLE_KINDS)
 
 
-@pytest.mark.parametrize("example", _source_examples())
-def test_every_flux_example_git_repository_loads_into_our_model(example: dict[str, Any]) -> None:
-    loaded = GitRepository.model_validate(example)
-    assert loaded.spec.url == example["spec"]["url"]
+@pytest.mark.parametrize("example", _examples())
+def test_every_flux_example_object_loads_into_our_model(example: dict[str, Any]) -> None:
+    model = model_for(example["apiVersion"], example["kind"])
+    assert model is not None, example["apiVersion"]
+    loaded = model.model_validate(example)
+    assert loaded.metadata.name == example["metadata"]["name"]
 
 
 def test_the_allow_list_names_only_kinds_we_have() -> None:

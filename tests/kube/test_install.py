@@ -1,10 +1,10 @@
 """`tagpilot install --export` applied to a real kube-apiserver, looked at with real kubectl.
 
-The export goes in with ``kubectl apply --server-side``; the CRDs become Established; the
-testdata's Blaster objects are accepted; ``kubectl get`` shows Flux's columns; a status
-written with Flux's fields is kept whole; a bad value is refused by the API server with
-its reason.  The RBAC is proven with the ServiceAccount's own token: it may do what the
-controller does and nothing it must not.
+The export goes in with ``kubectl apply --server-side``; the CRDs become Established and
+are stored as generated; the testdata's Blaster objects and Flux's own examples are
+accepted; ``kubectl get`` shows Flux's columns; a status written with Flux's fields is kept
+whole; a bad value is refused by the API server with its reason; installing into a
+namespace another tool owns leaves its labels alone.  (The RBAC: ``test_install_rbac.py``.)
 
 CRDs are cluster-global and the control plane is shared by the session, so applying is
 idempotent (server-side apply under one field manager) and nothing deletes the CRDs.
@@ -14,92 +14,29 @@ from __future__ import annotations
 
 import json
 import secrets
-import subprocess
-import sys
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from tagpilot.api.crds import CRD_KINDS, CrdKind, crd_document
-from tagpilot.api.install import CLUSTER_RULES, LEASE_RULES, Rule
 
-from .controlplane import ControlPlane, Identity
-from .upstream import SOURCE_CONTROLLER, flux_module
-
-TESTDATA = (
-    Path(__file__).parent.parent / "testdata" / "manifests" / "good" / "clusters" / "my-cluster"
+from .controlplane import ControlPlane
+from .install_support import (
+    CRDS,
+    FLUX_POLICY_STATUS,
+    blaster_objects,
+    export,
+    install,
+    installed_namespace,
 )
-CRDS = (
-    "imagerepositories.image.toolkit.fluxcd.io",
-    "imagepolicies.image.toolkit.fluxcd.io",
-    "imageupdateautomations.image.toolkit.fluxcd.io",
-    "gitrepositories.source.toolkit.fluxcd.io",
-)
-
-
-def export(*flags: str) -> str:
-    """The YAML `tagpilot install --export FLAGS` prints (run as the user runs it)."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tagpilot", "install", "--export", *flags],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout
-
-
-def install(plane: ControlPlane, namespace: str) -> None:
-    """Apply the export (with the GitRepository CRD) into ``namespace``; wait for the CRDs."""
-    plane.kubectl(
-        "apply",
-        "--server-side",
-        "--force-conflicts",
-        # The manager the other tests applying these cluster-wide CRDs use: whichever runs
-        # first, the next one's apply replaces the CRD instead of conflicting on it.
-        "--field-manager=tagpilot-tests",
-        "-f",
-        "-",
-        stdin=export("--source-crds", "--namespace", namespace),
-    )
-    plane.kubectl(
-        "wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{c}" for c in CRDS)
-    )
-
-
-def blaster_objects(namespace: str) -> str:
-    """The testdata's Blaster ImageRepository, ImagePolicy, automation and GitRepository.
-
-    The files say v1beta2 where Flux's current CRDs serve v1 only; the schema is the same.
-    """
-    yaml = YAML(typ="safe")
-    documents: list[dict[str, Any]] = []
-    for name in ("20-blaster-images-dev.yaml", "30-image-automation.yaml", "source.yaml"):
-        documents += [
-            d for d in yaml.load_all((TESTDATA / "blaster" / "dev" / name).read_text()) if d
-        ]
-    kept = []
-    for document in documents:
-        group = document["apiVersion"].split("/")[0]
-        if document["kind"] == "Kustomization":
-            continue
-        document["apiVersion"] = f"{group}/v1"
-        document["metadata"]["namespace"] = namespace
-        kept.append(document)
-    return "\n---\n".join(json.dumps(document) for document in kept)
+from .upstream import EXAMPLE_KINDS, example_objects
 
 
 @pytest.fixture(scope="module")
 def installed(control_plane: ControlPlane) -> Iterator[str]:
     """The export applied into a new install namespace (once for this module); its name."""
-    namespace = f"tagpilot-install-{secrets.token_hex(3)}"
-    install(control_plane, namespace)
-    yield namespace
-    control_plane.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-    for kind in ("clusterrolebinding", "clusterrole"):
-        control_plane.kubectl("delete", kind, f"tagpilot-{namespace}", check=False)
+    yield from installed_namespace(control_plane)
 
 
 def test_the_export_applies_server_side_and_every_crd_is_established(
@@ -167,29 +104,6 @@ def test_the_api_server_fills_in_fluxs_defaults(
     assert repo["spec"]["exclusionList"] == ["^.*\\.sig$"]
     assert repo["spec"]["provider"] == "generic"
     assert repo["status"] == {"observedGeneration": -1}
-
-
-FLUX_POLICY_STATUS = {
-    "observedGeneration": 1,
-    "latestRef": {
-        "name": "registry.reids.net.au/games/blaster",
-        "tag": "dev-20251115.51",
-        "digest": "sha256:" + "a" * 64,
-    },
-    "observedPreviousRef": {"name": "registry.reids.net.au/games/blaster", "tag": "dev-20251115.9"},
-    "lastHandledReconcileAt": "2025-11-15T10:00:00Z",
-    "conditions": [
-        {
-            "type": "Ready",
-            "status": "True",
-            "observedGeneration": 1,
-            "lastTransitionTime": "2025-11-15T10:00:01Z",
-            "reason": "Succeeded",
-            "message": "Latest image tag for registry.reids.net.au/games/blaster "
-            "resolved to dev-20251115.51",
-        }
-    ],
-}
 
 
 def test_a_status_with_fluxs_fields_survives_the_status_subresource(
@@ -267,214 +181,17 @@ def test_the_api_server_refuses_an_invalid_object_and_says_why(
     assert message in result.stderr
 
 
-# -- RBAC, proven with the ServiceAccount's own token ---------------------------------------
-
-
-@pytest.fixture(scope="module")
-def service_account(
-    control_plane: ControlPlane, installed: str, tmp_path_factory: pytest.TempPathFactory
-) -> Identity:
-    """The identity of ServiceAccount ``tagpilot`` (a bound token from the TokenRequest API)."""
-    token = control_plane.kubectl("create", "token", "tagpilot", "-n", installed).stdout.strip()
-    kubeconfig = tmp_path_factory.mktemp("sa") / "tagpilot.kubeconfig"
-    kubeconfig.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {
-                        "name": "test",
-                        "cluster": {
-                            "server": control_plane.url,
-                            "certificate-authority": str(control_plane.serving_ca),
-                        },
-                    }
-                ],
-                "users": [{"name": "tagpilot", "user": {"token": token}}],
-                "contexts": [{"name": "test", "context": {"cluster": "test", "user": "tagpilot"}}],
-                "current-context": "test",
-            }
-        )
-    )
-    kubeconfig.chmod(0o600)
-    return Identity(f"system:serviceaccount:{installed}:tagpilot", (), kubeconfig)
-
-
-def _can_i(plane: ControlPlane, who: Identity, *question: str) -> bool:
-    result = plane.kubectl("auth", "can-i", *question, identity=who, check=False)
-    answer = result.stdout.strip()
-    assert answer in ("yes", "no"), result.stderr
-    return answer == "yes"
-
-
-IN_NS = "--namespace={ns}"
-ALLOWED = [
-    ("list", "imagepolicies.image.toolkit.fluxcd.io", "--all-namespaces"),
-    ("watch", "imagerepositories.image.toolkit.fluxcd.io", "--all-namespaces"),
-    ("patch", "imageupdateautomations.image.toolkit.fluxcd.io", "--namespace=apps"),
-    ("update", "imagepolicies.image.toolkit.fluxcd.io", "--subresource=status", "--namespace=apps"),
-    (
-        "patch",
-        "imagerepositories.image.toolkit.fluxcd.io",
-        "--subresource=status",
-        "--namespace=apps",
-    ),
-    (
-        "update",
-        "imageupdateautomations.image.toolkit.fluxcd.io",
-        "--subresource=finalizers",
-        "-n=apps",
-    ),
-    ("watch", "gitrepositories.source.toolkit.fluxcd.io", "--all-namespaces"),
-    ("get", "secrets", "--namespace=apps"),
-    ("list", "secrets", "--all-namespaces"),
-    ("create", "events", "--namespace=apps"),
-    ("patch", "events.events.k8s.io", "--namespace=apps"),
-    ("create", "leases.coordination.k8s.io", IN_NS),
-    ("update", "leases.coordination.k8s.io", IN_NS),
-    ("delete", "leases.coordination.k8s.io", IN_NS),
-]
-DENIED = [
-    ("create", "secrets", "--namespace=apps"),
-    ("update", "secrets", "--namespace=apps"),
-    ("delete", "secrets", "--namespace=apps"),
-    ("create", "deployments.apps", "--namespace=apps"),
-    ("delete", "deployments.apps", IN_NS),
-    ("patch", "namespaces"),
-    ("delete", "namespaces"),
-    ("create", "imagepolicies.image.toolkit.fluxcd.io", "--namespace=apps"),
-    ("delete", "imagerepositories.image.toolkit.fluxcd.io", "--namespace=apps"),
-    ("patch", "gitrepositories.source.toolkit.fluxcd.io", "--namespace=apps"),
-    ("update", "gitrepositories.source.toolkit.fluxcd.io", "--subresource=status", "-n=apps"),
-    ("create", "leases.coordination.k8s.io", "--namespace=apps"),
-    ("create", "serviceaccounts", "--subresource=token", "--namespace=apps"),
-    ("update", "customresourcedefinitions.apiextensions.k8s.io"),
-    ("create", "clusterrolebindings.rbac.authorization.k8s.io"),
-    ("get", "configmaps", "--namespace=apps"),
-]
-
-
-def _ids(rows: list[tuple[str, ...]]) -> list[str]:
-    return [" ".join(row).replace("{ns}", "<install ns>") for row in rows]
-
-
-@pytest.mark.parametrize("question", ALLOWED, ids=_ids(ALLOWED))
-def test_the_service_account_may_do_what_the_controller_needs(
-    control_plane: ControlPlane,
-    installed: str,
-    service_account: Identity,
-    question: tuple[str, ...],
-) -> None:
-    asked = [part.replace("{ns}", installed) for part in question]
-    assert _can_i(control_plane, service_account, *asked)
-
-
-@pytest.mark.parametrize("question", DENIED, ids=_ids(DENIED))
-def test_the_service_account_may_not_do_more(
-    control_plane: ControlPlane,
-    installed: str,
-    service_account: Identity,
-    question: tuple[str, ...],
-) -> None:
-    asked = [part.replace("{ns}", installed) for part in question]
-    assert not _can_i(control_plane, service_account, *asked)
-
-
-def test_the_service_account_really_reads_an_image_policy_and_writes_its_status(
-    control_plane: ControlPlane, installed: str, service_account: Identity
-) -> None:
-    control_plane.kubectl("apply", "-f", "-", stdin=blaster_objects(installed))
-    listed = control_plane.kubectl(
-        "get", "imagepolicies", "-A", "-o", "name", identity=service_account
-    ).stdout
-    assert "imagepolicy.image.toolkit.fluxcd.io/blaster-dev-policy" in listed
-    control_plane.kubectl(
-        "patch",
-        "imagepolicy",
-        "blaster-dev-policy",
-        "-n",
-        installed,
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        json.dumps({"status": FLUX_POLICY_STATUS}),
-        identity=service_account,
-    )
-    refused = control_plane.kubectl(
-        "create",
-        "secret",
-        "generic",
-        "stolen",
-        "-n",
-        installed,
-        identity=service_account,
-        check=False,
-    )
-    assert refused.returncode != 0 and "forbidden" in refused.stderr
-
-
-def _listed_permissions(plane: ControlPlane, who: Identity, namespace: str) -> dict[str, set[str]]:
-    """``kubectl auth can-i --list`` in ``namespace``: resource → verbs (no non-resource URLs)."""
-    table = plane.kubectl("auth", "can-i", "--list", f"--namespace={namespace}", identity=who)
-    found: dict[str, set[str]] = {}
-    for line in table.stdout.splitlines()[1:]:
-        tokens = line.split()
-        if not tokens or tokens[0].startswith("["):
-            continue
-        verbs = " ".join(tokens[3:]).strip("[]").split()
-        found.setdefault(tokens[0], set()).update(verbs)
-    return found
-
-
-def _expected(rules: tuple[Rule, ...]) -> dict[str, set[str]]:
-    expected: dict[str, set[str]] = {}
-    for rule in rules:
-        for group in rule.api_groups:
-            for resource in rule.resources:
-                kind, _, sub = resource.partition("/")
-                name = f"{kind}.{group}" if group else kind
-                expected.setdefault(f"{name}/{sub}" if sub else name, set()).update(rule.verbs)
-    return expected
-
-
-# What Kubernetes' default bindings give every authenticated identity or ServiceAccount
-# (self-reviews; reading ClusterTrustBundles for projected volumes), not tagpilot's rules.
-_EVERYONE = {
-    "clustertrustbundles.certificates.k8s.io",
-    "selfsubjectaccessreviews.authorization.k8s.io",
-    "selfsubjectrulesreviews.authorization.k8s.io",
-    "selfsubjectreviews.authentication.k8s.io",
-}
-
-
-@pytest.mark.parametrize("where", ["another namespace", "the install namespace"])
-def test_the_service_account_has_exactly_the_permissions_the_rules_declare(
-    control_plane: ControlPlane, installed: str, service_account: Identity, where: str
-) -> None:
-    namespace = installed if where == "the install namespace" else "default"
-    listed = _listed_permissions(control_plane, service_account, namespace)
-    rules = CLUSTER_RULES + (LEASE_RULES if namespace == installed else ())
-    assert {k: v for k, v in listed.items() if k not in _EVERYONE} == _expected(rules)
-
-
-def test_fluxs_example_git_repositories_are_accepted_by_our_crd(
+def test_fluxs_example_objects_are_accepted_by_our_crds(
     control_plane: ControlPlane, installed: str
 ) -> None:
-    config = flux_module(*SOURCE_CONTROLLER) / "config"
-    yaml = YAML(typ="safe")
-    examples = []
-    for path in sorted([*config.glob("samples/*.yaml"), *config.glob("testdata/**/*.yaml")]):
-        for document in yaml.load_all(path.read_text()):
-            if isinstance(document, dict) and document.get("kind") == "GitRepository":
-                document["metadata"]["namespace"] = installed
-                examples.append(document)
-    assert len(examples) >= 3
-    for example in examples:
+    examples = example_objects()
+    assert {document["kind"] for _, document in examples} == set(EXAMPLE_KINDS)
+    for where, example in examples:
+        example["metadata"]["namespace"] = installed
         result = control_plane.kubectl(
             "apply", "--dry-run=server", "-f", "-", stdin=json.dumps(example), check=False
         )
-        assert result.returncode == 0, (example["metadata"]["name"], result.stderr)
+        assert result.returncode == 0, (where, result.stderr)
 
 
 def test_installing_into_a_namespace_flux_owns_leaves_its_labels_alone(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -26,21 +27,27 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 __all__ = [
     "CONTROLLER_GEN_VERSION",
+    "EXAMPLE_KINDS",
+    "FLUX_CLI",
     "IMAGE_AUTOMATION_API",
     "IMAGE_REFLECTOR_API",
     "SOURCE_CONTROLLER",
     "SOURCE_CONTROLLER_API",
     "UpstreamError",
     "controller_gen",
+    "example_objects",
     "flux_module",
     "generated_crds",
     "released_crds",
     "upstream_crd",
 ]
 
+FLUX_CLI = ("github.com/fluxcd/flux2/v2", "v2.9.5")
+"""The flux CLI, for the example objects in its test data."""
 SOURCE_CONTROLLER = ("github.com/fluxcd/source-controller", "v1.10.1")
 SOURCE_CONTROLLER_API = ("github.com/fluxcd/source-controller/api", "v1.10.1")
 IMAGE_REFLECTOR_API = ("github.com/fluxcd/image-reflector-controller/api", "v1.3.0")
@@ -184,3 +191,48 @@ def upstream_crd(name: str) -> dict[str, Any]:
     if name not in crds:
         raise UpstreamError(f"no CRD {name} upstream (found: {', '.join(sorted(crds))})")
     return crds[name]
+
+
+EXAMPLE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "GitRepository")
+_TEMPLATE_FIELD = re.compile(r"\{\{\s*\.\w+\s*\}\}")
+
+
+def example_objects() -> list[tuple[str, dict[str, Any]]]:
+    """Flux's own example objects of the kinds tagpilot reads, with where each comes from.
+
+    From source-controller's ``config/samples`` and ``config/testdata``, and the flux CLI's
+    test data (``cmd/flux/testdata``, ``tests``).  The CLI's files are Go templates with
+    simple fields (``{{ .fluxns }}``): each is filled in with ``example``.  Fragments that are
+    not whole objects (no name, no spec, or ``${VAR}`` placeholders) are left out.
+    """
+    yaml = YAML(typ="safe")
+    found: list[tuple[str, dict[str, Any]]] = []
+    source = flux_module(*SOURCE_CONTROLLER) / "config"
+    cli = flux_module(*FLUX_CLI)
+    paths = [
+        *(("source-controller", source, p) for p in source.glob("samples/*.yaml")),
+        *(("source-controller", source, p) for p in source.glob("testdata/**/*.yaml")),
+        *(("flux2", cli, p) for p in cli.glob("cmd/flux/testdata/**/*")),
+        *(("flux2", cli, p) for p in cli.glob("tests/**/*.yaml")),
+    ]
+    for module, base, path in sorted(paths, key=lambda entry: (entry[0], str(entry[2]))):
+        if not path.is_file() or path.suffix not in (".yaml", ".golden"):
+            continue
+        text = _TEMPLATE_FIELD.sub("example", path.read_text())
+        if "{{" in text or "${" in text:
+            continue
+        try:
+            documents = list(yaml.load_all(text))
+        except YAMLError:  # some of the CLI's test data is deliberately not YAML
+            continue
+        for document in documents:
+            if (
+                isinstance(document, dict)
+                and document.get("kind") in EXAMPLE_KINDS
+                and isinstance(document.get("metadata"), dict)
+                and document["metadata"].get("name")
+                and isinstance(document.get("spec"), dict)
+            ):
+                where = f"{module}:{path.relative_to(base)}:{document['metadata']['name']}"
+                found.append((where, document))
+    return found

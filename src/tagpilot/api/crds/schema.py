@@ -34,7 +34,7 @@ from pydantic import BaseModel, TypeAdapter, WithJsonSchema
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-__all__ = ["JsonValue", "Props", "model_schema"]
+__all__ = ["JsonValue", "Props", "describe", "model_schema", "type_schema"]
 
 JsonValue = None | bool | int | float | str | Sequence["JsonValue"] | Mapping[str, "JsonValue"]
 """A JSON value (what a CRD document is made of); read-only views, so ``dict[str, str]`` fits."""
