@@ -53,7 +53,7 @@ def _install(plane: ControlPlane, namespace: str) -> str:
          f"--namespace={namespace}"],
         capture_output=True, text=True, check=True, timeout=60,
     ).stdout  # fmt: skip
-    plane.kubectl("apply", "--server-side", "--field-manager=tagpilot-install", "-f", "-",
+    plane.kubectl("apply", "--server-side", "--field-manager=tagpilot-tests", "--force-conflicts", "-f", "-",
                   stdin=exported)  # fmt: skip
     token = plane.kubectl("create", "token", "tagpilot", "-n", namespace, "--duration=1h")
     return token.stdout.strip()
