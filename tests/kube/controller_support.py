@@ -176,8 +176,8 @@ def install_crds(plane: ControlPlane) -> None:
     """Apply tagpilot's CRDs (image kinds and GitRepository) and wait until they serve."""
     documents = install_export("--source-crds").split("\n---\n")
     crds = [d for d in documents if "kind: CustomResourceDefinition" in d]
-    plane.kubectl("apply", "--server-side", "--field-manager=tagpilot-tests", "--force-conflicts", "-f", "-",
-                  stdin="\n---\n".join(crds))  # fmt: skip
+    apply_args = ["--server-side", "--field-manager=tagpilot-tests", "--force-conflicts"]
+    plane.kubectl("apply", *apply_args, "-f", "-", stdin="\n---\n".join(crds))
     plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
 
 

@@ -53,8 +53,8 @@ def _install(plane: ControlPlane, namespace: str) -> str:
          f"--namespace={namespace}"],
         capture_output=True, text=True, check=True, timeout=60,
     ).stdout  # fmt: skip
-    plane.kubectl("apply", "--server-side", "--field-manager=tagpilot-tests", "--force-conflicts", "-f", "-",
-                  stdin=exported)  # fmt: skip
+    apply_args = ["--server-side", "--field-manager=tagpilot-tests", "--force-conflicts"]
+    plane.kubectl("apply", *apply_args, "-f", "-", stdin=exported)
     token = plane.kubectl("create", "token", "tagpilot", "-n", namespace, "--duration=1h")
     return token.stdout.strip()
 
