@@ -35,6 +35,7 @@ class Cache:
 def _repository(
     version: str,
     *,
+    generation: int = 1,
     image: str = "registry.example/app",
     status: dict[str, Any] | None = None,
     annotations: dict[str, str] | None = None,
@@ -43,7 +44,7 @@ def _repository(
         "apiVersion": "image.toolkit.fluxcd.io/v1",
         "kind": "ImageRepository",
         "metadata": {
-            "name": "app", "namespace": "apps", "resourceVersion": version, "generation": 1,
+            "name": "app", "namespace": "apps", "resourceVersion": version, "generation": generation,
             "uid": "u-1", "annotations": annotations or {},
             "managedFields": [{"manager": "kubectl"}],
         },
@@ -69,7 +70,7 @@ def test_watched_objects_become_the_engines_objects_and_changes_are_reported() -
     cache.put(_repository("1"))
     assert view.sync().reload.added == [KEY]
     assert engine.object(KEY).spec.image == "registry.example/app"
-    cache.put(_repository("2", image="registry.example/other"))
+    cache.put(_repository("2", generation=2, image="registry.example/other"))
     assert view.sync().reload.changed == [KEY]
     cache.cache.clear()
     assert view.sync().reload.removed == [KEY]
@@ -84,13 +85,15 @@ def test_a_status_only_change_is_no_spec_change() -> None:
     assert (result.added, result.changed, result.removed) == ([], [], [])
 
 
-def test_an_object_the_models_refuse_is_reported_once_per_version() -> None:
+def test_an_object_the_models_refuse_is_reported_once_per_spec() -> None:
     view, cache, engine = _view()
     cache.put(_repository("1", image=""))
     (refused,) = view.sync().refused
     assert refused.key == KEY and "image" in refused.reason
     assert view.sync().refused == []
-    cache.put(_repository("2", image=""))
+    cache.put(_repository("2", image="", status={"observedGeneration": 1}))
+    assert view.sync().refused == [], "writing the refusal's status is no new spec"
+    cache.put(_repository("3", generation=2, image=""))
     assert len(view.sync().refused) == 1
     assert engine.keys() == []
 

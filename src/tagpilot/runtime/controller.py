@@ -58,7 +58,7 @@ REASON_INVALID_OBJECT = "InvalidObject"
 _REFUSAL_REASONS = {IMAGE_POLICY.kind: REASON_INVALID_POLICY}
 """Flux's reason where its reconciler finds the same fault (an ImagePolicy's regex or range);
 other kinds' spec faults are caught by the CRD schema before they reach a controller."""
-_SYNC_DELAY = 0.05
+_SYNC_DELAY = 0.1
 """Seconds a sync waits after the first event, so a burst of events is one sync."""
 log = structlog.get_logger("tagpilot")
 

@@ -88,6 +88,7 @@ class Engine:
         self._suspended: dict[ObjectKey, bool] = {}
         self._requests: dict[ObjectKey, str] = {}
         self._objects: dict[ObjectKey, LoadedObject] = {}
+        self._hashes: dict[ObjectKey, tuple[Any, str]] = {}
         self._install(manifests)
 
     # -- what is loaded -------------------------------------------------------------------
@@ -98,6 +99,7 @@ class Engine:
             if item.obj is not None and item.obj.kind in LOADED_KINDS:
                 objects[ObjectKey(item.obj.kind, item.obj.namespace, item.obj.name)] = item
         self._objects = objects
+        self._hashes = {k: v for k, v in self._hashes.items() if k in objects}
         self.ctx.secrets = manifests.secrets
         self.ctx.repositories = self._by_name(ImageRepository)
         self.ctx.policies = self._by_name(ImagePolicy)
@@ -166,8 +168,13 @@ class Engine:
     def spec_hash(self, key: ObjectKey) -> str:
         """A digest of the object's spec and labels; it changes when the user edits them."""
         obj = self.object(key)
+        cached = self._hashes.get(key)
+        if cached is not None and cached[0] is obj:  # models are frozen: same object, same hash
+            return cached[1]
         body = {"spec": obj.spec.model_dump(mode="json"), "labels": obj.metadata.labels}
-        return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+        self._hashes[key] = (obj, digest)
+        return digest
 
     # -- reconciling ----------------------------------------------------------------------
 

@@ -47,8 +47,25 @@ def resource_version(raw: Mapping[str, Any]) -> str:
     return str((raw.get("metadata") or {}).get("resourceVersion") or "")
 
 
+def content_version(raw: Mapping[str, Any]) -> str:
+    """What identifies an object's spec and metadata, status aside.
+
+    Every status write moves ``resourceVersion``; ``generation`` moves only with the spec
+    (the kinds have a status subresource), so generation plus labels and annotations say
+    when a re-validation is needed.  Without a generation, the resource version is used.
+    """
+    metadata = raw.get("metadata") or {}
+    generation = metadata.get("generation")
+    if generation is None:
+        return resource_version(raw)
+    labels = sorted((metadata.get("labels") or {}).items())
+    annotations = sorted((metadata.get("annotations") or {}).items())
+    return f"{generation}|{labels!r}|{annotations!r}"
+
+
 class ParsedObjects:
-    """Validated models of raw API objects, re-validated only when their version moves."""
+    """Validated models of raw API objects, re-validated only when their spec or metadata
+    moves (a status write does not)."""
 
     def __init__(self) -> None:
         self._parsed: dict[ObjectKey, tuple[str, LoadedObject | Refused]] = {}
@@ -56,11 +73,11 @@ class ParsedObjects:
     def parse(self, kind: str, raw: Mapping[str, Any]) -> LoadedObject | Refused:
         """The object as the engine loads it, or why it cannot be."""
         key = key_of(kind, raw)
-        version = resource_version(raw)
+        version = content_version(raw)
         cached = self._parsed.get(key)
         if cached is not None and cached[0] == version and version:
             return cached[1]
-        result = _parse(key, version, raw)
+        result = _parse(key, resource_version(raw), raw)
         self._parsed[key] = (version, result)
         return result
 
