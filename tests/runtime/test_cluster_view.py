@@ -44,8 +44,8 @@ def _repository(
         "apiVersion": "image.toolkit.fluxcd.io/v1",
         "kind": "ImageRepository",
         "metadata": {
-            "name": "app", "namespace": "apps", "resourceVersion": version, "generation": generation,
-            "uid": "u-1", "annotations": annotations or {},
+            "name": "app", "namespace": "apps", "resourceVersion": version,
+            "generation": generation, "uid": "u-1", "annotations": annotations or {},
             "managedFields": [{"manager": "kubectl"}],
         },
         "spec": {"image": image, "interval": "5m"},
