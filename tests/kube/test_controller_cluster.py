@@ -7,6 +7,7 @@ from the API server, the models and the policy engine.
 from __future__ import annotations
 
 import signal
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -174,6 +175,10 @@ def test_an_object_deleted_while_the_controller_works_is_forgotten_without_error
         assert ctl.process.poll() is None
         assert "Traceback" not in ctl.text()
         assert "reconcile crashed" not in ctl.text()
+        with urllib.request.urlopen(ctl.url + "/metrics", timeout=5) as response:
+            metrics = response.read().decode()
+        assert 'tagpilot_kube_api_requests_total{verb="watch"}' in metrics
+        assert 'tagpilot_kube_api_requests_total{verb="patch"}' in metrics
 
 
 def _holder(plane: ControlPlane, namespace: str) -> str:

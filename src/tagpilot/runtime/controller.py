@@ -116,9 +116,11 @@ class _Controller:
             on_crash=self.crashed, timing=Timing(backoff=options.retry),
         )  # fmt: skip
         self.metrics = Metrics()
+        self.metrics.count_api_requests(lambda: client.requests)
         self.stop_event = asyncio.Event()
         self.dirty = asyncio.Event()
         self.synced = False
+        self.synced_event = asyncio.Event()
         self.leading = False
         self.exit_code = 0
         self._background: set[asyncio.Task[Any]] = set()
@@ -148,6 +150,7 @@ class _Controller:
         await asyncio.gather(*(i.synced.wait() for i in [*self.informers.values(), self.secrets]))
         result = self.view.sync()
         self.synced = True
+        self.synced_event.set()
         self.apply(result)
         log.info("watches synced", objects=len(self.engine.keys()))
 
@@ -197,17 +200,13 @@ class _Controller:
 
     async def start_leading(self) -> None:
         """Won the Lease (or runs alone): take the statuses from the API and start working."""
-        await self.wait_synced_once()
+        await self.synced_event.wait()
         refused = self.view.take_lead()
         self.leading = True
         for each in refused:
             self.spawn(self.report_refused(each))
         log.info("leading: reconciling", lease=self.options.lease, identity=self.options.identity)
         self.scheduler.start()
-
-    async def wait_synced_once(self) -> None:
-        while not self.synced:
-            await asyncio.sleep(0.05)
 
     def stopped_leading(self) -> None:
         """Lost the Lease: stop at once (fencing by exit, as controller-runtime does)."""

@@ -10,10 +10,13 @@ several daemons or tests in one process never share counters.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.registry import Collector
 
 from tagpilot.api.descriptors import IMAGE_REPOSITORY
 from tagpilot.api.image import ImageRepositoryStatus
@@ -117,9 +120,30 @@ class Metrics:
         """Count one webhook delivery to ``receiver`` with its ``result``."""
         self._webhooks.labels(receiver=receiver, result=result).inc()
 
+    def count_api_requests(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        """Publish ``tagpilot_kube_api_requests_total`` by verb, read from ``counts`` (the
+        cluster client's own tally) at every scrape."""
+        self.registry.register(_ApiRequests(counts))
+
     def render(self) -> bytes:
         """Every metric in the Prometheus text format."""
         return generate_latest(self.registry)
+
+
+class _ApiRequests(Collector):
+    """Reads the Kubernetes client's request tally when scraped."""
+
+    def __init__(self, counts: Callable[[], Mapping[str, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "tagpilot_kube_api_requests", "Requests to the Kubernetes API server, by verb.",
+            labels=["verb"],
+        )  # fmt: skip
+        for verb, count in sorted(self._counts().items()):
+            family.add_metric([verb], count)
+        yield family
 
 
 def _result(outcome: Outcome[Any]) -> str:

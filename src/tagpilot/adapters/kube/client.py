@@ -278,9 +278,29 @@ class KubeClient:
             "apply", "PATCH", path, params=params, body=body, content_type=_APPLY_PATCH
         )
 
-    async def delete(self, res: Resource, namespace: str | None, name: str) -> None:
-        """Delete one object; :class:`NotFoundError` when it is already gone (caller decides)."""
-        await self._json("delete", "DELETE", res.api_path(namespace, name))
+    async def delete(
+        self, res: Resource, namespace: str | None, name: str, *, propagation: str | None = None
+    ) -> None:
+        """Delete one object; :class:`NotFoundError` when it is already gone (caller decides).
+
+        ``propagation`` is the ``propagationPolicy`` (``Background``, ``Foreground``, ``Orphan``).
+        """
+        body = None if propagation is None else {
+            "apiVersion": "v1", "kind": "DeleteOptions", "propagationPolicy": propagation,
+        }  # fmt: skip
+        await self._json("delete", "DELETE", res.api_path(namespace, name), body=body)
+
+    async def api_resources(self, group: str, version: str) -> builtins.list[Resource]:
+        """The resources ``group/version`` serves (discovery), subresources left out;
+        :class:`NotFoundError` when the group version is not served."""
+        path = f"/apis/{group}/{version}" if group else f"/api/{version}"
+        found = await self._json("discovery", "GET", path)
+        return [
+            Resource(group, version, str(entry["name"]), str(entry.get("kind", "")),
+                     bool(entry.get("namespaced")))
+            for entry in found.get("resources") or []
+            if "/" not in str(entry.get("name", ""))
+        ]  # fmt: skip
 
     async def served_versions(self, group: str) -> builtins.list[str]:
         """The versions the apiserver serves for ``group``, preferred first; [] if none."""

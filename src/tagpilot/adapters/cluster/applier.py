@@ -1,0 +1,148 @@
+"""Server-side apply of built manifests, as Flux's kustomize-controller does it per object.
+
+For each object: read the live copy, run a forced server-side apply as a dry run, and write
+only when the dry run differs from the live object (labels, annotations, or anything outside
+``metadata`` and ``status``), so an unchanged object costs no write and keeps its
+resourceVersion.  The field manager is ``kustomize-controller``, Flux's own, so a cluster
+moves between Flux and tagpilot in both directions without field-ownership conflicts.
+Kinds are mapped to resources through the API server's discovery, refreshed when a kind is
+unknown (right after a CRD was applied).  Which objects to apply in which order, what to skip
+and what to prune are decided by the caller; this module only talks to the API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from tagpilot.adapters.kube.client import KubeClient
+from tagpilot.adapters.kube.errors import KubeRequestRefused, NotFoundError
+from tagpilot.adapters.kube.resources import Resource
+from tagpilot.core.errors import StalledError
+
+__all__ = ["FIELD_MANAGER", "ApiApplier", "Applied", "RestMapper", "UnknownKindError"]
+
+FIELD_MANAGER = "kustomize-controller"
+Action = Literal["created", "configured", "unchanged"]
+_IMMUTABLE_MARKERS = ("is immutable", "immutable field", "field is immutable")
+
+
+class UnknownKindError(StalledError):
+    """The API server serves no resource for an object's apiVersion and kind."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What applying one object did, and the object as the API server now has it."""
+
+    action: Action
+    live: Mapping[str, Any]
+
+
+class RestMapper:
+    """apiVersion + kind → the resource to call, from discovery, cached per group version."""
+
+    def __init__(self, client: KubeClient) -> None:
+        self._client = client
+        self._known: dict[str, dict[str, Resource]] = {}
+
+    async def resource(self, api_version: str, kind: str) -> Resource:
+        """The resource serving ``kind`` at ``api_version``; discovery is asked again once
+        when it is unknown (a CRD applied a moment ago)."""
+        for refresh in (False, True):
+            found = (await self._served(api_version, refresh)).get(kind)
+            if found is not None:
+                return found
+        raise UnknownKindError(
+            f"no {kind} in {api_version} on this cluster: is its CRD installed?",
+            reason="ReconciliationFailed",
+        )
+
+    async def _served(self, api_version: str, refresh: bool) -> dict[str, Resource]:
+        if refresh or api_version not in self._known:
+            group, _, version = api_version.rpartition("/")
+            try:
+                listed = await self._client.api_resources(group, version)
+            except NotFoundError:
+                listed = []
+            self._known[api_version] = {r.kind: r for r in listed}
+        return self._known[api_version]
+
+
+def _identity(obj: Mapping[str, Any]) -> tuple[str, str, str | None, str]:
+    metadata = obj.get("metadata") or {}
+    return (str(obj.get("apiVersion", "")), str(obj.get("kind", "")),
+            metadata.get("namespace") or None, str(metadata.get("name", "")))  # fmt: skip
+
+
+def _comparable(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """What decides drift: labels, annotations and everything outside metadata and status."""
+    metadata = obj.get("metadata") or {}
+    body = {k: v for k, v in obj.items() if k not in ("metadata", "status")}
+    body["labels"] = metadata.get("labels") or {}
+    body["annotations"] = metadata.get("annotations") or {}
+    return body
+
+
+def is_immutable(error: KubeRequestRefused | Exception) -> bool:
+    """Whether an apply failed on an immutable field (Flux recreates such objects with
+    ``spec.force``)."""
+    text = str(error).lower()
+    status = getattr(error, "status", None)
+    return status in (409, 422) and any(marker in text for marker in _IMMUTABLE_MARKERS)
+
+
+class ApiApplier:
+    """Applies, reads and deletes objects through the API server."""
+
+    def __init__(self, client: KubeClient, *, field_manager: str = FIELD_MANAGER) -> None:
+        self._client = client
+        self._mapper = RestMapper(client)
+        self._manager = field_manager
+
+    async def get(self, obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The live copy of ``obj`` (by apiVersion, kind, namespace, name), or None."""
+        api_version, kind, namespace, name = _identity(obj)
+        resource = await self._mapper.resource(api_version, kind)
+        try:
+            return await self._client.get(resource, _scope(resource, namespace), name)
+        except NotFoundError:
+            return None
+
+    async def apply(self, obj: Mapping[str, Any]) -> Applied:
+        """Apply ``obj`` unless a dry run shows it would change nothing."""
+        api_version, kind, namespace, name = _identity(obj)
+        resource = await self._mapper.resource(api_version, kind)
+        if resource.namespaced and not namespace:
+            raise StalledError(
+                f"{kind}/{name}: namespace not specified (set metadata.namespace, or the "
+                "Kustomization's targetNamespace)",
+                reason="ReconciliationFailed",
+            )
+        scope = _scope(resource, namespace)
+        body = dict(obj)
+        live = await self.get(obj)
+        trial = await self._client.apply(
+            resource, scope, name, body, field_manager=self._manager, dry_run=True
+        )
+        if live is not None and _comparable(trial) == _comparable(live):
+            return Applied("unchanged", live)
+        applied = await self._client.apply(resource, scope, name, body, field_manager=self._manager)
+        return Applied("created" if live is None else "configured", applied)
+
+    async def delete(self, obj: Mapping[str, Any]) -> bool:
+        """Delete ``obj`` in the background; False when it was already gone."""
+        api_version, kind, namespace, name = _identity(obj)
+        resource = await self._mapper.resource(api_version, kind)
+        try:
+            await self._client.delete(
+                resource, _scope(resource, namespace), name, propagation="Background"
+            )
+        except NotFoundError:
+            return False
+        return True
+
+
+def _scope(resource: Resource, namespace: str | None) -> str | None:
+    return namespace if resource.namespaced else None
