@@ -24,7 +24,7 @@ from tagpilot.core.errors import InvalidInputError
 from tagpilot.core.goduration import parse_go_duration
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.runtime.backoff import Backoff
-from tagpilot.runtime.controller import ControllerOptions, run_controller
+from tagpilot.runtime.controller import CONTROLLER_KINDS, ControllerOptions, run_controller
 from tagpilot.runtime.logs import configure_logging
 
 __all__ = ["controller_command"]
@@ -40,6 +40,14 @@ RUNTIME_NAMESPACE_ENV = "RUNTIME_NAMESPACE"
     "account, then ~/.kube/config).",
 )
 @click.option("--context", "context_name", help="The kubeconfig context to use.")
+@click.option(
+    "--controllers",
+    default="image",
+    show_default=True,
+    help="What to reconcile, comma-separated: 'image' (ImageRepository, ImagePolicy, "
+    "ImageUpdateAutomation), 'source' (GitRepository; leave it out where Flux's "
+    "source-controller runs).",
+)
 @click.option(
     "--watch-all-namespaces/--watch-own-namespace",
     default=True,
@@ -113,6 +121,7 @@ RUNTIME_NAMESPACE_ENV = "RUNTIME_NAMESPACE"
 def controller_command(
     kubeconfig: Path | None,
     context_name: str | None,
+    controllers: str,
     watch_all_namespaces: bool,
     watch_label_selector: str | None,
     enable_leader_election: bool,
@@ -140,6 +149,7 @@ def controller_command(
         leader_election_retry_period,
     )
     retry = _retry(min_retry_delay, max_retry_delay)
+    chosen = _controllers(controllers)
     host, port = address(http_address)
     config = load_kubeconfig(kubeconfig, context_name)
     runtime_namespace = os.environ.get(RUNTIME_NAMESPACE_ENV) or config.namespace
@@ -151,6 +161,7 @@ def controller_command(
         leader_election=enable_leader_election,
         lease_timing=timing,
         retry=retry,
+        controllers=chosen,
         concurrency=concurrent,
         host=host,
         port=port,
@@ -162,6 +173,18 @@ def controller_command(
     finally:
         lock.release()
     raise SystemExit(code)
+
+
+def _controllers(text: str) -> frozenset[str]:
+    """``--controllers``: known names only, at least one."""
+    names = frozenset(part.strip() for part in text.split(",") if part.strip())
+    unknown = sorted(names - set(CONTROLLER_KINDS))
+    if unknown or not names:
+        raise InvalidInputError(
+            f"--controllers {text!r}: unknown {', '.join(unknown) or 'empty list'}; "
+            f"choose from {', '.join(sorted(CONTROLLER_KINDS))}"
+        )
+    return names
 
 
 def _retry(minimum: str, maximum: str) -> Backoff:

@@ -36,10 +36,6 @@ class ClusterKinds:
     resources: dict[str, Resource]
     notes: list[str] = field(default_factory=list)
 
-    def is_primary(self, kind: str) -> bool:
-        """Whether ``kind`` is reconciled here (and so filtered by the shard's selector)."""
-        return any(r.kind == kind for r in _PRIMARY)
-
     @classmethod
     async def discover(cls, client: KubeClient) -> ClusterKinds:
         """Ask discovery; a cluster without the image API is an error naming the fix."""

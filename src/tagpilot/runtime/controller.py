@@ -51,7 +51,13 @@ from tagpilot.server.metrics import Metrics
 from tagpilot.server.receivers import ReceiverTable
 from tagpilot.server.serve import bind, serve
 
-__all__ = ["LEASE_BASE_NAME", "ControllerOptions", "run_controller"]
+__all__ = ["CONTROLLER_KINDS", "LEASE_BASE_NAME", "ControllerOptions", "run_controller"]
+
+CONTROLLER_KINDS = {
+    "image": frozenset({"ImageRepository", "ImagePolicy", "ImageUpdateAutomation"}),
+    "source": frozenset({"GitRepository"}),
+}
+"""``--controllers`` names and the kinds each reconciles (Flux's controller split)."""
 
 LEASE_BASE_NAME = "tagpilot-leader-election"
 REASON_INVALID_OBJECT = "InvalidObject"
@@ -80,6 +86,8 @@ class ControllerOptions:
     port: int = 9797
     stop_timeout: float = 60.0
     lease_timing: LeaseTiming = field(default_factory=LeaseTiming)
+    controllers: frozenset[str] = frozenset({"image"})
+    """Which of ``CONTROLLER_KINDS`` this process reconciles; the rest it only reads."""
     retry: Backoff = field(default_factory=lambda: Backoff(base=0.75, factor=2.0, maximum=900.0))
     """Flux's defaults: 750 ms after the first failure, doubling up to 15 minutes."""
 
@@ -99,16 +107,17 @@ class _Controller:
         self.informers = {
             kind: Informer(
                 client, resource, namespace=namespace, on_event=self.changed,
-                label_selector=options.label_selector if kinds.is_primary(kind) else None,
+                label_selector=options.label_selector if self._selected(kind) else None,
             )
             for kind, resource in kinds.resources.items()
         }  # fmt: skip
         self.secrets = Informer(client, SECRETS, namespace=namespace, on_event=self.changed)
         self.status_writer = ApiStatusWriter(client, kinds.resources, self.live)
         self.recorder = ApiEventRecorder(client, self.live, ctx.clock, instance=options.identity)
+        reconciled = frozenset().union(*(CONTROLLER_KINDS[c] for c in options.controllers))
         self.engine = Engine(
             ctx, Manifests(), api_generations=True, status_writer=self.status_writer,
-            event_recorder=self.recorder,
+            event_recorder=self.recorder, reconciled=reconciled,
         )  # fmt: skip
         self.view = ClusterView(self.engine, self.informers, self.secrets)
         self.scheduler = Scheduler(
@@ -126,6 +135,11 @@ class _Controller:
         self._background: set[asyncio.Task[Any]] = set()
 
     # -- the watches ----------------------------------------------------------------------
+
+    def _selected(self, kind: str) -> bool:
+        """Whether the shard's selector filters ``kind``: only for the kinds reconciled here
+        (a shard's objects may reference any source)."""
+        return any(kind in CONTROLLER_KINDS[c] for c in self.options.controllers)
 
     def live(self, key: ObjectKey) -> Mapping[str, Any] | None:
         """The watched copy of ``key``, or None when it is not (or no longer) there."""

@@ -75,6 +75,7 @@ class Engine:
         status_writer: StatusWriter | None = None,
         event_recorder: EventRecorder | None = None,
         api_generations: bool = False,
+        reconciled: frozenset[str] | None = None,
     ) -> None:
         self.ctx = ctx
         self.dry_run = dry_run
@@ -85,6 +86,9 @@ class Engine:
         # In a cluster the API server counts generations (metadata.generation); a manifest's
         # copy of that field is not trusted, the store counts spec changes instead.
         self._api_generations = api_generations
+        # A cluster where Flux's source-controller runs must not see tagpilot reconcile
+        # GitRepositories too: the controller names the kinds it owns.
+        self._reconciled = frozenset(KINDS) if reconciled is None else reconciled & set(KINDS)
         self._suspended: dict[ObjectKey, bool] = {}
         self._requests: dict[ObjectKey, str] = {}
         self._objects: dict[ObjectKey, LoadedObject] = {}
@@ -114,14 +118,14 @@ class Engine:
 
     def keys(self) -> list[ObjectKey]:
         """Every reconcilable object, repositories first, then policies, then automations."""
-        order = {kind: index for index, kind in enumerate(KINDS)}
+        order = {kind: index for index, kind in enumerate(KINDS) if kind in self._reconciled}
         chosen = [key for key in self._objects if key.kind in order]
         return sorted(chosen, key=lambda key: (order[key.kind], key.namespace, key.name))
 
     def shown_keys(self) -> list[ObjectKey]:
         """Every object the API shows: the reconciled ones, then inputs (GitRepository)."""
         shown = {d.kind for d in cli_kinds()}
-        inputs = sorted(key for key in self._objects if key.kind in shown - set(KINDS))
+        inputs = sorted(key for key in self._objects if key.kind in shown - self._reconciled)
         return [*self.keys(), *inputs]
 
     def receiver_keys(self) -> list[ObjectKey]:
