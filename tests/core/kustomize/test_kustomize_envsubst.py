@@ -259,3 +259,24 @@ def test_undecodable_secret_data_names_the_key_but_never_the_value() -> None:
         secret_variables({"token": "hunter2!!"}, where="Secret/vars")
     assert "Secret/vars" in str(caught.value) and "token" in str(caught.value)
     assert "hunter2" not in str(caught.value)
+
+
+def config_map(**data: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": data}
+
+
+def test_multi_line_and_long_strings_are_substituted_in_place() -> None:
+    obj = config_map(script="#!/bin/sh\necho ${greeting}\n", long="word " * 30 + "${greeting}")
+    result = substitute_object(obj, {"greeting": "hello world"})["data"]
+    assert result["script"] == "#!/bin/sh\necho hello world\n"
+    assert result["long"] == "word " * 30 + "hello world"
+
+
+def test_an_escaped_dollar_in_a_manifest_reaches_the_cluster_as_one_dollar() -> None:
+    result = substitute_object(config_map(shell="$${HOME}/bin"), {"unused": "x"})
+    assert result["data"]["shell"] == "${HOME}/bin"
+
+
+def test_a_quoted_substitution_stays_a_string() -> None:
+    result = substitute_object(config_map(port="${port}", text="'${port}'"), {"port": "8080"})
+    assert result["data"] == {"port": 8080, "text": "'8080'"}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
@@ -218,3 +220,25 @@ def test_deletion_policy_on_finalize(
         deletes_on_finalize(policy, prune=prune, suspended=suspended, inventory=inventory)
         is deletes
     )
+
+
+_NAME = st.from_regex(r"[a-z0-9]([a-z0-9.:-]{0,20}[a-z0-9])?", fullmatch=True)
+_RBAC_KINDS = st.sampled_from(["Role", "ClusterRole", "RoleBinding", "ClusterRoleBinding"])
+
+
+@given(namespace=st.sampled_from(["", "apps", "kube-system"]), name=_NAME, kind=_RBAC_KINDS)
+def test_any_rbac_name_round_trips(namespace: str, name: str, kind: str) -> None:
+    meta = ObjMetadata(namespace, name, "rbac.authorization.k8s.io", kind)
+    assert ":" not in meta.id
+    assert ObjMetadata.parse(meta.id) == meta
+
+
+@given(
+    namespace=st.sampled_from(["", "apps"]),
+    name=_NAME.filter(lambda n: ":" not in n),
+    group=st.sampled_from(["", "apps", "example.com"]),
+    kind=st.sampled_from(["Service", "Deployment", "Widget"]),
+)
+def test_any_dns_name_round_trips(namespace: str, name: str, group: str, kind: str) -> None:
+    meta = ObjMetadata(namespace, name, group, kind)
+    assert ObjMetadata.parse(meta.id) == meta
