@@ -1,0 +1,1 @@
+"""The Kustomization pipeline's pure core: substitution, health, inventory, staging, change sets."""
