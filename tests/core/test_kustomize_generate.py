@@ -155,6 +155,11 @@ def test_an_existing_file_without_resources_gets_origin_annotations() -> None:
     assert document == {"apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization"}
 
 
+def test_a_file_with_only_generators_is_not_empty_and_is_not_annotated() -> None:
+    document = {"configMapGenerator": [{"name": "c", "literals": ["a=b"]}]}
+    assert "buildMetadata" not in apply_overrides(document, [], spec())
+
+
 def test_a_generated_file_gets_the_overrides_too() -> None:
     result = apply_overrides(None, ["a.yaml"], spec(targetNamespace="apps"))
     assert result["resources"] == ["./a.yaml"] and result["namespace"] == "apps"

@@ -36,6 +36,16 @@ KUSTOMIZE_API_VERSION: Final = "kustomize.config.k8s.io/v1beta1"
 PLACEHOLDER_NAMESPACE: Final = "_placeholder"
 """What an empty generated file holds, so kustomize builds nothing instead of failing."""
 REASON_BUILD_FAILED: Final = "BuildFailed"
+_CONTENT_FIELDS = (
+    "resources",
+    "bases",
+    "components",
+    "configMapGenerator",
+    "secretGenerator",
+    "generators",
+    "helmCharts",
+)
+"""Fields that give a kustomization objects to build."""
 
 
 class BuildError(StalledError):
@@ -125,8 +135,9 @@ def apply_overrides(
         result = dict(document)
         result.setdefault("apiVersion", KUSTOMIZE_API_VERSION)
         result.setdefault("kind", "Kustomization")
-        if not result.get("resources") and "buildMetadata" not in result:
-            # kustomize refuses a file it calls empty; Flux sets this harmless option.
+        if not any(result.get(key) for key in _CONTENT_FIELDS) and "buildMetadata" not in result:
+            # kustomize refuses a file it calls empty; Flux sets this option, which only
+            # annotates objects, and here there are none to annotate.
             result["buildMetadata"] = ["originAnnotations"]
     if spec.target_namespace:
         result["namespace"] = spec.target_namespace
