@@ -17,6 +17,7 @@ from tagpilot.core.setters import SetterTable, TreeResult
 from tagpilot.core.tags import ScannedTags
 
 __all__ = [
+    "AppliedObject",
     "AutomationRun",
     "CheckoutRef",
     "Clock",
@@ -26,6 +27,8 @@ __all__ = [
     "GitAuth",
     "GitUpdate",
     "GitUpdater",
+    "ManifestBuilder",
+    "ObjectApplier",
     "ObjectKey",
     "ProxySettings",
     "PushSpec",
@@ -175,6 +178,44 @@ class StatusWriter(Protocol):
     async def write_status(self, key: ObjectKey, status: Mapping[str, Any]) -> None:
         """Make ``status`` (Flux's JSON form) the object's whole status; a deleted object is
         not an error."""
+        ...
+
+
+@dataclass(frozen=True)
+class AppliedObject:
+    """What applying one object did (``created``, ``configured``, ``unchanged``) and the
+    object as the cluster now has it."""
+
+    action: str
+    live: Mapping[str, Any]
+
+
+class ObjectApplier(Protocol):
+    """Applies, reads and deletes arbitrary objects in a cluster (server-side apply)."""
+
+    async def get(self, obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
+        """The live copy of ``obj`` (by apiVersion, kind, namespace, name), or None."""
+        ...
+
+    async def apply(self, obj: Mapping[str, Any]) -> AppliedObject:
+        """Apply ``obj``; write nothing when a dry run shows no change."""
+        ...
+
+    async def delete(self, obj: Mapping[str, Any]) -> bool:
+        """Delete ``obj`` in the background; False when it was already gone."""
+        ...
+
+
+class ManifestBuilder(Protocol):
+    """Turns a source artifact and a Kustomization's spec into the objects to apply."""
+
+    async def build(
+        self, url: str, digest: str | None, path: str, spec: Any,
+        age_keys: Mapping[str, bytes] | None,
+    ) -> list[dict[str, Any]]:  # fmt: skip
+        """Fetch the artifact at ``url`` (digest checked), build ``path`` in it with
+        kustomize, decrypting SOPS with ``age_keys`` (the ``decryption.secretRef`` Secret's
+        values); nothing is left behind."""
         ...
 
 

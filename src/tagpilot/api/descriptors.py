@@ -195,6 +195,7 @@ KUSTOMIZATION = KindDescriptor(
     Kustomization,
     KUSTOMIZE_API_VERSIONS,
     KustomizationStatus,
+    reconciled=True,
     human="kustomization",
 )
 SECRET = KindDescriptor("Secret", Secret, ("v1",))

@@ -24,11 +24,22 @@ from tagpilot.adapters.registry.pool import RegistryPool
 from tagpilot.adapters.sops.keys import AgeIdentities, identities_from_env, load_identity_file
 from tagpilot.adapters.state_dir import default_state_path
 from tagpilot.adapters.store import SqliteStore
+from tagpilot.api.descriptors import KUSTOMIZATION
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.reconcile.context import ReconcileContext
-from tagpilot.runtime.engine import Engine, ResultHook
+from tagpilot.runtime.engine import KINDS, Engine, ResultHook
 
-__all__ = ["DEFAULT_STATE", "App", "build_app", "engine_options", "identities_for"]
+DIRECTORY_KINDS = frozenset(KINDS) - {KUSTOMIZATION.kind}
+"""What runs without a cluster: Kustomizations need one to apply to (tagpilot controller)."""
+
+__all__ = [
+    "DEFAULT_STATE",
+    "DIRECTORY_KINDS",
+    "App",
+    "build_app",
+    "engine_options",
+    "identities_for",
+]
 
 DEFAULT_STATE = "$XDG_STATE_HOME/tagpilot/state.db"
 """How help shows the default ``--state`` (else ``~/.local/state/tagpilot/state.db``)."""
@@ -126,5 +137,8 @@ def build_app(
         git=CliGitUpdater(scratch or state.parent),
         editor=FileTreeEditor(),
     )
-    engine = Engine(ctx, manifests, loader=loader, dry_run=dry_run, on_result=on_result)
+    engine = Engine(
+        ctx, manifests, loader=loader, dry_run=dry_run, on_result=on_result,
+        reconciled=DIRECTORY_KINDS,
+    )  # fmt: skip
     return App(engine, store, registry, tuple(paths), manifests.problems, scratch)

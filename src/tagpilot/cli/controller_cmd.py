@@ -11,11 +11,13 @@ from pathlib import Path
 import click
 
 from tagpilot.adapters.clock import SystemClock
+from tagpilot.adapters.cluster.applier import ApiApplier
 from tagpilot.adapters.files import FileTreeEditor
 from tagpilot.adapters.git.updater import CliGitUpdater
 from tagpilot.adapters.kube.client import KubeClient
 from tagpilot.adapters.kube.config import KubeConfig, load_kubeconfig
 from tagpilot.adapters.kube.lease import LeaseTiming
+from tagpilot.adapters.kustomize.builder import KustomizeBuilder
 from tagpilot.adapters.registry.pool import RegistryPool
 from tagpilot.adapters.state_dir import StateLock
 from tagpilot.adapters.store import SqliteStore
@@ -46,7 +48,7 @@ RUNTIME_NAMESPACE_ENV = "RUNTIME_NAMESPACE"
     show_default=True,
     help="What to reconcile, comma-separated: 'image' (ImageRepository, ImagePolicy, "
     "ImageUpdateAutomation), 'source' (GitRepository; leave it out where Flux's "
-    "source-controller runs).",
+    "source-controller runs), 'kustomize' (Kustomization: applies manifests).",
 )
 @click.option(
     "--watch-all-namespaces/--watch-own-namespace",
@@ -227,6 +229,9 @@ async def _main(config: KubeConfig, state_dir: Path, options: ControllerOptions)
         editor=FileTreeEditor(),
     )
     client = KubeClient(config)
+    if "kustomize" in options.controllers:
+        ctx.applier = ApiApplier(client)
+        ctx.builder = KustomizeBuilder()
     try:
         return await run_controller(client, ctx, options)
     finally:

@@ -10,7 +10,15 @@ from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.meta import NamespacedName
 from tagpilot.api.source import GitRepository
 from tagpilot.core.secrets import SecretIndex
-from tagpilot.ports import Clock, GitUpdater, Registry, StateStore, TreeEditor
+from tagpilot.ports import (
+    Clock,
+    GitUpdater,
+    ManifestBuilder,
+    ObjectApplier,
+    Registry,
+    StateStore,
+    TreeEditor,
+)
 
 __all__ = ["ReconcileContext"]
 
@@ -28,6 +36,10 @@ class ReconcileContext:
     git_repositories: Mapping[NamespacedName, GitRepository] = field(default_factory=dict)
     git: GitUpdater | None = None
     editor: TreeEditor | None = None
+    applier: ObjectApplier | None = None
+    """The cluster Kustomizations apply to (cluster mode only)."""
+    builder: ManifestBuilder | None = None
+    """Fetches and builds source artifacts for Kustomizations."""
     trust_stored_scans: bool = False
     """Let stored scans count across processes (``--respect-intervals``); by default a scan
     stored before this context was built is stale, so a one-shot run or a restarted daemon

@@ -12,7 +12,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tagpilot.api.descriptors import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE, KindDescriptor
+from tagpilot.api.descriptors import (
+    IMAGE_POLICY,
+    IMAGE_REPOSITORY,
+    IMAGE_UPDATE,
+    KUSTOMIZATION,
+    KindDescriptor,
+)
 from tagpilot.api.image import ImagePolicy, ImagePolicyStatus, ImageRepositoryStatus
 from tagpilot.api.meta import NamespacedName
 from tagpilot.core.errors import SourceLocation
@@ -21,6 +27,7 @@ from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.image_policy import reconcile_image_policy
 from tagpilot.reconcile.image_repository import reconcile_image_repository
 from tagpilot.reconcile.image_update import reconcile_image_update
+from tagpilot.reconcile.kustomization import reconcile_kustomization
 from tagpilot.reconcile.outcome import Outcome
 
 __all__ = ["RECONCILERS", "KindReconciler", "RunRequest", "reconciler_for"]
@@ -71,6 +78,10 @@ def _run_update(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitab
     return reconcile_image_update(obj, ctx, generation=request.generation, dry_run=request.dry_run)
 
 
+def _run_kustomization(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitable[Outcome]:
+    return reconcile_kustomization(obj, ctx, generation=request.generation)
+
+
 def _revision(status: object) -> str | None:
     if not isinstance(status, ImageRepositoryStatus) or status.last_scan_result is None:
         return None
@@ -114,6 +125,7 @@ RECONCILERS: tuple[KindReconciler, ...] = (
     KindReconciler(IMAGE_REPOSITORY, _run_repository, _policies_of_repository),
     KindReconciler(IMAGE_POLICY, _run_policy, _automations_of_namespace),
     KindReconciler(IMAGE_UPDATE, _run_update, _nobody),
+    KindReconciler(KUSTOMIZATION, _run_kustomization, _nobody),
 )
 """The reconciled kinds in the order one pass runs them: each sees its sources' statuses."""
 

@@ -21,12 +21,13 @@ from tagpilot.adapters.kube.resources import (
 )
 from tagpilot.core.errors import StalledError
 
-__all__ = ["IMAGE_GROUP", "ClusterKinds"]
+__all__ = ["IMAGE_GROUP", "KUSTOMIZATIONS", "ClusterKinds"]
 
 IMAGE_GROUP = "image.toolkit.fluxcd.io"
 _IMAGE_VERSIONS = ("v1", "v1beta2")
 _SOURCE_VERSIONS = ("v1",)
 _PRIMARY = (IMAGE_REPOSITORIES, IMAGE_POLICIES, IMAGE_UPDATE_AUTOMATIONS)
+KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization")
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,10 @@ class ClusterKinds:
             )
         resources = {r.kind: r.with_version(image) for r in _PRIMARY}
         notes = [f"{IMAGE_GROUP}/{image}"]
+        kustomize = _choose(await client.served_versions(KUSTOMIZATIONS.group), ("v1",))
+        if kustomize is not None:
+            resources[KUSTOMIZATIONS.kind] = KUSTOMIZATIONS.with_version(kustomize)
+            notes.append(f"{KUSTOMIZATIONS.group}/{kustomize}")
         source = _choose(await client.served_versions(GIT_REPOSITORIES.group), _SOURCE_VERSIONS)
         if source is None:
             notes.append(f"{GIT_REPOSITORIES.group} not served: automations cannot find sources")

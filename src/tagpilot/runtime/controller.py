@@ -56,6 +56,7 @@ __all__ = ["CONTROLLER_KINDS", "LEASE_BASE_NAME", "ControllerOptions", "run_cont
 CONTROLLER_KINDS = {
     "image": frozenset({"ImageRepository", "ImagePolicy", "ImageUpdateAutomation"}),
     "source": frozenset({"GitRepository"}),
+    "kustomize": frozenset({"Kustomization"}),
 }
 """``--controllers`` names and the kinds each reconciles (Flux's controller split)."""
 

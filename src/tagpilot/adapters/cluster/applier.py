@@ -13,13 +13,13 @@ and what to prune are decided by the caller; this module only talks to the API.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Literal
 
 from tagpilot.adapters.kube.client import KubeClient
 from tagpilot.adapters.kube.errors import KubeRequestRefused, NotFoundError
 from tagpilot.adapters.kube.resources import Resource
 from tagpilot.core.errors import StalledError
+from tagpilot.ports import AppliedObject
 
 __all__ = ["FIELD_MANAGER", "ApiApplier", "Applied", "RestMapper", "UnknownKindError"]
 
@@ -32,12 +32,8 @@ class UnknownKindError(StalledError):
     """The API server serves no resource for an object's apiVersion and kind."""
 
 
-@dataclass(frozen=True)
-class Applied:
-    """What applying one object did, and the object as the API server now has it."""
-
-    action: Action
-    live: Mapping[str, Any]
+Applied = AppliedObject
+"""What applying one object did, and the object as the API server now has it."""
 
 
 class RestMapper:

@@ -1,0 +1,403 @@
+"""The Kustomization reconciler: a source revision built, applied, pruned and waited for.
+
+Flux's kustomize-controller pipeline (reasons in brackets): find the source's artifact
+[ArtifactFailed], check ``dependsOn`` [DependencyNotReady], build with kustomize and SOPS
+[BuildFailed], substitute ``postBuild`` variables [BuildFailed], prepare the objects (owner
+labels, ``commonMetadata``), apply them in stages with server-side apply
+[ReconciliationFailed], prune what left the build [PruneFailed], wait for health
+[HealthCheckFailed], and record ``lastAppliedRevision``, the inventory and the history.
+The rules are the pure ones of :mod:`tagpilot.core.kustomize`; the cluster is reached only
+through the ``ObjectApplier`` and ``ManifestBuilder`` ports.  Decrypted values never reach a
+message: errors name objects and files, never data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from tagpilot.api.kustomization import (
+    HistoryEntry,
+    Kustomization,
+    KustomizationStatus,
+    ResourceInventory,
+)
+from tagpilot.api.kustomization import (
+    InventoryEntry as StatusEntry,
+)
+from tagpilot.api.meta import NamespacedName
+from tagpilot.api.source import GitRepositoryStatus
+from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
+from tagpilot.core.kustomize import changeset as cs
+from tagpilot.core.kustomize.envsubst import (
+    merge_variables,
+    substitute_object,
+    substitution_disabled,
+)
+from tagpilot.core.kustomize.inventory import (
+    InventoryEntry,
+    ObjMetadata,
+    PruneAction,
+    entry_for,
+    prune_decision,
+    retained_after_prune,
+    stale_entries,
+)
+from tagpilot.core.kustomize.kstatus import Status, compute
+from tagpilot.core.kustomize.stages import (
+    is_immutable_error,
+    plan_stages,
+    prepare,
+    recreate_on_immutable,
+    skip_reason,
+)
+from tagpilot.ports import ManifestBuilder, ObjectApplier, ObjectKey
+from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.outcome import Event, Outcome, failed_outcome, read_status, success
+
+__all__ = ["KIND", "reconcile_kustomization"]
+
+KIND = "Kustomization"
+SUCCEEDED = "ReconciliationSucceeded"
+_HEALTH_POLL = 2.0
+_STAGE_WAIT = timedelta(seconds=60)
+
+
+def _fail(reason: str, message: str, *, retry: bool = True) -> TagpilotError:
+    family = RetryableError if retry else StalledError
+    return family(message, reason=reason)
+
+
+async def reconcile_kustomization(
+    ks: Kustomization, ctx: ReconcileContext, *, generation: int
+) -> Outcome[KustomizationStatus]:
+    """Run the pipeline once for ``ks``; every failure becomes Flux's conditions."""
+    key = ObjectKey(KIND, ks.namespace, ks.name)
+    previous = read_status(ctx.store, key, KustomizationStatus)
+    started = ctx.clock.now()
+    attempted: list[str] = []
+    try:
+        return await _pipeline(ks, ctx, previous, generation, started, attempted)
+    except TagpilotError as error:
+        fields = KustomizationStatus(last_attempted_revision=attempted[0] if attempted else None)
+        if not attempted:
+            fields = KustomizationStatus()
+        return failed_outcome(previous, fields, error, generation=generation, now=ctx.clock.now())
+
+
+async def _pipeline(
+    ks: Kustomization,
+    ctx: ReconcileContext,
+    previous: KustomizationStatus | None,
+    generation: int,
+    started: datetime,
+    attempted: list[str],
+) -> Outcome[KustomizationStatus]:
+    applier, builder = _ports(ctx)
+    url, digest, revision = _artifact(ks, ctx)
+    _check_dependencies(ks, ctx, revision)
+    attempted.append(revision)
+    age_keys = _age_keys(ks, ctx)
+    built = await builder.build(url, digest, ks.spec.path or "./", ks.spec, age_keys)
+    objects = _substituted(ks, ctx, built)
+    metadata = ks.spec.common_metadata
+    prepared = prepare(
+        objects,
+        owner_name=ks.name,
+        owner_namespace=ks.namespace,
+        common_labels=metadata.labels if metadata else None,
+        common_annotations=metadata.annotations if metadata else None,
+    )
+    changes = await _apply_all(ks, applier, prepared, ctx)
+    inventory = changes.inventory()
+    old = _old_inventory(previous)
+    if ks.spec.prune:
+        changes, inventory = await _prune(ks, applier, old, inventory, changes)
+    health = await _wait(ks, applier, changes, ctx)
+    now = ctx.clock.now()
+    digest_text = cs.build_digest("\n---\n".join(repr(o) for o in prepared))
+    fields = KustomizationStatus(
+        last_applied_revision=revision,
+        last_attempted_revision=revision,
+        inventory=ResourceInventory(entries=[StatusEntry(id=e.id, v=e.v) for e in inventory]),
+        history=_history(previous, digest_text, now, now - started, revision),
+    )
+    status = success(
+        previous,
+        fields,
+        generation=generation,
+        reason=SUCCEEDED,
+        message=cs.applied_message(revision),
+        now=now,
+    )
+    return Outcome(status, _events(changes, health, now - started, ks))
+
+
+def _ports(ctx: ReconcileContext) -> tuple[ObjectApplier, ManifestBuilder]:
+    if ctx.applier is None or ctx.builder is None:
+        raise _fail(
+            "ReconciliationFailed",
+            "no cluster to apply to: Kustomizations are "
+            "reconciled by `tagpilot controller --controllers ...,kustomize`",
+            retry=False,
+        )
+    return ctx.applier, ctx.builder
+
+
+def _artifact(ks: Kustomization, ctx: ReconcileContext) -> tuple[str, str | None, str]:
+    ref = ks.spec.source_ref
+    namespace = ref.namespace or ks.namespace
+    where = f"{ref.kind}/{namespace}/{ref.name}"
+    if ref.kind != "GitRepository":
+        raise _fail(
+            "ArtifactFailed",
+            f"Source '{where}': tagpilot reads GitRepository sources only",
+            retry=False,
+        )
+    if NamespacedName(namespace, ref.name) not in ctx.git_repositories:
+        raise _fail("ArtifactFailed", f"Source '{where}' not found")
+    source = read_status(ctx.store, ObjectKey(ref.kind, namespace, ref.name), GitRepositoryStatus)
+    artifact: Mapping[str, Any] = (source.artifact if source else None) or {}
+    url, revision = artifact.get("url"), artifact.get("revision")
+    if not url or not revision:
+        raise _fail("ArtifactFailed", "Source artifact not found, retrying in 30s")
+    return str(url), artifact.get("digest"), str(revision)
+
+
+def _check_dependencies(ks: Kustomization, ctx: ReconcileContext, revision: str) -> None:
+    for dependency in ks.spec.depends_on or ():
+        namespace = dependency.namespace or ks.namespace
+        status = read_status(
+            ctx.store, ObjectKey(KIND, namespace, dependency.name), KustomizationStatus
+        )
+        ready = (
+            next((c for c in (status.conditions or []) if c.type == "Ready"), None)
+            if status
+            else None
+        )
+        if ready is None or ready.status != "True":
+            raise _fail(
+                "DependencyNotReady", f"dependency '{namespace}/{dependency.name}' is not ready"
+            )
+
+
+def _age_keys(ks: Kustomization, ctx: ReconcileContext) -> Mapping[str, bytes] | None:
+    decryption = ks.spec.decryption
+    if decryption is None or decryption.secret_ref is None:
+        return None
+    secret = ctx.secrets.get(
+        ks.namespace,
+        decryption.secret_ref.name,
+        wanted_by=f"Kustomization {ks.namespace}/{ks.name}",
+        reason="DecryptionFailed",
+    )
+    return dict(secret.values)
+
+
+def _substituted(
+    ks: Kustomization, ctx: ReconcileContext, objects: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    post = ks.spec.post_build
+    if post is None:
+        return objects
+    sources = []
+    for ref in post.substitute_from or ():
+        if ref.kind != "Secret":
+            if ref.optional:
+                continue
+            raise _fail(
+                "BuildFailed",
+                f"substituteFrom {ref.kind}/{ref.name}: tagpilot reads Secrets only",
+                retry=False,
+            )
+        try:
+            secret = ctx.secrets.get(
+                ks.namespace,
+                ref.name,
+                reason="BuildFailed",
+                wanted_by=f"Kustomization {ks.namespace}/{ks.name}",
+            )
+        except StalledError:
+            if ref.optional:
+                continue
+            raise
+        sources.append({k: v.decode("utf-8", "replace") for k, v in secret.values.items()})
+    variables = merge_variables(sources, post.substitute)
+    always = post.substitute_strategy == "Always"
+    return [
+        obj if substitution_disabled(obj) else substitute_object(obj, variables, always=always)
+        for obj in objects
+    ]
+
+
+async def _apply_all(
+    ks: Kustomization,
+    applier: ObjectApplier,
+    objects: list[dict[str, Any]],
+    ctx: ReconcileContext,
+) -> cs.ChangeSet:
+    changes = cs.ChangeSet()
+    for stage in plan_stages(objects):
+        for obj in stage.objects:
+            try:
+                changes = changes.add(await _apply_one(ks, applier, obj))
+            except TagpilotError as error:
+                raise _fail(
+                    "ReconciliationFailed", cs.apply_failed_message(error.message, changes)
+                ) from error
+        if stage.wait:
+            await _wait_for(applier, list(stage.objects), ctx, _STAGE_WAIT)
+    return changes
+
+
+async def _apply_one(
+    ks: Kustomization, applier: ObjectApplier, obj: dict[str, Any]
+) -> cs.ChangeSetEntry:
+    entry = entry_for(obj)
+    live = await applier.get(obj)
+    if skip_reason(obj, live) is not None:
+        return cs.ChangeSetEntry(entry.meta, entry.v, cs.Action.SKIPPED)
+    try:
+        applied = await applier.apply(obj)
+    except TagpilotError as error:
+        status = int(getattr(error, "status", 0) or 0)
+        if not (
+            is_immutable_error(status, error.message)
+            and recreate_on_immutable(obj, live, spec_force=ks.spec.force)
+        ):
+            raise
+        await applier.delete(obj)
+        while await applier.get(obj) is not None:
+            await asyncio.sleep(_HEALTH_POLL)
+        applied = await applier.apply(obj)
+    return cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(applied.action))
+
+
+def _old_inventory(previous: KustomizationStatus | None) -> list[InventoryEntry]:
+    if previous is None or previous.inventory is None:
+        return []
+    return [InventoryEntry(e.id, e.v) for e in previous.inventory.entries]
+
+
+def _stub(entry: InventoryEntry) -> dict[str, Any]:
+    meta = entry.meta
+    api_version = f"{meta.group}/{entry.v}" if meta.group else entry.v
+    metadata: dict[str, Any] = {"name": meta.name}
+    if meta.namespace:
+        metadata["namespace"] = meta.namespace
+    return {"apiVersion": api_version, "kind": meta.kind, "metadata": metadata}
+
+
+async def _prune(
+    ks: Kustomization,
+    applier: ObjectApplier,
+    old: list[InventoryEntry],
+    new: list[InventoryEntry],
+    changes: cs.ChangeSet,
+) -> tuple[cs.ChangeSet, list[InventoryEntry]]:
+    stale = stale_entries(old, new)
+    confirmed: list[str] = []
+    errors: list[str] = []
+    for entry in stale:
+        stub = _stub(entry)
+        try:
+            live = await applier.get(stub)
+            decision = prune_decision(live, owner_name=ks.name, owner_namespace=ks.namespace)
+            if decision is PruneAction.DELETE:
+                await applier.delete(stub)
+                decision = PruneAction.DELETED
+        except TagpilotError as error:
+            errors.append(f"{entry.meta.ref()}: {error.message}")
+            continue
+        confirmed.append(entry.id)
+        changes = changes.add(cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(decision.value)))
+    if errors:
+        raise _fail("PruneFailed", "\n".join(errors))
+    return changes, retained_after_prune(new, stale, confirmed)
+
+
+async def _wait_for(
+    applier: ObjectApplier,
+    objects: Sequence[Mapping[str, Any]],
+    ctx: ReconcileContext,
+    timeout: timedelta,
+) -> list[tuple[str, str]]:
+    """Poll until every object is Current; the pending ones (ref, status) on timeout or
+    when the rest failed (fail fast), else []."""
+    deadline = ctx.clock.now() + timeout
+    while True:
+        pending = []
+        failed = False
+        for obj in objects:
+            result = compute(await applier.get(obj), now=ctx.clock.now())
+            if result.status is not Status.CURRENT:
+                pending.append((ObjMetadata.parse(entry_for(obj).id).ref(), str(result.status)))
+                failed = failed or result.status is Status.FAILED
+        done_waiting = all(status in ("Current", "Failed") for _, status in pending)
+        if not pending or (failed and done_waiting) or ctx.clock.now() >= deadline:
+            return pending
+        await asyncio.sleep(_HEALTH_POLL)
+
+
+async def _wait(
+    ks: Kustomization, applier: ObjectApplier, changes: cs.ChangeSet, ctx: ReconcileContext
+) -> timedelta | None:
+    """``wait: true``: every applied object healthy within ``timeout``; the time it took."""
+    if not ks.spec.wait:
+        return None
+    started = ctx.clock.now()
+    targets = [
+        _stub(e.inventory_entry())
+        for e in changes.health_targets()
+        if e.action is not cs.Action.DELETED
+    ]
+    timeout = ks.spec.effective_timeout.timedelta
+    pending = await _wait_for(applier, targets, ctx, timeout)
+    elapsed = ctx.clock.now() - started
+    if pending:
+        stalled = any(status == "Failed" for _, status in pending)
+        raise _fail(
+            "HealthCheckFailed", cs.health_failed_message(pending, elapsed=elapsed, stalled=stalled)
+        )
+    return elapsed
+
+
+def _history(
+    previous: KustomizationStatus | None,
+    digest: str,
+    now: datetime,
+    took: timedelta,
+    revision: str,
+) -> list[HistoryEntry]:
+    old = [
+        cs.Snapshot(
+            h.digest,
+            datetime.fromisoformat(h.first_reconciled.replace("Z", "+00:00")),
+            datetime.fromisoformat(h.last_reconciled.replace("Z", "+00:00")),
+            timedelta(0),
+            h.last_reconciled_status,
+            h.total_reconciliations,
+            dict(h.metadata or {}),
+        )
+        for h in (previous.history if previous and previous.history else [])
+    ]
+    snapshots = cs.upsert_history(
+        old, digest=digest, at=now, duration=took, status=SUCCEEDED, metadata={"revision": revision}
+    )
+    return [HistoryEntry.model_validate(s.to_json()) for s in snapshots]
+
+
+def _events(
+    changes: cs.ChangeSet, health: timedelta | None, took: timedelta, ks: Kustomization
+) -> tuple[Event, ...]:
+    events = []
+    applied = changes.apply_event()
+    if applied:
+        events.append(Event("Normal", SUCCEEDED, applied))
+    if health is not None and applied:
+        events.append(Event("Normal", "Succeeded", cs.health_passed_message(health)))
+    interval = ks.spec.interval.timedelta
+    events.append(Event("Trace", SUCCEEDED, cs.reconciliation_finished_message(took, interval)))
+    return tuple(events)
