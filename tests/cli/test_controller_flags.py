@@ -41,7 +41,8 @@ def test_help_lists_the_flux_flags() -> None:
                      "--min-retry-delay 1h must be positive and at most --max-retry-delay 1m",
                      id="a-minimum-above-the-maximum"),
         pytest.param(["--controllers=image,helm"],
-                     "--controllers 'image,helm': unknown helm; choose from image, kustomize, source",
+                     "--controllers 'image,helm': unknown helm; choose from image, kustomize, "
+                     "source",
                      id="an-unknown-controller"),
         pytest.param(["--http-address=nowhere"], "--http-address 'nowhere': expected HOST:PORT",
                      id="an-address-without-a-port"),
