@@ -35,6 +35,7 @@ from tagpilot.api.kustomization import KustomizationSpec
 from tagpilot.core.kustomize.generate import (
     BuildError,
     apply_overrides,
+    generated_resources,
     kustomization_file,
 )
 
@@ -111,9 +112,8 @@ def _copy_tree(root: Path, work: Path) -> None:
 
 def _build_directory(work: Path, path: str) -> Path:
     shown = path or "."
-    if os.path.isabs(path):
-        raise BuildError(f"spec.path {shown!r} must be relative to the source root")
-    directory = Path(os.path.normpath(work / path))
+    # As Flux joins it: a leading slash means the source root, not the machine's.
+    directory = Path(os.path.normpath(work / path.lstrip("/")))
     if directory != work and work not in directory.parents:
         raise BuildError(f"spec.path {shown!r} leaves the source root")
     if not directory.resolve().is_relative_to(work.resolve()):
@@ -137,8 +137,12 @@ def _write_kustomization(work: Path, directory: Path, spec: KustomizationSpec) -
         if document is None:
             document = {}
     else:
-        for file in files:
-            _check_manifest(directory / file, _shown(work, directory / file))
+        real_work = work.resolve()
+        for resource in generated_resources(files):
+            file = directory / resource
+            # Only files inside the source are read here; confine() refuses the others.
+            if file.is_file() and file.resolve().is_relative_to(real_work):
+                _check_manifest(file, _shown(work, file))
     missing = [c for c in spec.components or () if not (directory / c).exists()]
     result = apply_overrides(document, files, spec, missing_components=missing, file=shown)
     # JSON is YAML: kustomize reads it, and no YAML emitter can change a value's type.
@@ -155,10 +159,6 @@ def _files_under(directory: Path) -> list[str]:
 
 
 def _check_manifest(file: Path, shown: str) -> None:
-    if not file.name.endswith((".yaml", ".yml")):
-        return
-    if file.is_symlink() and not file.exists():
-        raise BuildError(f"{shown}: dangling symlink")
     try:
         documents = _yaml().load_all(file.read_text(encoding="utf-8"))
         bad = any(d is not None and not isinstance(d, dict) for d in documents)
