@@ -139,7 +139,7 @@ def _last_run(status: ImageUpdateAutomationStatus) -> object:
 
 
 def _revision(status: GitRepositoryStatus) -> object:
-    return (status.artifact or {}).get("revision", "")
+    return status.artifact.revision if status.artifact else ""
 
 
 IMAGE_REPOSITORY = KindDescriptor(
@@ -187,6 +187,7 @@ GIT_REPOSITORY = KindDescriptor(
     word="git",
     human="source git",
     columns=(Column("REVISION", _revision), SUSPENDED),
+    reconciled=True,
 )
 SECRET = KindDescriptor("Secret", Secret, ("v1",))
 RECEIVER = KindDescriptor("Receiver", Receiver, NOTIFICATION_API_VERSIONS)

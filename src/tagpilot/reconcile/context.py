@@ -10,7 +10,7 @@ from tagpilot.api.image import ImagePolicy, ImageRepository
 from tagpilot.api.meta import NamespacedName
 from tagpilot.api.source import GitRepository
 from tagpilot.core.secrets import SecretIndex
-from tagpilot.ports import Clock, GitUpdater, Registry, StateStore, TreeEditor
+from tagpilot.ports import Clock, GitSource, GitUpdater, Registry, StateStore, TreeEditor
 
 __all__ = ["ReconcileContext"]
 
@@ -28,6 +28,8 @@ class ReconcileContext:
     git_repositories: Mapping[NamespacedName, GitRepository] = field(default_factory=dict)
     git: GitUpdater | None = None
     editor: TreeEditor | None = None
+    git_source: GitSource | None = None
+    """Fetches GitRepository sources and stores their artifacts (None: not reconciled here)."""
     trust_stored_scans: bool = False
     """Let stored scans count across processes (``--respect-intervals``); by default a scan
     stored before this context was built is stale, so a one-shot run or a restarted daemon

@@ -12,12 +12,19 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tagpilot.api.descriptors import IMAGE_POLICY, IMAGE_REPOSITORY, IMAGE_UPDATE, KindDescriptor
+from tagpilot.api.descriptors import (
+    GIT_REPOSITORY,
+    IMAGE_POLICY,
+    IMAGE_REPOSITORY,
+    IMAGE_UPDATE,
+    KindDescriptor,
+)
 from tagpilot.api.image import ImagePolicy, ImagePolicyStatus, ImageRepositoryStatus
 from tagpilot.api.meta import NamespacedName
 from tagpilot.core.errors import SourceLocation
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.git_repository import reconcile_git_repository
 from tagpilot.reconcile.image_policy import reconcile_image_policy
 from tagpilot.reconcile.image_repository import reconcile_image_repository
 from tagpilot.reconcile.image_update import reconcile_image_update
@@ -71,6 +78,12 @@ def _run_update(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitab
     return reconcile_image_update(obj, ctx, generation=request.generation, dry_run=request.dry_run)
 
 
+def _run_git_repository(
+    obj: Any, ctx: ReconcileContext, request: RunRequest
+) -> Awaitable[Outcome]:
+    return reconcile_git_repository(obj, ctx, generation=request.generation)
+
+
 def _revision(status: object) -> str | None:
     if not isinstance(status, ImageRepositoryStatus) or status.last_scan_result is None:
         return None
@@ -114,6 +127,8 @@ RECONCILERS: tuple[KindReconciler, ...] = (
     KindReconciler(IMAGE_REPOSITORY, _run_repository, _policies_of_repository),
     KindReconciler(IMAGE_POLICY, _run_policy, _automations_of_namespace),
     KindReconciler(IMAGE_UPDATE, _run_update, _nobody),
+    # After the automations: a commit they pushed in this pass is fetched in the same pass.
+    KindReconciler(GIT_REPOSITORY, _run_git_repository, _nobody),
 )
 """The reconciled kinds in the order one pass runs them: each sees its sources' statuses."""
 
