@@ -25,6 +25,8 @@ __all__ = [
     "EventRecorder",
     "FlowResult",
     "GitAuth",
+    "GitSource",
+    "GitSourceFetch",
     "GitUpdate",
     "GitUpdater",
     "ManifestBuilder",
@@ -36,6 +38,7 @@ __all__ = [
     "Registry",
     "RegistryAccess",
     "SigningKey",
+    "SourceArtifact",
     "StateStore",
     "StatusWriter",
     "StoredTags",
@@ -381,4 +384,54 @@ class GitUpdater(Protocol):
 
     async def update(self, request: GitUpdate, apply: Callable[[Path], bool]) -> FlowResult:
         """Run ``apply`` on a worktree of the checkout; commit and push if it changed files."""
+        ...
+
+
+# -- GitRepository sources: resolve a ref and export its tree as an artifact ----------------
+
+
+@dataclass(frozen=True)
+class GitSourceFetch:
+    """One GitRepository fetch: the remote, how to reach it, the ref and the ignore rules.
+
+    ``namespace``/``name`` name the GitRepository: its artifacts are kept apart from the
+    others' (Flux's ``gitrepository/<namespace>/<name>/``).
+    """
+
+    namespace: str
+    name: str
+    url: str
+    auth: GitAuth
+    ref: CheckoutRef | None
+    ignore: str | None = None
+    """``spec.ignore``: gitignore patterns, relative to the repository root."""
+    timeout_seconds: float = 60.0
+
+
+@dataclass(frozen=True)
+class SourceArtifact:
+    """The exported tree of one resolved commit, and Flux's artifact fields for it."""
+
+    revision: str
+    """Flux's revision string: ``<branch>@sha1:<sha>``, ``<tag>@sha1:<sha>``, ``sha1:<sha>``."""
+    commit: str
+    tree: Path
+    """The directory holding the exported files (read-only for consumers)."""
+    path: str
+    """Flux's ``status.artifact.path``: ``gitrepository/<namespace>/<name>/<commit>.tar.gz``."""
+    url: str
+    """Where the archive of the tree is (a ``file://`` URL)."""
+    digest: str
+    """``sha256:<hex>`` of the archive."""
+    size: int
+    """The archive's size in bytes."""
+    created: bool
+    """True when this fetch stored a new artifact; False when an identical one was reused."""
+
+
+class GitSource(Protocol):
+    """Fetches a Git remote and exports the tree a GitRepository's ref names."""
+
+    async def fetch(self, request: GitSourceFetch) -> SourceArtifact:
+        """Fetch what is new, resolve the ref, and return the (new or reused) artifact."""
         ...

@@ -70,6 +70,9 @@ class Daemon:
     pending: dict[ObjectKey, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     stale_reads: int = 1
     handles_requests: bool = True
+    inputs: frozenset[str] = frozenset()
+    """Kinds this daemon only reads (none today; daemons before GitRepository reconciling
+    answered so for GitRepository)."""
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, kind: str, name: str, status: dict[str, Any], *, suspended: bool = False) -> None:
@@ -96,14 +99,15 @@ class Daemon:
 
     def post(self, key: ObjectKey, action: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Answer as the daemon does: 202 when a reconcile is queued, 200 for suspend and for
-        resuming an input (GitRepository), 400 for reconciling an input, 404 when unknown."""
+        resuming an input (a kind in ``inputs``), 400 for reconciling an input, 404 when
+        unknown."""
         self.posts.append((f"{key.kind}/{key.name}/{action}", body))
         item = self.objects.get(key)
         if item is None:
             return 404, {"error": f"{key.kind} {key.namespace}/{key.name} not found"}
-        input_only = key.kind == "GitRepository"
+        input_only = key.kind in self.inputs
         if action == "reconcile" and input_only:
-            return 400, {"error": "GitRepository objects are inputs and are not reconciled"}
+            return 400, {"error": f"{key.kind} objects are inputs and are not reconciled"}
         if action in ("suspend", "resume"):
             item["suspended"] = action == "suspend"
         queued = action != "suspend" and not input_only
@@ -162,6 +166,20 @@ RECONCILE = [
         {"lastScanResult": {"tagCount": 212}, **_ready("True", "successful scan")},
         "✔ scan fetched 212 tags\n",
         id="repository",
+    ),
+    pytest.param(
+        ("GitRepository", "flux-system", "git"),
+        {
+            "artifact": {
+                "revision": f"main@sha1:{'a' * 40}",
+                "path": "p",
+                "url": "u",
+                "digest": f"sha256:{'b' * 64}",
+                "lastUpdateTime": "2026-11-21T12:00:00Z",
+            }
+        },
+        f"✔ fetched revision main@sha1:{'a' * 40}\n",
+        id="source-git-revision",
     ),
     pytest.param(
         ("ImagePolicy", "podinfo-semver", "policy"),
@@ -466,6 +484,7 @@ def test_events_explains_an_empty_result_and_a_bad_filter(
 
 
 def test_reconciling_an_input_shows_the_daemons_reason(daemon: Daemon) -> None:
+    daemon.inputs = frozenset({"GitRepository"})  # as a daemon before GitRepository reconciling
     daemon.add("GitRepository", "flux-system", {})
     code, out, err = _invoke(
         reconcile_command(), "source", "git", "flux-system", "--server", daemon.url
@@ -476,6 +495,7 @@ def test_reconciling_an_input_shows_the_daemons_reason(daemon: Daemon) -> None:
 
 
 def test_resuming_an_input_does_not_wait_for_a_reconcile_that_never_comes(daemon: Daemon) -> None:
+    daemon.inputs = frozenset({"GitRepository"})  # as a daemon before GitRepository reconciling
     daemon.add("GitRepository", "flux-system", {}, suspended=True)
     code, out, _ = _invoke(resume_group, "source", "git", "flux-system", "--server", daemon.url)
     assert code == 0

@@ -10,6 +10,7 @@ commit with the runbook's ``[skip ci]`` message to ``develop`` — and nothing o
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -72,6 +73,13 @@ def test_a_new_dev_tag_lands_as_one_skip_ci_commit_on_develop(
     assert f'+          image: {image}:dev-20251115.51 # {{"$imagepolicy"' in diff
     assert diff.count("\n+") == 2  # the +++ header and the one changed line
     assert "pushed commit" in run.stdout
+    # The GitRepository runs after the automation: the same pass stores the pushed commit.
+    pushed = git("rev-parse", "develop", cwd=bare)
+    assert re.search(
+        rf"^✔ GitRepository flux-system/\S+: stored artifact for revision 'develop@sha1:{pushed}'$",
+        run.stdout,
+        re.MULTILINE,
+    ), run.stdout
     assert not (tmp_path / ".tagpilot").exists(), "state stays out of the working directory"
     (history,) = SqliteStore(state_home / "tagpilot/state.db").runs(
         "flux-system", "blaster-dev-automation"

@@ -17,6 +17,7 @@ from tagpilot.api.source import GitRepository
 from tagpilot.core.secrets import SecretValue
 from tagpilot.ports import ObjectKey
 from tagpilot.server.payloads import canonical_image
+from tagpilot.server.protocols import RECONCILABLE_KINDS
 from tagpilot.server.receivers import ReceiverEntry
 
 __all__ = [
@@ -112,8 +113,8 @@ class InMemoryEngine:
         return cls({ObjectKey(item.kind, item.namespace, item.name): item for item in loaded})
 
     def keys(self) -> list[ObjectKey]:
-        """Every reconcilable object's key (GitRepositories are inputs, as in the engine)."""
-        return [key for key in self.objects if key.kind != "GitRepository"]
+        """Every reconcilable object's key, as in the engine."""
+        return [key for key in self.objects if key.kind in RECONCILABLE_KINDS]
 
     def shown_keys(self) -> list[ObjectKey]:
         """Every object's key: the API lists inputs too."""

@@ -218,17 +218,16 @@ async def test_suspend_then_resume_marks_the_engine_and_resume_reconciles(
     assert trigger.calls == [(APP, "api resume", None)]
 
 
-async def test_git_repository_can_be_suspended_but_not_reconciled(
+async def test_git_repository_is_reconciled_suspended_and_resumed_like_the_image_kinds(
     client: httpx.AsyncClient, engine: InMemoryEngine, trigger: RecordingTrigger
 ) -> None:
+    key = ObjectKey("GitRepository", "apps", "app-repo")
     base = "/api/v1/objects/GitRepository/apps/app-repo"
-    refused = await client.post(f"{base}/reconcile", json={})
-    assert refused.status_code == 400
-    assert refused.json() == {"error": "GitRepository objects are inputs and are not reconciled"}
+    assert (await client.post(f"{base}/reconcile", json={})).status_code == 202
     assert (await client.post(f"{base}/suspend", json={})).status_code == 200
-    assert engine.is_suspended(ObjectKey("GitRepository", "apps", "app-repo"))
-    assert (await client.post(f"{base}/resume", json={})).status_code == 200
-    assert trigger.calls == []
+    assert engine.is_suspended(key)
+    assert (await client.post(f"{base}/resume", json={})).status_code == 202
+    assert trigger.calls == [(key, "api reconcile", None), (key, "api resume", None)]
 
 
 REPO_PATH = "ImageRepository/apps/app"

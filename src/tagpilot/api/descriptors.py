@@ -141,7 +141,7 @@ def _last_run(status: ImageUpdateAutomationStatus) -> object:
 
 
 def _revision(status: GitRepositoryStatus) -> object:
-    return (status.artifact or {}).get("revision", "")
+    return status.artifact.revision if status.artifact else ""
 
 
 IMAGE_REPOSITORY = KindDescriptor(
@@ -189,6 +189,7 @@ GIT_REPOSITORY = KindDescriptor(
     word="git",
     human="source git",
     columns=(Column("REVISION", _revision), SUSPENDED),
+    reconciled=True,
 )
 KUSTOMIZATION = KindDescriptor(
     "Kustomization",

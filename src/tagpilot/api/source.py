@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_GIT_TIMEOUT",
     "SOURCE_API_V1",
     "SOURCE_API_VERSIONS",
+    "Artifact",
     "GitRepository",
     "GitRepositoryInclude",
     "GitRepositoryRef",
@@ -82,12 +83,26 @@ class GitRepositorySpec(FluxModel):
     access_from: AccessFrom | None = None
 
 
+class Artifact(FluxModel):
+    """Flux's ``meta.Artifact``: what a source stored for one revision."""
+
+    path: str
+    url: str
+    revision: str
+    digest: str | None = None
+    last_update_time: str
+    size: int | None = None
+    metadata: dict[str, str] | None = None
+    checksum: str | None = None
+    """v1beta2's sha256 hex (before ``digest``); read and kept."""
+
+
 class GitRepositoryStatus(FluxModel):
-    """``status`` of a GitRepository (artifact details kept as plain mappings)."""
+    """``status`` of a GitRepository (included artifacts kept as plain mappings)."""
 
     observed_generation: int | None = None
     conditions: list[Condition] | None = None
-    artifact: dict[str, Any] | None = None
+    artifact: Artifact | None = None
     included_artifacts: list[dict[str, Any]] | None = None
     observed_ignore: str | None = None
     observed_recurse_submodules: bool | None = None
@@ -112,6 +127,20 @@ class GitRepository(FluxObject):
     kind: Literal["GitRepository"] = "GitRepository"
     spec: GitRepositorySpec
     status: GitRepositoryStatus | None = None
+
+    def without_url_password(self) -> GitRepository:
+        """A copy whose ``spec.url`` shows ``***`` for a password written into it.
+
+        For copies that are kept or shown (the state store): a password belongs in the
+        Secret, and one written into the URL must not travel further than git.
+        """
+        scheme, sep, rest = self.spec.url.partition("://")
+        userinfo, at, hostpath = rest.partition("@")
+        if not at or "/" in userinfo or ":" not in userinfo:
+            return self
+        user = userinfo.split(":", 1)[0]
+        spec = self.spec.model_copy(update={"url": f"{scheme}{sep}{user}:***@{hostpath}"})
+        return self.model_copy(update={"spec": spec})
 
     @model_validator(mode="after")
     def _beta_only_fields(self) -> GitRepository:

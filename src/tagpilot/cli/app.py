@@ -18,6 +18,7 @@ import click
 
 from tagpilot.adapters.clock import SystemClock
 from tagpilot.adapters.files import FileTreeEditor
+from tagpilot.adapters.git.artifact import CliGitSource
 from tagpilot.adapters.git.updater import CliGitUpdater
 from tagpilot.adapters.manifests import ManifestReader, Manifests
 from tagpilot.adapters.registry.pool import RegistryPool
@@ -136,6 +137,7 @@ def build_app(
         registry=registry,
         git=CliGitUpdater(scratch or state.parent),
         editor=FileTreeEditor(),
+        git_source=CliGitSource(scratch or state.parent),
     )
     engine = Engine(
         ctx, manifests, loader=loader, dry_run=dry_run, on_result=on_result,

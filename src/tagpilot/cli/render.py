@@ -176,10 +176,8 @@ def success_line(status: object) -> str:
             return "selected ref :"
         digest = f"@{ref.digest}" if ref.digest else ""
         return f"selected ref {ref.name}:{ref.tag}{digest}"
-    revision = (
-        (status.artifact or {}).get("revision") if isinstance(status, GitRepositoryStatus) else None
-    )
-    if revision:
+    artifact = status.artifact if isinstance(status, GitRepositoryStatus) else None
+    if artifact is not None and (revision := artifact.revision):
         return f"fetched revision {revision}"
     ready = condition(status, "Ready")
     if ready is not None and ready.message:

@@ -12,6 +12,7 @@ from tagpilot.api.source import GitRepository
 from tagpilot.core.secrets import SecretIndex
 from tagpilot.ports import (
     Clock,
+    GitSource,
     GitUpdater,
     ManifestBuilder,
     ObjectApplier,
@@ -40,6 +41,8 @@ class ReconcileContext:
     """The cluster Kustomizations apply to (cluster mode only)."""
     builder: ManifestBuilder | None = None
     """Fetches and builds source artifacts for Kustomizations."""
+    git_source: GitSource | None = None
+    """Fetches GitRepository sources and stores their artifacts (None: not reconciled here)."""
     trust_stored_scans: bool = False
     """Let stored scans count across processes (``--respect-intervals``); by default a scan
     stored before this context was built is stale, so a one-shot run or a restarted daemon

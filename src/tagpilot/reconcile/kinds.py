@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tagpilot.api.descriptors import (
+    GIT_REPOSITORY,
     IMAGE_POLICY,
     IMAGE_REPOSITORY,
     IMAGE_UPDATE,
@@ -20,10 +21,13 @@ from tagpilot.api.descriptors import (
     KindDescriptor,
 )
 from tagpilot.api.image import ImagePolicy, ImagePolicyStatus, ImageRepositoryStatus
+from tagpilot.api.kustomization import Kustomization
 from tagpilot.api.meta import NamespacedName
+from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.errors import SourceLocation
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.git_repository import reconcile_git_repository
 from tagpilot.reconcile.image_policy import reconcile_image_policy
 from tagpilot.reconcile.image_repository import reconcile_image_repository
 from tagpilot.reconcile.image_update import reconcile_image_update
@@ -78,6 +82,10 @@ def _run_update(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitab
     return reconcile_image_update(obj, ctx, generation=request.generation, dry_run=request.dry_run)
 
 
+def _run_git_repository(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitable[Outcome]:
+    return reconcile_git_repository(obj, ctx, generation=request.generation)
+
+
 def _run_kustomization(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitable[Outcome]:
     return reconcile_kustomization(obj, ctx, generation=request.generation)
 
@@ -117,6 +125,37 @@ def _automations_of_namespace(
     )
 
 
+def _artifact_revision(status: object) -> object:
+    if not isinstance(status, GitRepositoryStatus) or not status.artifact:
+        return None
+    artifact = status.artifact
+    return (
+        artifact.get("revision")
+        if isinstance(artifact, dict)
+        else getattr(artifact, "revision", None)
+    )
+
+
+def _kustomizations_of_source(
+    key: ObjectKey, before: object, after: object, objects: Objects
+) -> list[ObjectKey]:
+    """A new artifact revision runs the Kustomizations that build it (Flux's source watch)."""
+    if _artifact_revision(before) == _artifact_revision(after):
+        return []
+    found = []
+    for other, obj in objects.items():
+        if not isinstance(obj, Kustomization):
+            continue
+        ref = obj.spec.source_ref
+        if (
+            ref.kind == key.kind
+            and ref.name == key.name
+            and (ref.namespace or other.namespace) == key.namespace
+        ):
+            found.append(other)
+    return sorted(found)
+
+
 def _nobody(key: ObjectKey, before: object, after: object, objects: Objects) -> list[ObjectKey]:
     return []
 
@@ -125,6 +164,8 @@ RECONCILERS: tuple[KindReconciler, ...] = (
     KindReconciler(IMAGE_REPOSITORY, _run_repository, _policies_of_repository),
     KindReconciler(IMAGE_POLICY, _run_policy, _automations_of_namespace),
     KindReconciler(IMAGE_UPDATE, _run_update, _nobody),
+    # After the automations: a commit they pushed in this pass is fetched in the same pass.
+    KindReconciler(GIT_REPOSITORY, _run_git_repository, _kustomizations_of_source),
     KindReconciler(KUSTOMIZATION, _run_kustomization, _nobody),
 )
 """The reconciled kinds in the order one pass runs them: each sees its sources' statuses."""

@@ -159,11 +159,10 @@ def _artifact(ks: Kustomization, ctx: ReconcileContext) -> tuple[str, str | None
     if NamespacedName(namespace, ref.name) not in ctx.git_repositories:
         raise _fail("ArtifactFailed", f"Source '{where}' not found")
     source = read_status(ctx.store, ObjectKey(ref.kind, namespace, ref.name), GitRepositoryStatus)
-    artifact: Mapping[str, Any] = (source.artifact if source else None) or {}
-    url, revision = artifact.get("url"), artifact.get("revision")
-    if not url or not revision:
+    artifact = source.artifact if source else None
+    if artifact is None or not artifact.url or not artifact.revision:
         raise _fail("ArtifactFailed", "Source artifact not found, retrying in 30s")
-    return str(url), artifact.get("digest"), str(revision)
+    return artifact.url, artifact.digest, artifact.revision
 
 
 def _check_dependencies(ks: Kustomization, ctx: ReconcileContext, revision: str) -> None:

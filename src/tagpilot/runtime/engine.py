@@ -275,7 +275,10 @@ class Engine:
 
     def _persist(self, key: ObjectKey, outcome: Outcome[Any]) -> None:
         # the object as reconciled, so `get -o yaml --state` shows its spec without manifests
-        self.ctx.store.put_object(key, export_document(with_server_defaults(self.object(key))))
+        obj = self.object(key)
+        if isinstance(obj, GitRepository):
+            obj = obj.without_url_password()
+        self.ctx.store.put_object(key, export_document(with_server_defaults(obj)))
         self.ctx.store.put_status(key, outcome.document)
         if outcome.run is not None:
             self.ctx.store.add_run(outcome.run)

@@ -231,7 +231,7 @@ GIT_REPOSITORY_CRD = CrdKind(
         ),
         *_status_patches(),
         *_beta_status("url"),
-        Patch("status.artifact", "a Flux Artifact (see ARTIFACT)", set=ARTIFACT, drop=_OPEN),
+        Patch("status.artifact", "a Flux Artifact (see ARTIFACT)", set=ARTIFACT),
         Patch("status.includedArtifacts[]", "a Flux Artifact", set=ARTIFACT, drop=_OPEN),
     ),
     rules=(
