@@ -13,6 +13,7 @@ import click
 from tagpilot.adapters.clock import SystemClock
 from tagpilot.adapters.cluster.applier import ApiApplier
 from tagpilot.adapters.files import FileTreeEditor
+from tagpilot.adapters.git.artifact import CliGitSource
 from tagpilot.adapters.git.updater import CliGitUpdater
 from tagpilot.adapters.kube.client import KubeClient
 from tagpilot.adapters.kube.config import KubeConfig, load_kubeconfig
@@ -229,6 +230,8 @@ async def _main(config: KubeConfig, state_dir: Path, options: ControllerOptions)
         editor=FileTreeEditor(),
     )
     client = KubeClient(config)
+    if "source" in options.controllers:
+        ctx.git_source = CliGitSource(state_dir)
     if "kustomize" in options.controllers:
         ctx.applier = ApiApplier(client)
         ctx.builder = KustomizeBuilder()
