@@ -98,12 +98,11 @@ def _document(api_version: str | None, kind: str) -> str:
             id="our-kind-without-api-version",
         ),
         pytest.param(
-            "kustomise.toolkit.fluxcd.io/v1",
-            "Kustomization",
+            "helm.toolkit.fluxcd.com/v2",
+            "HelmRelease",
             2,
             "apiVersion",
-            "no API group 'kustomise.toolkit.fluxcd.io'; "
-            "did you mean kustomize.toolkit.fluxcd.io/v1?",
+            "no API group 'helm.toolkit.fluxcd.com'; did you mean helm.toolkit.fluxcd.io/v2?",
             id="misspelt-group-of-a-flux-kind-we-do-not-run",
         ),
         pytest.param(
@@ -155,7 +154,6 @@ def test_a_misspelt_kind_or_group_is_an_error_with_file_line_and_a_suggestion(
         pytest.param("apps/v1", "Deployment", id="deployment"),
         pytest.param("v1", "ConfigMap", id="config-map"),
         pytest.param("kustomize.config.k8s.io/v1beta1", "Kustomization", id="kustomization-yaml"),
-        pytest.param("kustomize.toolkit.fluxcd.io/v1", "Kustomization", id="flux-kustomization"),
         pytest.param("helm.toolkit.fluxcd.io/v2", "HelmRelease", id="flux-helm-release"),
         pytest.param("source.toolkit.fluxcd.io/v1", "HelmRepository", id="flux-helm-repository"),
         pytest.param("notification.toolkit.fluxcd.io/v1beta3", "Alert", id="flux-alert"),

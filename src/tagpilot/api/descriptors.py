@@ -21,6 +21,7 @@ from tagpilot.api.image import (
     ImageRepository,
     ImageRepositoryStatus,
 )
+from tagpilot.api.kustomization import KUSTOMIZE_API_VERSIONS, Kustomization, KustomizationStatus
 from tagpilot.api.meta import FluxModel
 from tagpilot.api.receiver import NOTIFICATION_API_VERSIONS, Receiver
 from tagpilot.api.secret import Secret
@@ -33,6 +34,7 @@ __all__ = [
     "IMAGE_POLICY",
     "IMAGE_REPOSITORY",
     "IMAGE_UPDATE",
+    "KUSTOMIZATION",
     "RECEIVER",
     "SECRET",
     "CliGroup",
@@ -188,6 +190,13 @@ GIT_REPOSITORY = KindDescriptor(
     human="source git",
     columns=(Column("REVISION", _revision), SUSPENDED),
 )
+KUSTOMIZATION = KindDescriptor(
+    "Kustomization",
+    Kustomization,
+    KUSTOMIZE_API_VERSIONS,
+    KustomizationStatus,
+    human="kustomization",
+)
 SECRET = KindDescriptor("Secret", Secret, ("v1",))
 RECEIVER = KindDescriptor("Receiver", Receiver, NOTIFICATION_API_VERSIONS)
 
@@ -196,6 +205,7 @@ DESCRIPTORS: tuple[KindDescriptor, ...] = (
     IMAGE_POLICY,
     IMAGE_UPDATE,
     GIT_REPOSITORY,
+    KUSTOMIZATION,
     SECRET,
     RECEIVER,
 )

@@ -12,6 +12,7 @@ from typing import cast
 from tagpilot.api.automation import ImageUpdateAutomation
 from tagpilot.api.descriptors import DESCRIPTORS
 from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.kustomization import Kustomization
 from tagpilot.api.receiver import Receiver
 from tagpilot.api.secret import Secret
 from tagpilot.api.source import GitRepository
@@ -19,7 +20,13 @@ from tagpilot.api.source import GitRepository
 __all__ = ["KIND_MODELS", "AnyObject", "model_for"]
 
 AnyObject = (
-    ImageRepository | ImagePolicy | ImageUpdateAutomation | GitRepository | Secret | Receiver
+    ImageRepository
+    | ImagePolicy
+    | ImageUpdateAutomation
+    | GitRepository
+    | Kustomization
+    | Secret
+    | Receiver
 )
 """Any object the loader returns."""
 

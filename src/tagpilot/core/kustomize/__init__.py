@@ -1,0 +1,1 @@
+"""The Kustomization pipeline's pure parts (Flux's kustomize-controller)."""
