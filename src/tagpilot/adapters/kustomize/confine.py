@@ -177,8 +177,10 @@ def _generator_files(document: Mapping[str, Any]) -> Iterator[tuple[str, int, st
 
 
 def _sops_entries(document: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """Files Flux decrypts before the build: generator files and envs, local patch files."""
+    """Files Flux decrypts before the build: secretGenerator files and envs, patch files."""
     for key, index, field_name, entry in _generator_files(document):
+        if key != "secretGenerator":
+            continue  # as in Flux: a ConfigMap is no place for a decrypted value
         if field_name == "files":
             yield f"{key}[{index}].files", entry, _format_of(entry)
         else:

@@ -24,7 +24,13 @@ from pathlib import Path
 from typing import Any, Final
 
 from tagpilot.adapters.kustomize.confine import SopsSource
-from tagpilot.adapters.sops import AgeIdentities, SopsDecryptError, decrypt_text, is_sops_encrypted
+from tagpilot.adapters.sops import (
+    AgeIdentities,
+    NoMatchingIdentityError,
+    SopsDecryptError,
+    decrypt_text,
+    is_sops_encrypted,
+)
 from tagpilot.adapters.sops.api import detect_format
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.core.kustomize.generate import BuildError
@@ -49,9 +55,14 @@ def _no_keys(what: str) -> BuildError:
     )
 
 
-def _failed(what: str, exc: Exception) -> BuildError:
-    # The SOPS adapter's messages name files and recipients, never plaintext.
-    message = exc.message if isinstance(exc, InvalidInputError | SopsDecryptError) else str(exc)
+def _failed(what: str, exc: InvalidInputError | SopsDecryptError) -> BuildError:
+    # The SOPS adapter's messages name files and recipients, never plaintext; its advice on
+    # where to put a key is the command line's, so it is replaced by the cluster's.
+    message = exc.message.removeprefix(f"{what}: ")
+    if isinstance(exc, NoMatchingIdentityError):
+        message = message.split("; to add the right key", 1)[0] + (
+            "; add the matching age identity to the Secret named by spec.decryption.secretRef"
+        )
     return BuildError(f"{what}: decryption failed: {message}")
 
 
