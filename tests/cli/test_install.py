@@ -58,6 +58,21 @@ def test_the_export_lists_the_objects_in_apply_order() -> None:
         pytest.param(("--source-crds",), 4, id="--source-crds adds GitRepository"),
         pytest.param(("--crds", "skip"), 0, id="--crds skip: none"),
         pytest.param(("--crds", "skip", "--source-crds"), 0, id="skip wins over --source-crds"),
+        pytest.param(
+            ("--controllers", "image,kustomize"),
+            4,
+            id="the kustomize controller adds Kustomization",
+        ),
+        pytest.param(
+            ("--source-crds", "--controllers", "image,source,kustomize"),
+            5,
+            id="the whole loop: GitRepository and Kustomization",
+        ),
+        pytest.param(
+            ("--crds", "skip", "--controllers", "image,kustomize"),
+            0,
+            id="skip wins over the kustomize controller",
+        ),
     ],
 )
 def test_which_crds_are_emitted(flags: tuple[str, ...], crds: int) -> None:
@@ -105,6 +120,40 @@ def test_without_shards_the_controller_watches_everything() -> None:
         "--log-format=json",
         "--http-address=:9797",
         "--state-dir=/var/lib/tagpilot",
+        "--controllers=image",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("flags", "arg"),
+    [
+        pytest.param((), "--controllers=image", id="default: the image controllers"),
+        pytest.param(
+            ("--controllers", "image,source,kustomize"),
+            "--controllers=image,source,kustomize",
+            id="the whole loop",
+        ),
+        pytest.param(
+            ("--controllers", "kustomize", "--shards", "a"),
+            "--controllers=kustomize",
+            id="every shard runs the same controllers",
+        ),
+    ],
+)
+def test_every_deployment_runs_the_controllers_asked_for(flags: tuple[str, ...], arg: str) -> None:
+    for deployment in _deployments(*flags).values():
+        assert [a for a in _args(deployment) if a.startswith("--controllers")] == [arg]
+
+
+def test_the_kustomization_crd_comes_after_the_source_crd() -> None:
+    names = [
+        d["metadata"]["name"]
+        for d in _documents("--source-crds", "--controllers", "image,source,kustomize")
+        if d["kind"] == "CustomResourceDefinition"
+    ]
+    assert names[-2:] == [
+        "gitrepositories.source.toolkit.fluxcd.io",
+        "kustomizations.kustomize.toolkit.fluxcd.io",
     ]
 
 
@@ -175,6 +224,17 @@ def test_the_cluster_role_grants_no_write_on_secrets_and_nothing_on_workloads() 
         pytest.param(("--export", "--shards", "a,a"), "distinct", id="a shard twice"),
         pytest.param(("--export", "--shards", "A b"), "must be a DNS label", id="bad shard name"),
         pytest.param(("--export", "--crds", "replace"), "'replace' is not one of", id="bad --crds"),
+        pytest.param(
+            ("--export", "--controllers", "image,helm"),
+            "unknown controller 'helm'; choose from image, source, kustomize",
+            id="an unknown controller",
+        ),
+        pytest.param(
+            ("--export", "--controllers", ","), "no controller given", id="an empty controller list"
+        ),
+        pytest.param(
+            ("--export", "--controllers", "image,image"), "distinct", id="a controller twice"
+        ),
     ],
 )
 def test_bad_flags_exit_2_with_a_reason(flags: tuple[str, ...], message: str) -> None:

@@ -6,12 +6,13 @@ Nothing from it is ever copied into the repository.
 
 ``upstream_crd(group, plural)`` returns Flux's CRD for a kind as parsed YAML.  The source
 kinds come from source-controller's ``config/crd/bases``.  The module proxy these tests
-run against does not serve the image controllers' root modules (it answers 403), only
-their ``api`` modules, so for the image kinds the CRD is generated from the ``api``
-module the way Flux's Makefile does it: ``controller-gen crd:crdVersions=v1 paths=./...``
-with the controller-gen version Flux pins.  That this reproduces the released files byte
-for byte is checked on source-controller, whose module has both
-(``tests/api/test_crds_upstream.py``).  Generated CRDs are cached per module version.
+run against does not serve the image controllers' and kustomize-controller's root
+modules (it answers 403), only their ``api`` modules, so for those kinds the CRD is
+generated from the ``api`` module the way Flux's Makefile does it:
+``controller-gen crd:crdVersions=v1 paths=./...`` with the controller-gen version Flux
+pins.  That this reproduces the released files byte for byte is checked on
+source-controller, whose module has both (``tests/api/test_crds_upstream.py``).
+Generated CRDs are cached per module version.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ __all__ = [
     "FLUX_CLI",
     "IMAGE_AUTOMATION_API",
     "IMAGE_REFLECTOR_API",
+    "KUSTOMIZE_CONTROLLER_API",
     "SOURCE_CONTROLLER",
     "SOURCE_CONTROLLER_API",
     "UpstreamError",
@@ -52,6 +54,7 @@ SOURCE_CONTROLLER = ("github.com/fluxcd/source-controller", "v1.10.1")
 SOURCE_CONTROLLER_API = ("github.com/fluxcd/source-controller/api", "v1.10.1")
 IMAGE_REFLECTOR_API = ("github.com/fluxcd/image-reflector-controller/api", "v1.3.0")
 IMAGE_AUTOMATION_API = ("github.com/fluxcd/image-automation-controller/api", "v1.3.0")
+KUSTOMIZE_CONTROLLER_API = ("github.com/fluxcd/kustomize-controller/api", "v1.10.1")
 """The newest releases the proxy serves (``go list -m -versions``)."""
 
 CONTROLLER_GEN_VERSION = "v0.21.0"
@@ -184,6 +187,8 @@ def upstream_crd(name: str) -> dict[str, Any]:
     """Flux's CRD called ``name`` (``imagepolicies.image.toolkit.fluxcd.io``)."""
     if name.endswith(".source.toolkit.fluxcd.io"):
         crds = released_crds(*SOURCE_CONTROLLER)
+    elif name.endswith(".kustomize.toolkit.fluxcd.io"):
+        crds = generated_crds(*KUSTOMIZE_CONTROLLER_API)
     elif name == "imageupdateautomations.image.toolkit.fluxcd.io":
         crds = generated_crds(*IMAGE_AUTOMATION_API)
     else:
@@ -193,7 +198,13 @@ def upstream_crd(name: str) -> dict[str, Any]:
     return crds[name]
 
 
-EXAMPLE_KINDS = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "GitRepository")
+EXAMPLE_KINDS = (
+    "ImageRepository",
+    "ImagePolicy",
+    "ImageUpdateAutomation",
+    "GitRepository",
+    "Kustomization",
+)
 _TEMPLATE_FIELD = re.compile(r"\{\{\s*\.\w+\s*\}\}")
 
 

@@ -207,10 +207,14 @@ class KustomizationSpec(FluxModel):
     timeout: DurationField | None = None
     force: bool = False
     wait: bool = False
+    build_metadata: list[Literal["originAnnotations", "transformerAnnotations"]] | None = None
+    """Kustomize build metadata annotations to add (Flux's CRD has the field)."""
     components: list[str] | None = None
     ignore_missing_components: bool = False
     health_check_exprs: list[CustomHealthCheck] | None = None
     drift_ignore_rules: list[DriftIgnoreRule] | None = None
+    ignore: list[DriftIgnoreRule] | None = None
+    """Flux's name for the drift-ignore rules (``spec.ignore`` in kustomize-controller 1.10)."""
 
     @property
     def effective_timeout(self) -> Duration:

@@ -14,7 +14,12 @@ import click
 from ruamel.yaml import YAML
 
 from tagpilot.api.crds import Props
-from tagpilot.api.install import DEFAULT_NAMESPACE, InstallOptions, install_documents
+from tagpilot.api.install import (
+    CONTROLLER_NAMES,
+    DEFAULT_NAMESPACE,
+    InstallOptions,
+    install_documents,
+)
 
 __all__ = ["install", "render_documents"]
 
@@ -31,7 +36,7 @@ def render_documents(documents: list[Props]) -> str:
     return stream.getvalue()
 
 
-def _shards(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...]:
+def _list(_ctx: click.Context, _param: click.Parameter, value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
     return tuple(part.strip() for part in value.split(",") if part.strip())
@@ -64,9 +69,18 @@ def _shards(_ctx: click.Context, _param: click.Parameter, value: str | None) -> 
 )
 @click.option(
     "--shards",
-    callback=_shards,
+    callback=_list,
     metavar="A,B",
     help="One more Deployment per shard, selecting sharding.fluxcd.io/key in (<shard>).",
+)
+@click.option(
+    "--controllers",
+    default="image",
+    show_default=True,
+    callback=_list,
+    metavar="LIST",
+    help=f"What the controller runs, comma-separated from {','.join(CONTROLLER_NAMES)}; "
+    "kustomize adds the Kustomization CRD and the deploy RBAC (cluster-admin-equivalent).",
 )
 @click.option("--image", metavar="REF", help="Controller image.  [default: tagpilot:<version>]")
 @click.option(
@@ -81,6 +95,7 @@ def install(
     crds: str,
     source_crds: bool,
     shards: tuple[str, ...],
+    controllers: tuple[str, ...],
     image: str | None,
     version: str | None,
 ) -> None:
@@ -89,6 +104,7 @@ def install(
     \b
     tagpilot install --export | kubectl apply --server-side -f -
     tagpilot install --export --crds skip -n flux-system   # beside Flux's CRDs
+    tagpilot install --export --source-crds --controllers image,source,kustomize
     """
     if not export:
         raise click.UsageError(
@@ -100,6 +116,7 @@ def install(
         crds="skip" if crds == "skip" else "create",
         source_crds=source_crds,
         shards=shards,
+        controllers=controllers,
         image=image,
         **({"version": version} if version is not None else {}),
     )

@@ -17,6 +17,8 @@ from tagpilot.api.crds.kinds import (
     IMAGE_POLICY_CRD,
     IMAGE_REPOSITORY_CRD,
     IMAGE_UPDATE_CRD,
+    KUSTOMIZATION_CRD,
+    KUSTOMIZE_GROUP,
     SOURCE_GROUP,
 )
 from tagpilot.api.crds.schema import JsonValue, Props
@@ -30,6 +32,8 @@ __all__ = [
     "IMAGE_POLICY_CRD",
     "IMAGE_REPOSITORY_CRD",
     "IMAGE_UPDATE_CRD",
+    "KUSTOMIZATION_CRD",
+    "KUSTOMIZE_GROUP",
     "OWNER_LABEL",
     "SOURCE_GROUP",
     "CrdKind",

@@ -1,10 +1,10 @@
 """One table per kind: what the CRD says beyond the models' fields.
 
 The models (:mod:`tagpilot.api.image`, :mod:`~tagpilot.api.automation`,
-:mod:`~tagpilot.api.source`) are the source of truth for field names, types, enums,
-patterns, bounds and defaults.  The entries here carry the rest: Flux's names, short names,
-categories, ``kubectl get`` columns, CEL rules, and patches where the API server must
-check *less* than tagpilot does.
+:mod:`~tagpilot.api.source`, :mod:`~tagpilot.api.kustomization`) are the source of truth
+for field names, types, enums, patterns, bounds and defaults.  The entries here carry the
+rest: Flux's names, short names, categories, ``kubectl get`` columns, CEL rules, and
+patches where the API server must check *less* than tagpilot does.
 
 Why the API server may check less: the models are strict on purpose (a bad manifest is
 reported at load time, with file and line), but the CRDs are shared with Flux's own
@@ -13,8 +13,8 @@ Flux's would refuse objects Flux accepts (and the controller reports as Stalled)
 ``required`` lists and lengths follow Flux's CRDs, and tagpilot's reconcilers report the
 rest through conditions, as Flux does.
 
-Only the storage version ``v1`` is served: Flux's current image and source CRDs serve
-nothing else (v1beta1/v1beta2 manifests are still *read* by the loader).
+Only the storage version ``v1`` is served: Flux's current image, source and kustomize
+CRDs serve nothing else (v1beta1/v1beta2 manifests are still *read* by the loader).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from tagpilot.api.image import (
     ImageRepositorySpec,
     ImageRepositoryStatus,
 )
+from tagpilot.api.kustomization import KustomizationSpec, KustomizationStatus
 from tagpilot.api.source import GitRepositorySpec, GitRepositoryStatus
 
 __all__ = [
@@ -44,11 +45,14 @@ __all__ = [
     "IMAGE_POLICY_CRD",
     "IMAGE_REPOSITORY_CRD",
     "IMAGE_UPDATE_CRD",
+    "KUSTOMIZATION_CRD",
+    "KUSTOMIZE_GROUP",
     "SOURCE_GROUP",
 ]
 
 IMAGE_GROUP = "image.toolkit.fluxcd.io"
 SOURCE_GROUP = "source.toolkit.fluxcd.io"
+KUSTOMIZE_GROUP = "kustomize.toolkit.fluxcd.io"
 _IMAGE_CATEGORIES = ("all", "fluxcd", "fluxcd-images")
 
 # -- patches every kind shares --------------------------------------------------------------
@@ -244,10 +248,90 @@ GIT_REPOSITORY_CRD = CrdKind(
     ),
 )
 
+# -- Kustomization --------------------------------------------------------------------------
+
+_FLUX_DEFAULT_FALSE = (
+    "Flux's CRD declares this default false (the schema walk writes no false default)"
+)
+
+KUSTOMIZATION_CRD = CrdKind(
+    group=KUSTOMIZE_GROUP,
+    kind="Kustomization",
+    plural="kustomizations",
+    spec_model=KustomizationSpec,
+    status_model=KustomizationStatus,
+    short_names=("ks",),
+    categories=("all", "fluxcd", "fluxcd-appliers"),
+    columns=(AGE_COLUMN, *READY_COLUMNS),
+    patches=(
+        *_ref_names(
+            "spec.sourceRef",
+            "spec.dependsOn[]",
+            "spec.decryption.secretRef",
+            "spec.kubeConfig.secretRef",
+            "spec.kubeConfig.configMapRef",
+            "spec.healthChecks[]",
+            "spec.images[]",
+        ),
+        Patch("spec.healthChecks[].kind", _REF_NAME_ANY_LENGTH, drop=("minLength",)),
+        *(
+            Patch(
+                f"spec.healthCheckExprs[].{name}",
+                "Flux checks the expressions when it compiles them",
+                drop=("minLength",),
+            )
+            for name in ("apiVersion", "current")
+        ),
+        Patch(
+            "spec.healthCheckExprs[].kind",
+            "Flux's CRD leaves kind optional; the model requires it (a check without a kind "
+            "matches nothing)",
+            drop=("minLength",),
+        ),
+        Patch(
+            "spec.healthCheckExprs[]",
+            "Flux's CRD requires only apiVersion and current",
+            set={"required": ["apiVersion", "current"]},
+        ),
+        Patch(
+            "spec.kubeConfig.configMapRef.key",
+            "Flux's configMapRef is a plain {name}; the model shares the Secret reference type",
+            remove=True,
+        ),
+        Patch(
+            "spec.kubeConfig.configMapRef",
+            "the shared model's docstring speaks of a Secret",
+            set={"description": "A ConfigMap holding a kubeconfig."},
+        ),
+        Patch(
+            "spec.driftIgnoreRules",
+            "not a field of Flux's v1 CRD (Flux calls the rules spec.ignore); the model reads it",
+            remove=True,
+        ),
+        Patch("spec.force", _FLUX_DEFAULT_FALSE, set={"default": False}),
+        Patch(
+            "spec.postBuild.substituteFrom[].optional", _FLUX_DEFAULT_FALSE, set={"default": False}
+        ),
+        *_status_patches(),
+        Patch("status.history[].firstReconciled", "a metav1.Time", set=dict(DATE_TIME)),
+        Patch("status.history[].lastReconciled", "a metav1.Time", set=dict(DATE_TIME)),
+        Patch("status.history[].totalReconciliations", "a Go int64", set=dict(INT64)),
+    ),
+    rules=(
+        CelRule(
+            "spec.kubeConfig",
+            "has(self.configMapRef) != has(self.secretRef)",
+            "exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef "
+            "must be specified",
+        ),
+    ),
+)
+
 CRD_KINDS: tuple[CrdKind, ...] = (
     IMAGE_REPOSITORY_CRD,
     IMAGE_POLICY_CRD,
     IMAGE_UPDATE_CRD,
     GIT_REPOSITORY_CRD,
+    KUSTOMIZATION_CRD,
 )
 """Every kind tagpilot has a CRD for; the image kinds first."""

@@ -1,7 +1,8 @@
 """The objects ``tagpilot install --export`` prints, built as plain data (pure, no I/O).
 
 ``install_documents(InstallOptions(...))`` returns them in apply order: Namespace; CRDs
-(the image kinds, and GitRepository with ``source_crds``; none with ``crds="skip"``);
+(the image kinds, GitRepository with ``source_crds``, Kustomization when the ``kustomize``
+controller runs; none with ``crds="skip"``);
 ServiceAccount; ClusterRole and ClusterRoleBinding; Role and RoleBinding for leases;
 Deployments; Service ``webhook-receiver``; NetworkPolicies.  Every object carries
 ``app.kubernetes.io/part-of: tagpilot``, ``app.kubernetes.io/component`` and
@@ -14,12 +15,15 @@ from __future__ import annotations
 from tagpilot.api.crds import (
     CRD_KINDS,
     GIT_REPOSITORY_CRD,
+    KUSTOMIZATION_CRD,
     OWNER_LABEL,
+    CrdKind,
     Props,
     crd_document,
 )
 from tagpilot.api.install.options import (
     APP_NAME,
+    CONTROLLER_NAMES,
     DEFAULT_NAMESPACE,
     HTTP_PORT,
     RUN_AS_USER,
@@ -40,6 +44,7 @@ __all__ = [
     "APP_NAME",
     "CLUSTER_RULES",
     "CONTROLLER_ARGS",
+    "CONTROLLER_NAMES",
     "DEFAULT_NAMESPACE",
     "HTTP_PORT",
     "LEASE_RULES",
@@ -61,6 +66,15 @@ def _labels(options: InstallOptions, component: str) -> dict[str, str]:
     }
 
 
+def _wanted(options: InstallOptions, kind: CrdKind) -> bool:
+    """GitRepository only with ``source_crds``; Kustomization only with the kustomize part."""
+    if kind is GIT_REPOSITORY_CRD:
+        return options.source_crds
+    if kind is KUSTOMIZATION_CRD:
+        return "kustomize" in options.controllers
+    return True
+
+
 def install_documents(options: InstallOptions) -> list[Props]:
     """Every object to apply, in apply order; ``ValueError`` listing bad options."""
     problems = options.check()
@@ -74,7 +88,7 @@ def install_documents(options: InstallOptions) -> list[Props]:
         namespace = {"labels": _labels(options, "namespace"), **namespace}
     documents: list[Props] = [{"apiVersion": "v1", "kind": "Namespace", "metadata": namespace}]
     if options.crds == "create":
-        kinds = [k for k in CRD_KINDS if options.source_crds or k is not GIT_REPOSITORY_CRD]
+        kinds = [k for k in CRD_KINDS if _wanted(options, k)]
         crd_labels = _labels(options, "crds")
         documents += [crd_document(kind, crd_labels) for kind in kinds]
     documents.append(

@@ -15,6 +15,7 @@ from tagpilot import __version__
 
 __all__ = [
     "APP_NAME",
+    "CONTROLLER_NAMES",
     "DEFAULT_NAMESPACE",
     "HTTP_PORT",
     "RUN_AS_USER",
@@ -36,6 +37,9 @@ STATE_DIR = "/var/lib/tagpilot"
 SHARD_LABEL = "sharding.fluxcd.io/key"
 """Flux's sharding label: an object with it is reconciled by the shard it names."""
 
+CONTROLLER_NAMES = ("image", "source", "kustomize")
+"""What ``--controllers`` may name, in Flux's controller split (``tagpilot controller`` too)."""
+
 CrdsMode = Literal["create", "skip"]
 
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -51,6 +55,8 @@ class InstallOptions:
     source_crds: bool = False
     """Also emit the GitRepository CRD (for clusters without Flux's source-controller)."""
     shards: tuple[str, ...] = ()
+    controllers: tuple[str, ...] = ("image",)
+    """What the controller runs; ``kustomize`` adds the Kustomization CRD and the deploy RBAC."""
     image: str | None = None
     """The controller image; None: ``tagpilot:<version>``."""
     version: str = __version__
@@ -77,6 +83,16 @@ class InstallOptions:
                 )
         if len(set(self.shards)) != len(self.shards):
             problems.append("shards must be distinct")
+        unknown = [name for name in self.controllers if name not in CONTROLLER_NAMES]
+        if unknown or not self.controllers:
+            what = (
+                f"unknown controller {', '.join(map(repr, unknown))}"
+                if unknown
+                else ("no controller given")
+            )
+            problems.append(f"{what}; choose from {', '.join(CONTROLLER_NAMES)}")
+        if len(set(self.controllers)) != len(self.controllers):
+            problems.append("controllers must be distinct")
         if not _LABEL_VALUE.match(self.version):
             problems.append(f"version {self.version!r} is not a valid label value")
         if self.image is not None and (not self.image or any(c.isspace() for c in self.image)):

@@ -41,7 +41,8 @@ CONTROLLER_ARGS = (
     f"--http-address=:{HTTP_PORT}",
     f"--state-dir={STATE_DIR}",
 )
-"""The controller's arguments in every Deployment (a shard adds its label selector)."""
+"""The controller's arguments in every Deployment; ``--controllers=<list>`` follows, and a
+shard adds its label selector."""
 
 _NAME_LABEL = "app.kubernetes.io/name"
 _INSTANCE_LABEL = "app.kubernetes.io/instance"
@@ -59,7 +60,7 @@ def _selector(shard: str | None, shards: tuple[str, ...]) -> str | None:
 
 
 def _container(options: InstallOptions, selector: str | None) -> Props:
-    args: list[str] = list(CONTROLLER_ARGS)
+    args: list[str] = [*CONTROLLER_ARGS, f"--controllers={','.join(options.controllers)}"]
     if selector is not None:
         args.append(f"--watch-label-selector={selector}")
     probe_port: Props = {"port": "http"}
