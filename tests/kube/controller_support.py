@@ -174,7 +174,9 @@ def install_export(*args: str) -> str:
 
 def install_crds(plane: ControlPlane) -> None:
     """Apply tagpilot's CRDs (image kinds and GitRepository) and wait until they serve."""
-    documents = install_export("--source-crds").split("\n---\n")
+    documents = install_export("--source-crds", "--controllers=image,source,kustomize").split(
+        "\n---\n"
+    )
     crds = [d for d in documents if "kind: CustomResourceDefinition" in d]
     apply_args = ["--server-side", "--field-manager=tagpilot-tests", "--force-conflicts"]
     plane.kubectl("apply", *apply_args, "-f", "-", stdin="\n---\n".join(crds))
