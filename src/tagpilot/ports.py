@@ -208,6 +208,10 @@ class ObjectApplier(Protocol):
         """Delete ``obj`` in the background; False when it was already gone."""
         ...
 
+    def as_service_account(self, namespace: str, name: str) -> ObjectApplier:
+        """The same applier acting as a ServiceAccount (impersonation)."""
+        ...
+
 
 class ManifestBuilder(Protocol):
     """Turns a source artifact and a Kustomization's spec into the objects to apply."""

@@ -316,3 +316,42 @@ async def test_sops_secrets_are_decrypted_with_the_decryption_secret(
     ).stdout
     assert base64.b64decode(value) == b"s3cret-value"
     assert "s3cret-value" not in repr(outcome.status) + repr(outcome.events)
+
+
+async def test_service_account_name_applies_with_that_accounts_rights_only(
+    kube: KubeClient, namespace: str, tmp_path: Path, control_plane: ControlPlane
+) -> None:
+    rbac = f"""\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {{name: deployer, namespace: {namespace}}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {{name: configmaps-only, namespace: {namespace}}}
+rules:
+  - apiGroups: [""]
+    resources: [configmaps]
+    verbs: [get, list, watch, create, update, patch, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {{name: deployer, namespace: {namespace}}}
+roleRef: {{apiGroup: rbac.authorization.k8s.io, kind: Role, name: configmaps-only}}
+subjects: [{{kind: ServiceAccount, name: deployer, namespace: {namespace}}}]
+"""
+    control_plane.kubectl("apply", "-f", "-", stdin=rbac)
+    harness = Harness(kube, namespace, tmp_path)
+    ks = _kustomization(namespace, "  serviceAccountName: deployer\n")
+    harness.publish({"deploy/a.yaml": _config_map("a", "1")}, "main@sha1:" + "6" * 40)
+    allowed = await harness.run(ks)
+    assert _ready(allowed)[0] == "True", _ready(allowed)
+    secret = "apiVersion: v1\nkind: Secret\nmetadata: {name: s}\nstringData: {k: v}\n"
+    harness.publish(
+        {"deploy/a.yaml": _config_map("a", "1"), "deploy/s.yaml": secret}, "main@sha1:" + "7" * 40
+    )
+    refused = await harness.run(ks)
+    status, reason, message = _ready(refused)
+    assert (status, reason) == ("False", "ReconciliationFailed")
+    assert "system:serviceaccount:" + namespace + ":deployer" in message
+    assert "forbidden" in message.lower()

@@ -96,6 +96,8 @@ async def _pipeline(
     attempted: list[str],
 ) -> Outcome[KustomizationStatus]:
     applier, builder = _ports(ctx)
+    if ks.spec.service_account_name:
+        applier = applier.as_service_account(ks.namespace, ks.spec.service_account_name)
     url, digest, revision = _artifact(ks, ctx)
     _check_dependencies(ks, ctx, revision)
     attempted.append(revision)

@@ -92,10 +92,21 @@ def is_immutable(error: KubeRequestRefused | Exception) -> bool:
 class ApiApplier:
     """Applies, reads and deletes objects through the API server."""
 
-    def __init__(self, client: KubeClient, *, field_manager: str = FIELD_MANAGER) -> None:
+    def __init__(
+        self, client: KubeClient, *, field_manager: str = FIELD_MANAGER,
+        mapper: RestMapper | None = None,
+    ) -> None:  # fmt: skip
         self._client = client
-        self._mapper = RestMapper(client)
+        self._mapper = mapper or RestMapper(client)
         self._manager = field_manager
+
+    def as_service_account(self, namespace: str, name: str) -> ApiApplier:
+        """This applier acting as ``system:serviceaccount:<namespace>:<name>`` (Flux's
+        ``spec.serviceAccountName``): the account's RBAC decides what may be applied.
+        Discovery stays with the controller's own identity."""
+        user = f"system:serviceaccount:{namespace}:{name}"
+        return ApiApplier(self._client.impersonating(user), field_manager=self._manager,
+                          mapper=self._mapper)  # fmt: skip
 
     async def get(self, obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
         """The live copy of ``obj`` (by apiVersion, kind, namespace, name), or None."""

@@ -13,6 +13,7 @@ then sent once more), because projected ServiceAccount tokens rotate.
 from __future__ import annotations
 
 import builtins
+import copy
 import json
 import ssl
 import time
@@ -131,6 +132,16 @@ class KubeClient:
             timeout=httpx.Timeout(timeout),
             headers={"User-Agent": user_agent, "Accept": _JSON},
         )
+
+    impersonate: str | None = None
+    """A user whose rights requests are made with (``Impersonate-User``); None: our own."""
+
+    def impersonating(self, user: str) -> KubeClient:
+        """The same connections and credentials, acting as ``user`` (the caller needs the
+        ``impersonate`` right); closing the copy is closing this client."""
+        twin = copy.copy(self)
+        twin.impersonate = user
+        return twin
 
     async def __aenter__(self) -> KubeClient:
         return self
@@ -327,6 +338,8 @@ class KubeClient:
             headers["Authorization"] = authorization
         if content_type is not None:
             headers["Content-Type"] = content_type
+        if self.impersonate is not None:
+            headers["Impersonate-User"] = self.impersonate
         return headers
 
     async def _json(
