@@ -69,6 +69,7 @@ class _Walk:
     real_root: Path
     found: Reachable
     visited: set[Path]
+    yaml: YAML = field(default_factory=lambda: YAML(typ="safe"))
 
     def name(self, path: Path) -> str:
         """``path`` relative to the root, for messages (machine paths never shown)."""
@@ -114,7 +115,7 @@ def _visit(walk: _Walk, directory: Path) -> None:
 
 def _load(walk: _Walk, file: Path) -> Mapping[str, Any]:
     try:
-        document = YAML(typ="safe", pure=True).load(file.read_text(encoding="utf-8"))
+        document = walk.yaml.load(file.read_text(encoding="utf-8"))
     except (YAMLError, UnicodeDecodeError) as exc:
         raise BuildError(f"{walk.name(file)}: not valid YAML: {_first_line(exc)}") from None
     if document is None:
