@@ -29,7 +29,7 @@ from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
 
 from tagpilot.adapters.kustomize.confine import confine
-from tagpilot.adapters.kustomize.decrypt import decrypt_object, decrypt_sources
+from tagpilot.adapters.kustomize.decrypt import decrypt_object, decrypt_sources, redact
 from tagpilot.adapters.sops import AgeIdentities
 from tagpilot.api.kustomization import KustomizationSpec
 from tagpilot.core.kustomize.generate import (
@@ -83,17 +83,18 @@ def build(request: BuildRequest, *, timeout: float = 60.0) -> list[dict[str, Any
         listed = _write_kustomization(work, directory, request.spec)
         reachable = confine(work, directory)
         decrypting = request.spec.decryption is not None
+        plaintext: frozenset[str] = frozenset()
         if decrypting:
-            decrypt_sources(
+            plaintext = decrypt_sources(
                 reachable.sops_sources, request.age_keys, name=lambda p: _shown(work, p)
             )
         try:
             output = _run_kustomize(kubectl, work, directory, home, timeout)
-        except BuildError:
+        except BuildError as exc:
             # Flux decodes every file it lists before building; doing so only when the
             # build failed gives its message without parsing each manifest twice.
             _check_manifests(work, listed)
-            raise
+            raise BuildError(redact(exc.message, plaintext)) from None
     objects = _parse(output)
     if decrypting:
         objects = [decrypt_object(obj, request.age_keys) for obj in objects]
