@@ -33,6 +33,7 @@ def test_a_missing_kubectl_is_a_clear_build_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setattr("sysconfig.get_path", lambda *_: str(tmp_path / "scripts"))
     with pytest.raises(BuildError, match="kubectl is not installed next to the Python interpreter"):
         build(BuildRequest(_source(tmp_path), ".", SPEC))
 
