@@ -80,3 +80,8 @@ async def kube(control_plane: ControlPlane) -> AsyncIterator[KubeClient]:
     """tagpilot's own client, as the control plane's admin."""
     async with KubeClient(load_kubeconfig(control_plane.admin.kubeconfig)) as client:
         yield client
+
+
+# --- the runbook's servers (tests/kube/test_controller_blaster.py, test_deploy_loop.py) ---
+
+from .blaster_support import registry, sshd  # noqa: E402, F401 - fixtures for the runbook tests

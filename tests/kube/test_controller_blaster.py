@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 
-from servers.git import SshServer, git, run_sshd
+from servers.git import SshServer, git
 from servers.ocipush import seed
-from servers.registry import RunningRegistry, run_registry, write_htpasswd
+from servers.registry import RunningRegistry
 
+from .blaster_support import apply_runbook, runbook_objects
 from .controller_support import (
     apply,
     controller,
@@ -31,24 +32,10 @@ from .controlplane import ControlPlane
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "adapters" / "sops"))
-from e2e_support import FIRST_TAGS, TOKEN, USER, app_repo, write_cluster
+from e2e_support import TOKEN, USER, app_repo, write_cluster
 from sops_helpers import make_key, tool
 
 NAMESPACE = "flux-system"  # the markers in the app repository name it
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    with run_sshd(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[RunningRegistry]:
-    htpasswd = write_htpasswd(tmp_path / "htpasswd", {USER: TOKEN})
-    with run_registry(tmp_path / "registry", htpasswd=htpasswd) as running:
-        seed(running.url, "games/blaster", FIRST_TAGS, user=USER, password=TOKEN)
-        yield running
 
 
 @pytest.fixture
@@ -123,12 +110,7 @@ def test_the_runbook_flow_commits_the_new_dev_tag_and_shows_it_the_flux_way(
         control_plane, cluster / "flux-system/secrets/blaster-dev-registry.yaml", tmp_path
     )
     apply(control_plane, (cluster / "flux-system/secrets/flux-ssh-auth.yaml").read_text())
-    for manifest in sorted((tmp_path / "clusters/my-cluster/blaster/dev").glob("*.yaml")):
-        # The runbook predates image API v1; current CRDs serve v1 only, so its objects are
-        # migrated the way `flux migrate` does it: the apiVersion changes, nothing else.
-        text = manifest.read_text().replace(
-            "image.toolkit.fluxcd.io/v1beta2", "image.toolkit.fluxcd.io/v1"
-        )
+    for text in runbook_objects(tmp_path):
         apply(control_plane, text)
     before = git("rev-parse", "develop", cwd=bare)
 
@@ -201,23 +183,6 @@ def test_the_runbook_flow_commits_the_new_dev_tag_and_shows_it_the_flux_way(
         assert "Traceback" not in ctl.text()
 
 
-def _apply_runbook(
-    plane: ControlPlane, registry: RunningRegistry, sshd: SshServer, tmp: Path
-) -> Path:
-    """The runbook's objects and Secrets in the cluster; returns the app repository."""
-    bare = app_repo(tmp, registry)
-    identity = {"identity": sshd.client_key.decode(), "known_hosts": sshd.known_hosts.decode()}
-    cluster = write_cluster(tmp, registry, sshd.url(bare), identity)
-    for secret in sorted((cluster / "flux-system/secrets").glob("*.yaml")):
-        apply(plane, secret.read_text())
-    for manifest in sorted((tmp / "clusters/my-cluster/blaster/dev").glob("*.yaml")):
-        text = manifest.read_text().replace(
-            "image.toolkit.fluxcd.io/v1beta2", "image.toolkit.fluxcd.io/v1"
-        )
-        apply(plane, text)
-    return bare
-
-
 @pytest.mark.parametrize(
     "kill_when",
     [
@@ -229,7 +194,8 @@ def test_a_killed_leader_is_replaced_and_the_push_happens_exactly_once(
     control_plane: ControlPlane, flux_system: str, registry: RunningRegistry, sshd: SshServer,
     tmp_path: Path, kill_when: str,
 ) -> None:  # fmt: skip
-    bare = _apply_runbook(control_plane, registry, sshd, tmp_path)
+    bare = app_repo(tmp_path, registry)
+    apply_runbook(control_plane, registry, sshd, tmp_path, bare)
     before = git("rev-parse", "develop", cwd=bare)
     fast = ["--enable-leader-election", "--leader-election-lease-duration=4",
             "--leader-election-renew-deadline=3", "--leader-election-retry-period=0.5"]  # fmt: skip

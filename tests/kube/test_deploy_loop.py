@@ -16,15 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from servers.git import SshServer, git, run_sshd
+from servers.git import SshServer, git
 from servers.ocipush import seed
-from servers.registry import RunningRegistry, run_registry, write_htpasswd
+from servers.registry import RunningRegistry
 
+from .blaster_support import apply_runbook
 from .controller_support import apply, controller, install_crds, kubectl_json, wait_for
 from .controlplane import ControlPlane
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "e2e"))
-from e2e_support import DEPLOYMENT, FIRST_TAGS, TOKEN, USER, app_repo, write_cluster
+from e2e_support import DEPLOYMENT, TOKEN, USER, app_repo
 from tests.adapters.kustomize.build_support import Sops, make_key
 
 NAMESPACE = "flux-system"
@@ -44,20 +45,6 @@ spec:
     provider: sops
     secretRef: {name: sops-age}
 """
-
-
-@pytest.fixture(scope="module")
-def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
-    with run_sshd(tmp_path_factory.mktemp("sshd")) as server:
-        yield server
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[RunningRegistry]:
-    htpasswd = write_htpasswd(tmp_path / "htpasswd", {USER: TOKEN})
-    with run_registry(tmp_path / "registry", htpasswd=htpasswd) as running:
-        seed(running.url, "games/blaster", FIRST_TAGS, user=USER, password=TOKEN)
-        yield running
 
 
 @pytest.fixture
@@ -129,10 +116,7 @@ def test_a_pushed_tag_reaches_the_deployment_through_git_and_the_kustomization(
 ) -> None:
     key = make_key()
     bare = _app_repo_with_secret(tmp_path, registry, key.recipient)
-    identity = {"identity": sshd.client_key.decode(), "known_hosts": sshd.known_hosts.decode()}
-    manifests = write_cluster(tmp_path, registry, sshd.url(bare), identity)
-    for secret in sorted((manifests / "flux-system/secrets").glob("*.yaml")):
-        apply(cluster, secret.read_text())
+    apply_runbook(cluster, registry, sshd, tmp_path, bare)
     cluster.kubectl(
         "create",
         "secret",
@@ -142,13 +126,6 @@ def test_a_pushed_tag_reaches_the_deployment_through_git_and_the_kustomization(
         NAMESPACE,
         f"--from-literal=age.agekey={key.identity}",
     )
-    for manifest in sorted((tmp_path / "clusters/my-cluster/blaster/dev").glob("*.yaml")):
-        apply(
-            cluster,
-            manifest.read_text().replace(
-                "image.toolkit.fluxcd.io/v1beta2", "image.toolkit.fluxcd.io/v1"
-            ),
-        )
     apply(cluster, KUSTOMIZATION)
     image = f"{registry.host}/games/blaster"
 
