@@ -14,6 +14,7 @@ message: errors name objects and files, never data.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -119,7 +120,7 @@ async def _pipeline(
         changes, inventory = await _prune(ks, applier, old, inventory, changes)
     health = await _wait(ks, applier, changes, ctx)
     now = ctx.clock.now()
-    digest_text = cs.build_digest("\n---\n".join(repr(o) for o in prepared))
+    digest_text = cs.build_digest("\n---\n".join(json.dumps(o, sort_keys=True) for o in prepared))
     fields = KustomizationStatus(
         last_applied_revision=revision,
         last_attempted_revision=revision,
