@@ -7,6 +7,9 @@ by default, ``WHOLE_LOOP`` for the deploy profile) and waits for the CRDs;
 removed with its cluster roles and bindings at the end; the CRDs stay, they are shared by
 the session).  ``blaster_objects`` are the
 testdata's Blaster objects, ``FLUX_POLICY_STATUS`` a status as Flux writes it.
+``service_account_identity`` is ServiceAccount ``tagpilot`` as a kubectl identity (a bound
+token from the TokenRequest API, no controller-manager needed); ``can_i`` asks
+``kubectl auth can-i`` as someone.
 """
 
 from __future__ import annotations
@@ -21,16 +24,18 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from .controlplane import ControlPlane
+from .controlplane import ControlPlane, Identity
 
 __all__ = [
     "CRDS",
     "FLUX_POLICY_STATUS",
     "WHOLE_LOOP",
     "blaster_objects",
+    "can_i",
     "export",
     "install",
     "installed_namespace",
+    "service_account_identity",
 ]
 
 TESTDATA = (
@@ -146,3 +151,39 @@ FLUX_POLICY_STATUS = {
         }
     ],
 }
+
+
+def service_account_identity(plane: ControlPlane, namespace: str, directory: Path) -> Identity:
+    """ServiceAccount ``tagpilot`` of ``namespace``, with a kubeconfig in ``directory``."""
+    token = plane.kubectl("create", "token", "tagpilot", "-n", namespace).stdout.strip()
+    kubeconfig = directory / "tagpilot.kubeconfig"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": "test",
+                        "cluster": {
+                            "server": plane.url,
+                            "certificate-authority": str(plane.serving_ca),
+                        },
+                    }
+                ],
+                "users": [{"name": "tagpilot", "user": {"token": token}}],
+                "contexts": [{"name": "test", "context": {"cluster": "test", "user": "tagpilot"}}],
+                "current-context": "test",
+            }
+        )
+    )
+    kubeconfig.chmod(0o600)
+    return Identity(f"system:serviceaccount:{namespace}:tagpilot", (), kubeconfig)
+
+
+def can_i(plane: ControlPlane, who: Identity, *question: str) -> bool:
+    """``kubectl auth can-i QUESTION`` as ``who``: yes or no (anything else fails the test)."""
+    result = plane.kubectl("auth", "can-i", *question, identity=who, check=False)
+    answer = result.stdout.strip()
+    assert answer in ("yes", "no"), result.stderr
+    return answer == "yes"
