@@ -6,9 +6,10 @@ from typing import Any
 
 import pytest
 
-from tagpilot.api.kustomization import KustomizationSpec
+from tagpilot.api.kustomization import CommonMetadata, KustomizationSpec
 from tagpilot.core.kustomize.generate import (
     BuildError,
+    apply_common_metadata,
     apply_overrides,
     generated_document,
     generated_resources,
@@ -206,3 +207,22 @@ def test_bad_inputs_fail_the_build_with_the_place_named(
     with pytest.raises(BuildError, match=message) as caught:
         apply_overrides(document, [], spec(**fields), file="k8s/kustomization.yaml")
     assert caught.value.reason == "BuildFailed"
+
+
+def test_common_metadata_is_set_on_the_built_objects_not_in_the_kustomization() -> None:
+    fields = {"commonMetadata": {"labels": {"team": "games"}, "annotations": {"a": "new"}}}
+    assert apply_overrides(None, ["a.yaml"], spec(**fields)) == generated_document(["a.yaml"])
+    deployment = {
+        "kind": "Deployment",
+        "metadata": {"name": "web", "labels": {"team": "old", "app": "web"}},
+        "spec": {"selector": {"matchLabels": {"app": "web"}}},
+    }
+    common = CommonMetadata.model_validate(fields["commonMetadata"])
+    (result,) = apply_common_metadata([deployment], common)
+    assert result["metadata"] == {
+        "name": "web",
+        "labels": {"team": "games", "app": "web"},
+        "annotations": {"a": "new"},
+    }
+    assert result["spec"] == deployment["spec"], "selectors are left alone"
+    assert deployment["metadata"]["labels"] == {"team": "old", "app": "web"}

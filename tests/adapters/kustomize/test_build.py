@@ -33,6 +33,7 @@ def test_a_missing_kubectl_is_a_clear_build_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("sys.executable", str(tmp_path / "bin" / "python"))
+    monkeypatch.setattr("sysconfig.get_path", lambda *_: str(tmp_path / "scripts"))
     with pytest.raises(BuildError, match="kubectl is not installed next to the Python interpreter"):
         build(BuildRequest(_source(tmp_path), ".", SPEC))
 
@@ -49,3 +50,20 @@ def test_a_file_that_is_not_kubernetes_yaml_is_named(tmp_path: Path) -> None:
     with pytest.raises(BuildError) as caught:
         build(BuildRequest(root, ".", SPEC))
     assert caught.value.message == "failed to decode Kubernetes YAML from list.yaml: not an object"
+
+
+def test_a_leading_slash_in_the_path_means_the_source_root_as_in_flux(tmp_path: Path) -> None:
+    root = _source(tmp_path)
+    (root / "apps").mkdir()
+    (root / "cm.yaml").rename(root / "apps" / "cm.yaml")
+    assert [o["metadata"]["name"] for o in build(BuildRequest(root, "/apps", SPEC))] == ["c"]
+
+
+def test_a_file_of_a_kustomized_subdirectory_is_not_decoded_by_the_generator(
+    tmp_path: Path,
+) -> None:
+    root = _source(tmp_path)
+    (root / "chart").mkdir()
+    (root / "chart" / "kustomization.yaml").write_text("resources: []\n")
+    (root / "chart" / "values.yaml").write_text("- a list, not an object\n")
+    assert [o["metadata"]["name"] for o in build(BuildRequest(root, ".", SPEC))] == ["c"]

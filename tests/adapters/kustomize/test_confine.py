@@ -138,7 +138,7 @@ def test_a_symlink_inside_the_source_is_followed(tmp_path: Path) -> None:
         pytest.param(
             "../elsewhere", "spec.path '../elsewhere' leaves the source root", id="escape"
         ),
-        pytest.param("/etc", "spec.path '/etc' must be relative", id="absolute"),
+        pytest.param("/etc", "kustomization path not found: /etc", id="absolute-is-in-the-source"),
         pytest.param("./nope", "kustomization path not found: ./nope", id="missing"),
     ],
 )
@@ -158,10 +158,10 @@ def test_the_walk_follows_resources_and_components_and_collects_sops_candidates(
     _kustomization(root / "app", "resources: [../base]\ncomponents: [../comp]\n")
     _kustomization(
         root / "base",
-        "secretGenerator: [{name: s, files: [cfg.json=settings.json], envs: [app.env]}]\n"
+        "secretGenerator: [{name: s, files: [cfg.json=settings.txt, k.yaml], envs: [app.env]}]\n"
         "patches: [{path: p.yaml}]\n",
     )
-    for name in ("settings.json", "app.env", "p.yaml"):
+    for name in ("settings.txt", "k.yaml", "app.env", "p.yaml"):
         (root / "base" / name).write_text("x")
     _kustomization(root / "comp", "")
     found = confine(root, root / "app")
@@ -171,7 +171,8 @@ def test_the_walk_follows_resources_and_components_and_collects_sops_candidates(
         "comp/kustomization.yaml",
     ]
     assert [(s.path.name, s.format) for s in found.sops_sources] == [
-        ("settings.json", "json"),
+        ("settings.txt", "json"),
+        ("k.yaml", "yaml"),
         ("app.env", "dotenv"),
         ("p.yaml", "yaml"),
     ]

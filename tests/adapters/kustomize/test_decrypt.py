@@ -15,7 +15,8 @@ from ruamel.yaml import YAML
 from tests.adapters.kustomize.build_support import AgeKey, Sops
 
 from tagpilot.adapters.kustomize import BuildError, BuildRequest, build
-from tagpilot.adapters.kustomize.decrypt import decrypt_object
+from tagpilot.adapters.kustomize.confine import SopsSource
+from tagpilot.adapters.kustomize.decrypt import decrypt_object, decrypt_sources, redact
 from tagpilot.api.kustomization import KustomizationSpec
 
 BASE = {"interval": "1m", "prune": True, "sourceRef": {"kind": "GitRepository", "name": "s"}}
@@ -132,3 +133,16 @@ def test_a_wrong_key_names_the_recipients_and_keys_tried_and_no_value(
     assert "tried 1 age identities from Secret sops-age key age.agekey" in message
     assert "hunter2" not in message and caught.value.__cause__ is None
     assert caught.value.reason == "BuildFailed"
+
+
+def test_the_values_of_decrypted_files_are_masked_in_kustomize_messages(
+    tmp_path: Path, sops: Sops, age_key: AgeKey
+) -> None:
+    env = _encrypted(tmp_path, sops, age_key, "app.env", "TOKEN=hunter2\nPORT=80\n")
+    values = decrypt_sources(
+        [SopsSource(env, "dotenv")], age_key.identities(), name=lambda p: p.name
+    )
+    assert env.read_text() == "TOKEN=hunter2\nPORT=80\n"
+    assert values == {"hunter2"}, "values shorter than three characters mask nothing"
+    message = "invalid env line 'TOKEN=hunter2' in app.env"
+    assert redact(message, values) == "invalid env line 'TOKEN=***' in app.env"

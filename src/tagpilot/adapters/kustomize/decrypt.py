@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Final
 
@@ -40,12 +40,15 @@ __all__ = [
     "MAX_ENCRYPTED_FILE_SIZE",
     "decrypt_object",
     "decrypt_sources",
+    "redact",
 ]
 
 DECRYPT_ANNOTATION: Final = "kustomize.toolkit.fluxcd.io/decrypt"
 """Set to ``Disabled`` (any letter case) to leave an object encrypted."""
 MAX_ENCRYPTED_FILE_SIZE: Final = 5 * 1024 * 1024
 """Flux refuses to decrypt bigger files before the build."""
+MIN_REDACTED_LENGTH: Final = 3
+"""Shorter decrypted values are not masked in messages: they would mask ordinary words."""
 
 
 def _no_keys(what: str) -> BuildError:
@@ -71,12 +74,13 @@ def decrypt_sources(
     identities: AgeIdentities | None,
     *,
     name: Callable[[Path], str],
-) -> int:
-    """Decrypt the encrypted ``sources`` in place; how many were decrypted.
+) -> frozenset[str]:
+    """Decrypt the encrypted ``sources`` in place; the plaintext values they held.
 
-    ``name`` renders a path for messages (relative to the source root).
+    ``name`` renders a path for messages (relative to the source root).  The values are
+    for :func:`redact`: kustomize may quote a line of a file it cannot read.
     """
-    done = 0
+    values: set[str] = set()
     seen: set[Path] = set()
     for source in sources:
         if source.path in seen:
@@ -97,13 +101,34 @@ def decrypt_sources(
         except (SopsDecryptError, InvalidInputError) as exc:
             raise _failed(shown, exc) from None
         source.path.write_bytes(plain.content)
-        done += 1
-    return done
+        values.update(_leaves(plain.documents))
+    return frozenset(values)
+
+
+def _leaves(value: Any) -> Iterator[str]:
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaves(item)
+    elif value is not None and not isinstance(value, bool):
+        text = str(value).strip()
+        if len(text) >= MIN_REDACTED_LENGTH:
+            yield text
+
+
+def redact(message: str, values: Iterable[str]) -> str:
+    """``message`` with every one of ``values`` replaced by ``***`` (longest first)."""
+    for value in sorted(values, key=len, reverse=True):
+        message = message.replace(value, "***")
+    return message
 
 
 def _identity(obj: Mapping[str, Any]) -> str:
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), Mapping) else {}
-    assert isinstance(metadata, Mapping)
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, Mapping):
+        metadata = {}
     namespace = metadata.get("namespace")
     parts = [str(obj.get("kind", "?")), *([str(namespace)] if namespace else [])]
     return "/".join([*parts, str(metadata.get("name", "?"))])
@@ -133,8 +158,12 @@ def _decrypt_whole(obj: dict[str, Any], identities: AgeIdentities | None) -> dic
     if not identities:
         raise _no_keys(shown)
     try:
+        text = json.dumps(obj)
+    except (TypeError, ValueError):
+        raise BuildError(f"{shown}: a SOPS-encrypted object must hold only JSON values") from None
+    try:
         plain = decrypt_text(
-            json.dumps(obj), file=shown, identities=identities, verify_mac=False, format="json"
+            text, file=shown, identities=identities, verify_mac=False, format="json"
         )
     except (SopsDecryptError, InvalidInputError) as exc:
         raise _failed(shown, exc) from None

@@ -3,7 +3,9 @@
 Flux's kustomize-controller never builds a directory as it is: when ``spec.path`` holds no
 kustomization file it writes one listing the directory's manifests, and in every case it
 rewrites the file with the spec's ``targetNamespace``, ``namePrefix``/``nameSuffix``,
-``patches``, ``images`` and ``components``.  This module computes that document from a file
+``patches``, ``images`` and ``components``.  ``commonMetadata`` is not one of them: kustomize's
+``commonLabels`` would also rewrite selectors, so Flux sets it on the built objects
+(:func:`apply_common_metadata`).  This module computes that document from a file
 listing and the parsed existing file; the build adapter reads the tree and writes the result
 into a copy of it.  Pure: no file system, the caller passes what it found.
 """
@@ -14,7 +16,12 @@ import posixpath
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from tagpilot.api.kustomization import KustomizationSpec, KustomizeImage, KustomizePatch
+from tagpilot.api.kustomization import (
+    CommonMetadata,
+    KustomizationSpec,
+    KustomizeImage,
+    KustomizePatch,
+)
 from tagpilot.core.errors import StalledError
 
 __all__ = [
@@ -23,6 +30,7 @@ __all__ = [
     "PLACEHOLDER_NAMESPACE",
     "REASON_BUILD_FAILED",
     "BuildError",
+    "apply_common_metadata",
     "apply_overrides",
     "generated_document",
     "generated_resources",
@@ -211,3 +219,24 @@ def _merge_images(
             if image.digest:
                 current["digest"] = image.digest
     return merged
+
+
+def apply_common_metadata(
+    objects: Sequence[Mapping[str, Any]], common: CommonMetadata | None
+) -> list[dict[str, Any]]:
+    """The built objects with ``spec.commonMetadata`` set, its keys winning over the objects'.
+
+    Only ``metadata.labels`` and ``metadata.annotations`` change (never selectors or pod
+    templates); the objects given are not modified.
+    """
+    result = []
+    for obj in objects:
+        copy = dict(obj)
+        if common is not None and (common.labels or common.annotations):
+            metadata = dict(copy.get("metadata") or {})
+            for key, extra in (("labels", common.labels), ("annotations", common.annotations)):
+                if extra:
+                    metadata[key] = {**(metadata.get(key) or {}), **extra}
+            copy["metadata"] = metadata
+        result.append(copy)
+    return result
