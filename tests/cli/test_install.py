@@ -216,6 +216,137 @@ def test_the_cluster_role_grants_no_write_on_secrets_and_nothing_on_workloads() 
         assert "*" not in rule["verbs"]
 
 
+def _bindings(*flags: str) -> dict[str, str]:
+    return {
+        d["metadata"]["name"]: d["roleRef"]["name"]
+        for d in _documents(*flags)
+        if d["kind"] == "ClusterRoleBinding"
+    }
+
+
+@pytest.mark.parametrize(
+    ("flags", "bindings"),
+    [
+        pytest.param((), {"tagpilot": "tagpilot"}, id="image: its own ClusterRole only"),
+        pytest.param(
+            ("--controllers", "image,source"),
+            {"tagpilot": "tagpilot"},
+            id="source: its own ClusterRole only",
+        ),
+        pytest.param(
+            ("--controllers", "image,source,kustomize"),
+            {"tagpilot": "tagpilot", "tagpilot-cluster-admin": "cluster-admin"},
+            id="kustomize: cluster-admin too, as Flux binds its kustomize-controller",
+        ),
+        pytest.param(
+            ("--controllers", "kustomize", "-n", "flux-system"),
+            {
+                "tagpilot-flux-system": "tagpilot-flux-system",
+                "tagpilot-flux-system-cluster-admin": "cluster-admin",
+            },
+            id="another namespace: names that do not collide",
+        ),
+    ],
+)
+def test_only_the_deploy_profile_binds_cluster_admin(
+    flags: tuple[str, ...], bindings: dict[str, str]
+) -> None:
+    assert _bindings(*flags) == bindings
+
+
+def _granted(*flags: str) -> dict[str, list[str]]:
+    (role,) = [d for d in _documents(*flags) if d["kind"] == "ClusterRole"]
+    granted: dict[str, list[str]] = {}
+    for rule in role["rules"]:
+        for group in rule["apiGroups"]:
+            for resource in rule["resources"]:
+                name = f"{resource}.{group}" if group else resource
+                granted.setdefault(name, []).extend(rule["verbs"])
+    return granted
+
+
+_WRITE = ["get", "list", "watch", "patch", "update"]
+_STATUS = ["get", "patch", "update"]
+
+
+@pytest.mark.parametrize(
+    ("controllers", "resource", "verbs"),
+    [
+        pytest.param(
+            "image",
+            "gitrepositories.source.toolkit.fluxcd.io",
+            ["get", "list", "watch"],
+            id="image reads GitRepositories",
+        ),
+        pytest.param(
+            "image",
+            "gitrepositories/status.source.toolkit.fluxcd.io",
+            None,
+            id="image writes no GitRepository status",
+        ),
+        pytest.param(
+            "image",
+            "kustomizations.kustomize.toolkit.fluxcd.io",
+            None,
+            id="image has nothing on Kustomizations",
+        ),
+        pytest.param("image", "configmaps", None, id="image reads no ConfigMap"),
+        pytest.param(
+            "image,source",
+            "gitrepositories.source.toolkit.fluxcd.io",
+            ["get", "list", "watch", *_WRITE],
+            id="source writes GitRepositories",
+        ),
+        pytest.param(
+            "image,source",
+            "gitrepositories/status.source.toolkit.fluxcd.io",
+            _STATUS,
+            id="source writes GitRepository status",
+        ),
+        pytest.param(
+            "image,kustomize",
+            "gitrepositories/status.source.toolkit.fluxcd.io",
+            None,
+            id="kustomize alone writes no GitRepository status",
+        ),
+        pytest.param(
+            "image,kustomize",
+            "kustomizations.kustomize.toolkit.fluxcd.io",
+            _WRITE,
+            id="kustomize writes Kustomizations",
+        ),
+        pytest.param(
+            "image,kustomize",
+            "kustomizations/status.kustomize.toolkit.fluxcd.io",
+            _STATUS,
+            id="kustomize writes Kustomization status",
+        ),
+        pytest.param(
+            "image,kustomize",
+            "kustomizations/finalizers.kustomize.toolkit.fluxcd.io",
+            ["update"],
+            id="kustomize sets its finalizer",
+        ),
+        pytest.param(
+            "image,kustomize",
+            "configmaps",
+            ["get", "list", "watch"],
+            id="kustomize reads substituteFrom ConfigMaps",
+        ),
+        pytest.param(
+            "image,kustomize",
+            "serviceaccounts",
+            ["get", "list", "watch", "impersonate"],
+            id="kustomize impersonates a serviceAccountName",
+        ),
+    ],
+)
+def test_the_cluster_role_grows_with_the_controllers(
+    controllers: str, resource: str, verbs: list[str] | None
+) -> None:
+    assert _granted("--controllers", controllers).get(resource) == verbs
+
+
 @pytest.mark.parametrize(
     ("flags", "message"),
     [

@@ -1,10 +1,15 @@
 """Helpers for the tests that install tagpilot on the real control plane.
 
 ``export`` runs ``tagpilot install --export`` as a user would; ``install`` applies it
-server-side into a namespace and waits for the CRDs; ``installed_namespace`` is the body
-of a module-scoped fixture (a fresh install namespace, removed with its cluster roles at
-the end; the CRDs stay, they are shared by the session).  ``blaster_objects`` are the
+server-side into a namespace (every CRD, and the controllers asked for: the image profile
+by default, ``WHOLE_LOOP`` for the deploy profile) and waits for the CRDs;
+``installed_namespace`` is the body of a module-scoped fixture (a fresh install namespace,
+removed with its cluster roles and bindings at the end; the CRDs stay, they are shared by
+the session).  ``blaster_objects`` are the
 testdata's Blaster objects, ``FLUX_POLICY_STATUS`` a status as Flux writes it.
+``service_account_identity`` is ServiceAccount ``tagpilot`` as a kubectl identity (a bound
+token from the TokenRequest API, no controller-manager needed); ``can_i`` asks
+``kubectl auth can-i`` as someone.
 """
 
 from __future__ import annotations
@@ -19,15 +24,18 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
-from .controlplane import ControlPlane
+from .controlplane import ControlPlane, Identity
 
 __all__ = [
     "CRDS",
     "FLUX_POLICY_STATUS",
+    "WHOLE_LOOP",
     "blaster_objects",
+    "can_i",
     "export",
     "install",
     "installed_namespace",
+    "service_account_identity",
 ]
 
 TESTDATA = (
@@ -38,7 +46,10 @@ CRDS = (
     "imagepolicies.image.toolkit.fluxcd.io",
     "imageupdateautomations.image.toolkit.fluxcd.io",
     "gitrepositories.source.toolkit.fluxcd.io",
+    "kustomizations.kustomize.toolkit.fluxcd.io",
 )
+WHOLE_LOOP = "image,source,kustomize"
+"""``--controllers`` for the whole loop: the deploy profile (cluster-admin) included."""
 
 
 def export(*flags: str) -> str:
@@ -52,8 +63,18 @@ def export(*flags: str) -> str:
     return result.stdout
 
 
-def install(plane: ControlPlane, namespace: str) -> None:
-    """Apply the export (with the GitRepository CRD) into ``namespace``; wait for the CRDs."""
+def install(plane: ControlPlane, namespace: str, controllers: str = "image") -> None:
+    """Apply the export (every CRD; RBAC for ``controllers``) into ``namespace``; wait."""
+    yaml = YAML(typ="safe")
+    flags = ("--source-crds", "--namespace", namespace)
+    documents = list(yaml.load_all(export(*flags, "--controllers", controllers)))
+    # Every test module sees every CRD, whatever profile its namespace is installed with.
+    documents += [
+        d
+        for d in yaml.load_all(export(*flags, "--controllers", WHOLE_LOOP))
+        if d["kind"] == "CustomResourceDefinition"
+        and d["metadata"]["name"] not in _names(documents)
+    ]
     plane.kubectl(
         "apply",
         "--server-side",
@@ -63,15 +84,20 @@ def install(plane: ControlPlane, namespace: str) -> None:
         "--field-manager=tagpilot-tests",
         "-f",
         "-",
-        stdin=export("--source-crds", "--namespace", namespace),
+        stdin="\n---\n".join(json.dumps(document) for document in documents),
     )
     plane.kubectl(
         "wait", "--for=condition=Established", "--timeout=60s", *(f"crd/{c}" for c in CRDS)
     )
 
 
+def _names(documents: list[dict[str, Any]]) -> set[str]:
+    return {d["metadata"]["name"] for d in documents if d["kind"] == "CustomResourceDefinition"}
+
+
 def blaster_objects(namespace: str) -> str:
-    """The testdata's Blaster ImageRepository, ImagePolicy, automation and GitRepository.
+    """The testdata's Blaster ImageRepository, ImagePolicy, automation, GitRepository and
+    Kustomization.
 
     The files say v1beta2 where Flux's current CRDs serve v1 only; the schema is the same.
     """
@@ -84,22 +110,24 @@ def blaster_objects(namespace: str) -> str:
     kept = []
     for document in documents:
         group = document["apiVersion"].split("/")[0]
-        if document["kind"] == "Kustomization":
-            continue
         document["apiVersion"] = f"{group}/v1"
         document["metadata"]["namespace"] = namespace
         kept.append(document)
     return "\n---\n".join(json.dumps(document) for document in kept)
 
 
-def installed_namespace(plane: ControlPlane) -> Iterator[str]:
+def installed_namespace(plane: ControlPlane, controllers: str = "image") -> Iterator[str]:
     """Install into a new namespace; yield its name; remove it and its cluster roles."""
     namespace = f"tagpilot-install-{secrets.token_hex(3)}"
-    install(plane, namespace)
+    install(plane, namespace, controllers)
     yield namespace
     plane.kubectl("delete", "namespace", namespace, "--wait=false", check=False)
-    for kind in ("clusterrolebinding", "clusterrole"):
-        plane.kubectl("delete", kind, f"tagpilot-{namespace}", check=False)
+    for kind, name in (
+        ("clusterrolebinding", f"tagpilot-{namespace}"),
+        ("clusterrolebinding", f"tagpilot-{namespace}-cluster-admin"),
+        ("clusterrole", f"tagpilot-{namespace}"),
+    ):
+        plane.kubectl("delete", kind, name, check=False)
 
 
 FLUX_POLICY_STATUS = {
@@ -123,3 +151,39 @@ FLUX_POLICY_STATUS = {
         }
     ],
 }
+
+
+def service_account_identity(plane: ControlPlane, namespace: str, directory: Path) -> Identity:
+    """ServiceAccount ``tagpilot`` of ``namespace``, with a kubeconfig in ``directory``."""
+    token = plane.kubectl("create", "token", "tagpilot", "-n", namespace).stdout.strip()
+    kubeconfig = directory / "tagpilot.kubeconfig"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": "test",
+                        "cluster": {
+                            "server": plane.url,
+                            "certificate-authority": str(plane.serving_ca),
+                        },
+                    }
+                ],
+                "users": [{"name": "tagpilot", "user": {"token": token}}],
+                "contexts": [{"name": "test", "context": {"cluster": "test", "user": "tagpilot"}}],
+                "current-context": "test",
+            }
+        )
+    )
+    kubeconfig.chmod(0o600)
+    return Identity(f"system:serviceaccount:{namespace}:tagpilot", (), kubeconfig)
+
+
+def can_i(plane: ControlPlane, who: Identity, *question: str) -> bool:
+    """``kubectl auth can-i QUESTION`` as ``who``: yes or no (anything else fails the test)."""
+    result = plane.kubectl("auth", "can-i", *question, identity=who, check=False)
+    answer = result.stdout.strip()
+    assert answer in ("yes", "no"), result.stderr
+    return answer == "yes"

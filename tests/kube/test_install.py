@@ -87,9 +87,37 @@ def test_the_blaster_objects_are_accepted_and_get_shows_fluxs_columns(
         assert column in header
     assert "registry.reids.net.au/games/blaster" in wide
 
-    short = control_plane.kubectl("get", "imgauto,gitrepo", "-n", installed, "-o", "name").stdout
+    short = control_plane.kubectl("get", "imgauto,gitrepo,ks", "-n", installed, "-o", "name").stdout
     assert "imageupdateautomation.image.toolkit.fluxcd.io/blaster-dev-automation" in short
     assert "gitrepository.source.toolkit.fluxcd.io/blaster-dev" in short
+    assert "kustomization.kustomize.toolkit.fluxcd.io/blaster-dev" in short
+
+
+def test_kubectl_get_ks_shows_fluxs_columns_and_the_ready_condition(
+    control_plane: ControlPlane, installed: str
+) -> None:
+    control_plane.kubectl("apply", "-f", "-", stdin=blaster_objects(installed))
+    control_plane.kubectl(
+        "patch",
+        "kustomization",
+        "blaster-dev",
+        "-n",
+        installed,
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        json.dumps({"status": FLUX_KUSTOMIZATION_STATUS}),
+    )
+    table = control_plane.kubectl("get", "ks", "-A").stdout.splitlines()
+    assert table[0].split() == ["NAMESPACE", "NAME", "AGE", "READY", "STATUS"]
+    (row,) = [line for line in table[1:] if line.split()[:2] == [installed, "blaster-dev"]]
+    assert row.split()[3:] == ["True", *_APPLIED.split()]
+    got = json.loads(
+        control_plane.kubectl(
+            "get", "kustomization", "blaster-dev", "-n", installed, "-o", "json"
+        ).stdout
+    )
+    assert got["status"] == FLUX_KUSTOMIZATION_STATUS
 
 
 def test_the_api_server_fills_in_fluxs_defaults(
@@ -131,6 +159,35 @@ def test_a_status_with_fluxs_fields_survives_the_status_subresource(
     assert "dev-20251115.51" in row and "True" in row
 
 
+_APPLIED = "Applied revision: develop@sha1:" + "b" * 40
+FLUX_KUSTOMIZATION_STATUS = {
+    "observedGeneration": 1,
+    "lastAppliedRevision": "develop@sha1:" + "b" * 40,
+    "lastAttemptedRevision": "develop@sha1:" + "b" * 40,
+    "inventory": {"entries": [{"id": "blaster-dev_blaster-app_apps_Deployment", "v": "v1"}]},
+    "history": [
+        {
+            "digest": "sha256:" + "c" * 64,
+            "firstReconciled": "2025-11-15T10:00:00Z",
+            "lastReconciled": "2025-11-15T10:05:00Z",
+            "lastReconciledDuration": "1.2s",
+            "lastReconciledStatus": "ReconciliationSucceeded",
+            "totalReconciliations": 2,
+        }
+    ],
+    "conditions": [
+        {
+            "type": "Ready",
+            "status": "True",
+            "observedGeneration": 1,
+            "lastTransitionTime": "2025-11-15T10:05:00Z",
+            "reason": "ReconciliationSucceeded",
+            "message": _APPLIED,
+        }
+    ],
+}
+"""A Kustomization status as kustomize-controller writes it."""
+
 BAD_OBJECTS = [
     pytest.param(
         "ImagePolicy",
@@ -162,14 +219,42 @@ BAD_OBJECTS = [
         "serviceAccountName can only be set when provider is 'azure' or 'aws'",
         id="a GitRepository service account without a cloud provider (CEL)",
     ),
+    pytest.param(
+        "Kustomization",
+        {
+            "interval": "5m",
+            "prune": True,
+            "sourceRef": {"kind": "GitRepository", "name": "r"},
+            "kubeConfig": {"secretRef": {"name": "a"}, "configMapRef": {"name": "b"}},
+        },
+        "exactly one of spec.kubeConfig.configMapRef or spec.kubeConfig.secretRef",
+        id="a kubeConfig from both a Secret and a ConfigMap (CEL)",
+    ),
+    pytest.param(
+        "Kustomization",
+        {"interval": "5m", "sourceRef": {"kind": "GitRepository", "name": "r"}},
+        "spec.prune: Required value",
+        id="a Kustomization without prune",
+    ),
+    pytest.param(
+        "Kustomization",
+        {"interval": "5m", "prune": True, "sourceRef": {"kind": "HelmRepository", "name": "r"}},
+        'spec.sourceRef.kind: Unsupported value: "HelmRepository"',
+        id="a Kustomization source of a kind it cannot build",
+    ),
 ]
+
+_GROUPS = {
+    "GitRepository": "source.toolkit.fluxcd.io",
+    "Kustomization": "kustomize.toolkit.fluxcd.io",
+}
 
 
 @pytest.mark.parametrize(("kind", "spec", "message"), BAD_OBJECTS)
 def test_the_api_server_refuses_an_invalid_object_and_says_why(
     control_plane: ControlPlane, installed: str, kind: str, spec: dict[str, Any], message: str
 ) -> None:
-    group = "source.toolkit.fluxcd.io" if kind == "GitRepository" else "image.toolkit.fluxcd.io"
+    group = _GROUPS.get(kind, "image.toolkit.fluxcd.io")
     document = {
         "apiVersion": f"{group}/v1",
         "kind": kind,

@@ -1,9 +1,9 @@
-"""The RBAC `tagpilot install --export` grants, proven with the ServiceAccount's own token.
+"""The image profile's RBAC, proven with the ServiceAccount's own token.
 
 A bound token from the TokenRequest API (no controller-manager needed) makes a kubeconfig
 for ServiceAccount ``tagpilot``; ``kubectl auth can-i`` then shows it may do what the
 controller does, may not do more, and that ``can-i --list`` is exactly what the ClusterRole
-and the lease Role declare.
+and the lease Role declare.  (The deploy profile: ``test_install_deploy.py``.)
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ import pytest
 from tagpilot.api.install import CLUSTER_RULES, LEASE_RULES, Rule
 
 from .controlplane import ControlPlane, Identity
-from .install_support import FLUX_POLICY_STATUS, blaster_objects, installed_namespace
+from .install_support import (
+    FLUX_POLICY_STATUS,
+    blaster_objects,
+    can_i,
+    installed_namespace,
+    service_account_identity,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,37 +36,7 @@ def service_account(
     control_plane: ControlPlane, installed: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Identity:
     """The identity of ServiceAccount ``tagpilot`` (a bound token from the TokenRequest API)."""
-    token = control_plane.kubectl("create", "token", "tagpilot", "-n", installed).stdout.strip()
-    kubeconfig = tmp_path_factory.mktemp("sa") / "tagpilot.kubeconfig"
-    kubeconfig.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {
-                        "name": "test",
-                        "cluster": {
-                            "server": control_plane.url,
-                            "certificate-authority": str(control_plane.serving_ca),
-                        },
-                    }
-                ],
-                "users": [{"name": "tagpilot", "user": {"token": token}}],
-                "contexts": [{"name": "test", "context": {"cluster": "test", "user": "tagpilot"}}],
-                "current-context": "test",
-            }
-        )
-    )
-    kubeconfig.chmod(0o600)
-    return Identity(f"system:serviceaccount:{installed}:tagpilot", (), kubeconfig)
-
-
-def _can_i(plane: ControlPlane, who: Identity, *question: str) -> bool:
-    result = plane.kubectl("auth", "can-i", *question, identity=who, check=False)
-    answer = result.stdout.strip()
-    assert answer in ("yes", "no"), result.stderr
-    return answer == "yes"
+    return service_account_identity(control_plane, installed, tmp_path_factory.mktemp("sa"))
 
 
 IN_NS = "--namespace={ns}"
@@ -107,6 +83,8 @@ DENIED = [
     ("update", "customresourcedefinitions.apiextensions.k8s.io"),
     ("create", "clusterrolebindings.rbac.authorization.k8s.io"),
     ("get", "configmaps", "--namespace=apps"),
+    ("list", "kustomizations.kustomize.toolkit.fluxcd.io", "--all-namespaces"),
+    ("impersonate", "serviceaccounts", "--namespace=apps"),
 ]
 
 
@@ -122,7 +100,7 @@ def test_the_service_account_may_do_what_the_controller_needs(
     question: tuple[str, ...],
 ) -> None:
     asked = [part.replace("{ns}", installed) for part in question]
-    assert _can_i(control_plane, service_account, *asked)
+    assert can_i(control_plane, service_account, *asked)
 
 
 @pytest.mark.parametrize("question", DENIED, ids=_ids(DENIED))
@@ -133,7 +111,7 @@ def test_the_service_account_may_not_do_more(
     question: tuple[str, ...],
 ) -> None:
     asked = [part.replace("{ns}", installed) for part in question]
-    assert not _can_i(control_plane, service_account, *asked)
+    assert not can_i(control_plane, service_account, *asked)
 
 
 def test_the_service_account_really_reads_an_image_policy_and_writes_its_status(

@@ -3,7 +3,8 @@
 ``install_documents(InstallOptions(...))`` returns them in apply order: Namespace; CRDs
 (the image kinds, GitRepository with ``source_crds``, Kustomization when the ``kustomize``
 controller runs; none with ``crds="skip"``);
-ServiceAccount; ClusterRole and ClusterRoleBinding; Role and RoleBinding for leases;
+ServiceAccount; ClusterRole and ClusterRoleBinding (and one to ``cluster-admin`` with the
+``kustomize`` controller); Role and RoleBinding for leases;
 Deployments; Service ``webhook-receiver``; NetworkPolicies.  Every object carries
 ``app.kubernetes.io/part-of: tagpilot``, ``app.kubernetes.io/component`` and
 ``app.kubernetes.io/version`` (the Namespace only when it is tagpilot's own default one).
@@ -32,7 +33,16 @@ from tagpilot.api.install.options import (
     CrdsMode,
     InstallOptions,
 )
-from tagpilot.api.install.rbac import CLUSTER_RULES, LEASE_RULES, Rule, rbac_documents
+from tagpilot.api.install.rbac import (
+    CLUSTER_ADMIN,
+    CLUSTER_RULES,
+    DEPLOY_RULES,
+    LEASE_RULES,
+    SOURCE_RULES,
+    Rule,
+    cluster_rules,
+    rbac_documents,
+)
 from tagpilot.api.install.workload import (
     CONTROLLER_ARGS,
     deployments,
@@ -42,18 +52,22 @@ from tagpilot.api.install.workload import (
 
 __all__ = [
     "APP_NAME",
+    "CLUSTER_ADMIN",
     "CLUSTER_RULES",
     "CONTROLLER_ARGS",
     "CONTROLLER_NAMES",
     "DEFAULT_NAMESPACE",
+    "DEPLOY_RULES",
     "HTTP_PORT",
     "LEASE_RULES",
     "RUN_AS_USER",
     "SHARD_LABEL",
+    "SOURCE_RULES",
     "STATE_DIR",
     "CrdsMode",
     "InstallOptions",
     "Rule",
+    "cluster_rules",
     "install_documents",
 ]
 
@@ -98,7 +112,7 @@ def install_documents(options: InstallOptions) -> list[Props]:
             "metadata": {"labels": controller, "name": APP_NAME, "namespace": options.namespace},
         }
     )
-    documents += rbac_documents(options.namespace, _labels(options, "rbac"))
+    documents += rbac_documents(options.namespace, _labels(options, "rbac"), options.controllers)
     documents += deployments(options, controller)
     documents.append(webhook_service(options, controller))
     documents += network_policies(options, _labels(options, "network-policy"))
