@@ -29,10 +29,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-# kube-apiserver and etcd for tests/kube, built from their Go modules into the user's cache
-# (first run only; a cached run costs a Python start-up).
+# kube-apiserver and etcd for tests/kube, built from their Go modules into the user's cache,
+# and Flux's CRDs generated from its api modules for the CRD comparison (first run only; a
+# cached run costs a Python start-up).
 kube-binaries: setup
 	$(BIN)/python -m tests.kube.build
+	$(BIN)/python -m tests.kube.upstream
 
 # Flux's image controllers and the upstream CRDs, for bench_cluster only (never for `make test`).
 # Exit 2: only the CRDs could be made (the module proxy refused a controller's module).

@@ -247,3 +247,27 @@ def example_objects() -> list[tuple[str, dict[str, Any]]]:
                 where = f"{module}:{path.relative_to(base)}:{document['metadata']['name']}"
                 found.append((where, document))
     return found
+
+
+def prepare() -> None:
+    """Fetch and generate every upstream CRD the tests compare with (first run only)."""
+    from tagpilot.api.crds import CRD_KINDS  # noqa: PLC0415 - only for this command
+
+    names = [f"{kind.plural}.{kind.group}" for kind in CRD_KINDS]
+    missing = not (_cache() / "go" / "bin" / f"controller-gen-{CONTROLLER_GEN_VERSION}").is_file()
+    if missing:
+        print(
+            f"building controller-gen {CONTROLLER_GEN_VERSION} and generating Flux's CRDs from "
+            "their api modules (first run only, a few minutes)",
+            flush=True,
+        )
+    generated_crds(*SOURCE_CONTROLLER_API)
+    for name in names:
+        upstream_crd(name)
+
+
+if __name__ == "__main__":
+    try:
+        prepare()
+    except UpstreamError as error:
+        raise SystemExit(f"upstream CRDs: {error}") from None
