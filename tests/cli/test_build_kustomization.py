@@ -177,6 +177,75 @@ def test_secret_values_are_masked_unless_revealed(
     assert revealed["data"] == {"password": HUNTER2_B64}
 
 
+PLAIN_OBJECTS = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  level: ${level:=info}
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: token
+stringData:
+  token: s3cr3t
+"""
+PLAIN_KUSTOMIZATION = """\
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: app
+spec:
+  interval: 5m
+  path: ./app
+  prune: true
+  sourceRef: {kind: GitRepository, name: app}
+  nameSuffix: -v1
+  postBuild:
+    substitute: {unused: x}
+"""
+PLAIN_BUILT = """\
+apiVersion: v1
+data:
+  level: info
+kind: ConfigMap
+metadata:
+  labels:
+    kustomize.toolkit.fluxcd.io/name: app
+    kustomize.toolkit.fluxcd.io/namespace: apps
+  name: settings-v1
+---
+apiVersion: v1
+data:
+  token: '***'
+kind: Secret
+metadata:
+  labels:
+    kustomize.toolkit.fluxcd.io/name: app
+    kustomize.toolkit.fluxcd.io/namespace: apps
+  name: token-v1
+"""
+
+
+def test_outside_a_checkout_dir_is_the_root_and_the_output_is_multi_document_yaml(
+    tmp_path: Path,
+) -> None:
+    assert not any((p / ".git").exists() for p in tmp_path.parents), "tmp is in a checkout"
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app/objects.yaml").write_text(PLAIN_OBJECTS)
+    (tmp_path / "ks.yaml").write_text(PLAIN_KUSTOMIZATION)
+    args = ["ks", "app", "--path", str(tmp_path / "app"), "-f", str(tmp_path / "ks.yaml")]
+    assert _build(*args, "-n", "apps") == (0, PLAIN_BUILT, "")
+    (tmp_path / "app/kustomization.yaml").write_text("resources: [../ks.yaml]\n")
+    assert _build(*args, "-n", "apps") == (
+        2,
+        "",
+        "✗ kustomization.yaml: resources[0]: '../ks.yaml' leaves the source root\n",
+    )
+
+
 def test_the_kustomization_is_found_in_a_manifests_directory(
     checkout: Path, ks_file: Path, key_file: Path
 ) -> None:

@@ -190,6 +190,12 @@ def mask_secrets(objects: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return masked
 
 
+def _printable(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """``obj`` without the null ``creationTimestamp`` apply needs and a reader does not."""
+    metadata = {k: v for k, v in obj["metadata"].items() if (k, v) != ("creationTimestamp", None)}
+    return {**obj, "metadata": metadata}
+
+
 def _build_errors(command: Callable[_P, _T]) -> Callable[_P, _T]:
     """One ``✗`` line per failure: exit 2 when the input must change, else 1."""
 
@@ -267,7 +273,8 @@ def build_kustomization(
     request = BuildInput(name, namespace, directory, paths, _identities(age_key_file))
     objects = render_kustomization(request)
     shown = objects if reveal_secrets else mask_secrets(objects)
-    click.echo("---\n".join(emit_document(obj) for obj in shown), nl=False)
+    click.echo("---\n".join(emit_document(_printable(obj)) for obj in shown), nl=False)
+
 
 
 build_group = click.Group("build", help="Build objects from local files, like flux build.")
