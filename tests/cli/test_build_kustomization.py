@@ -329,6 +329,19 @@ def test_bad_input_fails_on_one_line_with_exit_2_and_no_secret(
     assert "hunter2" not in err and HUNTER2_B64 not in err and "Traceback" not in err
 
 
+def test_without_strict_substitution_an_undefined_variable_is_empty_as_in_flux_build(
+    checkout: Path, ks_file: Path, key_file: Path
+) -> None:
+    ks_file.write_text(KUSTOMIZATION.replace("substitute: {cluster_env: dev}", "substitute: {}"))
+    objects = _ok(checkout, ks_file, key_file, "--no-strict-substitute")
+    (container,) = objects["Deployment/dev-app"]["spec"]["template"]["spec"]["containers"]
+    # Substitution works on the YAML text, so an emptied plain scalar reads back as null.
+    assert container["env"] == [
+        {"name": "CLUSTER_ENV", "value": None},
+        {"name": "REGION", "value": "eu-1"},
+    ]
+
+
 def test_a_wrong_age_key_fails_decryption_without_showing_the_secret(
     checkout: Path, ks_file: Path, tmp_path: Path
 ) -> None:

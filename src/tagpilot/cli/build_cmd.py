@@ -68,6 +68,8 @@ class BuildInput:
     directory: Path
     manifest_paths: tuple[Path, ...]
     identities: AgeIdentities
+    strict: bool = True
+    """An undefined ``postBuild`` variable fails the build (tagpilot's controller fails too)."""
 
 
 def _identities(age_key_file: Path | None) -> AgeIdentities:
@@ -122,7 +124,7 @@ def _owner(ks: Kustomization) -> str:
 
 
 def _substituted(
-    ks: Kustomization, manifests: Manifests, objects: list[dict[str, Any]]
+    ks: Kustomization, manifests: Manifests, objects: list[dict[str, Any]], *, strict: bool
 ) -> list[dict[str, Any]]:
     """``postBuild`` substitution with ``substitute`` and the Secrets of the manifests."""
     post = ks.spec.post_build
@@ -146,7 +148,9 @@ def _substituted(
     variables = merge_variables(sources, post.substitute)
     always = post.substitute_strategy == "Always"
     return [
-        obj if substitution_disabled(obj) else substitute_object(obj, variables, always=always)
+        obj
+        if substitution_disabled(obj)
+        else substitute_object(obj, variables, strict=strict, always=always)
         for obj in objects
     ]
 
@@ -169,7 +173,7 @@ def render_kustomization(request: BuildInput) -> list[dict[str, Any]]:
     built = build(BuildRequest(root, directory.relative_to(root).as_posix(), ks.spec, keys))
     metadata = ks.spec.common_metadata
     return prepare(
-        _substituted(ks, manifests, built),
+        _substituted(ks, manifests, built, strict=request.strict),
         owner_name=ks.name,
         owner_namespace=ks.namespace,
         common_labels=metadata.labels if metadata else None,
@@ -238,6 +242,13 @@ def _build_errors(command: Callable[_P, _T]) -> Callable[_P, _T]:
     help="age identities for SOPS-encrypted files (also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).",
 )
 @click.option(
+    "--strict-substitute/--no-strict-substitute",
+    default=True,
+    show_default=True,
+    help="Fail on an undefined postBuild variable without a default, as tagpilot's controller "
+    "does; --no-strict-substitute makes it empty, as flux build does unless asked.",
+)
+@click.option(
     "--reveal-secrets",
     is_flag=True,
     help="Print Secret data and stringData values; without it they are printed as ***.",
@@ -250,6 +261,7 @@ def build_kustomization(
     manifests: tuple[Path, ...],
     namespace: str,
     age_key_file: Path | None,
+    strict_substitute: bool,
     reveal_secrets: bool,
 ) -> None:
     """Build Kustomization NAME from a local DIR and print its objects, like flux build.
@@ -270,7 +282,8 @@ def build_kustomization(
             "give the Kustomization object with --kustomization-file or --manifests",
             location=SourceLocation(field="--kustomization-file"),
         )
-    request = BuildInput(name, namespace, directory, paths, _identities(age_key_file))
+    identities = _identities(age_key_file)
+    request = BuildInput(name, namespace, directory, paths, identities, strict_substitute)
     objects = render_kustomization(request)
     shown = objects if reveal_secrets else mask_secrets(objects)
     click.echo("---\n".join(emit_document(_printable(obj)) for obj in shown), nl=False)
