@@ -67,6 +67,7 @@ spec:
     - target: {kind: Deployment}
       patch: |
         - {op: add, path: /spec/replicas, value: 2}
+  components: [../components/debug]
   commonMetadata:
     labels: {team: web}
   decryption:
@@ -84,6 +85,12 @@ metadata:
   namespace: flux-system
 stringData:
   region: eu-1
+"""
+COMPONENT = """\
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+commonAnnotations:
+  debug: "on"
 """
 HUNTER2_B64 = base64.b64encode(b"hunter2").decode()
 
@@ -104,6 +111,8 @@ def checkout(tmp_path: Path, sops: Sops, age_key: AgeKey) -> Path:
     repo = tmp_path / "repo"
     (repo / "k8s" / "base").mkdir(parents=True)
     (repo / "k8s" / "dev").mkdir()
+    (repo / "k8s" / "components" / "debug").mkdir(parents=True)
+    (repo / "k8s/components/debug/kustomization.yaml").write_text(COMPONENT)
     subprocess.run(["git", "init", "-q", str(repo)], check=True)
     (repo / "k8s/base/deployment.yaml").write_text(DEPLOYMENT)
     (repo / "k8s/base/kustomization.yaml").write_text("resources: [deployment.yaml]\n")
@@ -159,6 +168,7 @@ def test_the_build_applies_the_spec_and_adds_fluxs_owner_labels(
         "kustomize.toolkit.fluxcd.io/name": "blaster-dev",
         "kustomize.toolkit.fluxcd.io/namespace": "flux-system",
     }
+    assert deployment["metadata"]["annotations"] == {"debug": "on"}
     assert deployment["spec"]["replicas"] == 2
     (container,) = deployment["spec"]["template"]["spec"]["containers"]
     assert container["image"] == "ghcr.io/acme/app:1.2.3"
