@@ -471,7 +471,7 @@ def test_events_come_from_the_daemon_when_one_answers(daemon: Daemon, tmp_path: 
             ["--for", "Deployment/web"],
             2,
             "✗ --for: expected Kind/name with Kind one of ImageRepository, ImagePolicy, "
-            "ImageUpdateAutomation, GitRepository\n",
+            "ImageUpdateAutomation, GitRepository, Kustomization\n",
             id="unknown-kind",
         ),
     ],

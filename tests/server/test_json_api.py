@@ -73,7 +73,7 @@ async def test_list_with_unknown_kind_is_400_naming_the_kinds(client: httpx.Asyn
     assert response.status_code == 400
     assert response.json() == {
         "error": "unknown kind 'Deployment'; expected one of "
-        "ImageRepository, ImagePolicy, ImageUpdateAutomation, GitRepository"
+        "ImageRepository, ImagePolicy, ImageUpdateAutomation, GitRepository, Kustomization"
     }
 
 
@@ -242,7 +242,7 @@ REPO_PATH = "ImageRepository/apps/app"
         ),
         pytest.param(f"{REPO_PATH}/delete", JSON, b"{}", 404, id="unknown-action"),
         pytest.param("ImageRepository/apps/missing/suspend", JSON, b"{}", 404, id="unknown-object"),
-        pytest.param("Kustomization/apps/app/suspend", JSON, b"{}", 400, id="unknown-kind"),
+        pytest.param("Deployment/apps/app/suspend", JSON, b"{}", 400, id="unknown-kind"),
         pytest.param(f"{REPO_PATH}/suspend", JSON, b"{oops", 400, id="body-not-json"),
         pytest.param(f"{REPO_PATH}/suspend", JSON, b"[]", 400, id="body-not-object"),
         pytest.param(

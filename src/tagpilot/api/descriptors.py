@@ -37,6 +37,7 @@ __all__ = [
     "KUSTOMIZATION",
     "RECEIVER",
     "SECRET",
+    "TOP_LEVEL",
     "CliGroup",
     "Column",
     "KindDescriptor",
@@ -67,6 +68,9 @@ class Column:
 
 SUSPENDED = Column("SUSPENDED")
 
+TOP_LEVEL = ""
+"""The group of kinds whose word follows the verb itself, as ``flux get kustomizations``."""
+
 
 @dataclass(frozen=True)
 class CliGroup:
@@ -80,6 +84,7 @@ class CliGroup:
 CLI_GROUPS = {
     "image": CliGroup("image", ("images",), "Image repositories, policies and update automations."),
     "source": CliGroup("source", ("sources",), "Sources (GitRepository)."),
+    TOP_LEVEL: CliGroup(TOP_LEVEL, (), "Kinds named right after the verb (kustomization)."),
 }
 """The groups the flux-style verbs (``get``, ``reconcile``, ``suspend``, ...) use."""
 
@@ -95,7 +100,8 @@ class KindDescriptor:
     status_model: type[FluxModel] | None = None
     """The ``*Status`` model; None for kinds without a status (Secret, Receiver)."""
     group: str | None = None
-    """The command-line group (``image``, ``source``); None: not on the command line."""
+    """The command-line group (``image``, ``source``, :data:`TOP_LEVEL`); None: not on the
+    command line."""
     word: str = ""
     """The word after the group: ``get image <word>``."""
     aliases: tuple[str, ...] = ()
@@ -142,6 +148,10 @@ def _last_run(status: ImageUpdateAutomationStatus) -> object:
 
 def _revision(status: GitRepositoryStatus) -> object:
     return status.artifact.revision if status.artifact else ""
+
+
+def _applied_revision(status: KustomizationStatus) -> object:
+    return status.last_applied_revision
 
 
 IMAGE_REPOSITORY = KindDescriptor(
@@ -196,8 +206,12 @@ KUSTOMIZATION = KindDescriptor(
     Kustomization,
     KUSTOMIZE_API_VERSIONS,
     KustomizationStatus,
-    reconciled=True,
+    group=TOP_LEVEL,
+    word="kustomization",
+    aliases=("kustomizations", "ks"),
     human="kustomization",
+    columns=(Column("REVISION", _applied_revision), SUSPENDED),
+    reconciled=True,
 )
 SECRET = KindDescriptor("Secret", Secret, ("v1",))
 RECEIVER = KindDescriptor("Receiver", Receiver, NOTIFICATION_API_VERSIONS)

@@ -1,4 +1,5 @@
-"""``tagpilot get image repository|policy|update|all`` and ``get source git``: Flux's tables.
+"""``tagpilot get image repository|policy|update|all``, ``get source git`` and ``get
+kustomizations``: Flux's tables.
 
 The columns, the table layout and the messages for an empty or missing result are those of
 ``flux get`` (``-A`` adds a NAMESPACE column, ``all`` prefixes names with the kind and ends

@@ -3,7 +3,9 @@
 Every flux-style verb (``get``, ``export``, ``reconcile``, ``suspend``, ``resume``) builds its
 leaves with :func:`kind_groups`: one group per command-line group of kinds (``image``,
 ``source``, also spelt ``images``, ``sources``) holding one leaf per kind, reachable by its
-word and the word's other spellings (``repository``/``repositories``).
+word and the word's other spellings (``repository``/``repositories``).  Kinds of the
+:data:`~tagpilot.api.descriptors.TOP_LEVEL` group (``kustomization``) sit right under the
+verb, as ``flux get kustomizations`` has them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable, Iterable
 
 import click
 
-from tagpilot.api.descriptors import CLI_GROUPS, KindDescriptor
+from tagpilot.api.descriptors import CLI_GROUPS, TOP_LEVEL, KindDescriptor
 
 __all__ = ["add_kind_groups", "kind_groups"]
 
@@ -43,9 +45,16 @@ def kind_groups(
 
 
 def add_kind_groups(parent: click.Group, groups: Iterable[click.Group]) -> None:
-    """Add each group to ``parent``, also under its other spellings (``images``, ``sources``)."""
+    """Add each group to ``parent``, also under its other spellings (``images``, ``sources``).
+
+    The top-level group is not added itself: its leaves (and their spellings) are.
+    """
     for group in groups:
         assert group.name is not None
+        if group.name == TOP_LEVEL:
+            for word, command in group.commands.items():
+                parent.add_command(command, word)
+            continue
         parent.add_command(group)
         for alias in CLI_GROUPS[group.name].aliases:
             parent.add_command(_alias(group), alias)

@@ -16,6 +16,7 @@ from tagpilot.cli.errors import GuardedGroup
 __all__ = ["COMMANDS", "cli", "main"]
 
 COMMANDS: dict[str, str] = {
+    "build": "tagpilot.cli.build_cmd:build_group",
     "controller": "tagpilot.cli.controller_cmd:controller_command",
     "create": "tagpilot.cli.create:create",
     "events": "tagpilot.cli.actions:events_command",
