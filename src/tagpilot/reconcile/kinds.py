@@ -30,7 +30,7 @@ from tagpilot.reconcile.image_repository import reconcile_image_repository
 from tagpilot.reconcile.image_update import reconcile_image_update
 from tagpilot.reconcile.outcome import Outcome
 
-__all__ = ["RECONCILERS", "KindReconciler", "RunRequest", "reconciler_for"]
+__all__ = ["RECONCILERS", "KindReconciler", "RunRequest", "reconciler_for", "runnable_kinds"]
 
 
 @dataclass(frozen=True)
@@ -138,3 +138,12 @@ _BY_KIND = {r.kind: r for r in RECONCILERS}
 def reconciler_for(kind: str) -> KindReconciler | None:
     """The reconciler of ``kind``, or None for a kind that is only read (an input)."""
     return _BY_KIND.get(kind)
+
+
+def runnable_kinds(ctx: ReconcileContext) -> tuple[str, ...]:
+    """The reconciled kinds ``ctx`` has the ports for, in run order.
+
+    GitRepository needs a git source port: a runtime built without one (the cluster
+    controller, until its source controller is switched on) only reads GitRepositories.
+    """
+    return tuple(r.kind for r in RECONCILERS if r.kind != GIT_REPOSITORY.kind or ctx.git_source)
