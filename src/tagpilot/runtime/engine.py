@@ -121,7 +121,8 @@ class Engine:
         return sorted(chosen, key=lambda key: (order[key.kind], key.namespace, key.name))
 
     def shown_keys(self) -> list[ObjectKey]:
-        """Every object the API shows: the reconciled ones, then inputs (GitRepository)."""
+        """Every object the API shows: the reconciled ones, then inputs (a GitRepository in
+        a runtime without a git source port)."""
         shown = {d.kind for d in cli_kinds()}
         inputs = sorted(key for key in self._objects if key.kind in shown - set(self.kinds))
         return [*self.keys(), *inputs]
