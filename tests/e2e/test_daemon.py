@@ -153,6 +153,7 @@ def test_the_daemon_polls_answers_webhooks_and_stops_cleanly(
         if line.get("event") == "reconciled"
     ]
     assert sorted(runs) == [
+        ("GitRepository", "blaster-dev"),
         ("ImagePolicy", "blaster-dev-policy"),
         ("ImageRepository", "blaster-dev-repo"),
         ("ImageUpdateAutomation", "blaster-dev-automation"),

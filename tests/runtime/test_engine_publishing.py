@@ -117,3 +117,32 @@ async def test_a_dry_run_publishes_nothing() -> None:
     recorded = Recorded()
     await _engine(recorded, dry_run=True).reconcile(KEY)
     assert (recorded.statuses, recorded.events) == ([], [])
+
+
+GIT_REPOSITORY = """\
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: app-repo, namespace: apps}
+spec: {url: "https://git.example.com/app.git", interval: 1m}
+"""
+
+
+async def test_without_a_git_source_port_a_git_repository_is_only_read() -> None:
+    """The cluster controller has no git source port yet: source-controller's objects keep
+    the status it writes, and nothing of ours is published or stored for them."""
+    recorded = Recorded()
+    ctx = ReconcileContext(
+        clock=FakeClock(datetime(2026, 12, 2, tzinfo=UTC)),
+        store=SqliteStore(":memory:"),
+        registry=None,  # type: ignore[arg-type]  # nothing here calls the registry
+    )
+    manifests = Manifests(objects=load_text(GIT_REPOSITORY, file="git.yaml").objects)
+    engine = Engine(ctx, manifests, status_writer=recorded, event_recorder=recorded)
+    key = ObjectKey("GitRepository", "apps", "app-repo")
+
+    outcome = await engine.reconcile(key)
+
+    assert "GitRepository" not in engine.kinds
+    assert (engine.keys(), engine.shown_keys()) == ([], [key])
+    assert outcome.suspended
+    assert (recorded.statuses, recorded.events, ctx.store.get_status(key)) == ([], [], None)

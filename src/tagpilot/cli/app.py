@@ -25,17 +25,12 @@ from tagpilot.adapters.registry.pool import RegistryPool
 from tagpilot.adapters.sops.keys import AgeIdentities, identities_from_env, load_identity_file
 from tagpilot.adapters.state_dir import default_state_path
 from tagpilot.adapters.store import SqliteStore
-from tagpilot.api.descriptors import KUSTOMIZATION
 from tagpilot.core.errors import InvalidInputError
 from tagpilot.reconcile.context import ReconcileContext
-from tagpilot.runtime.engine import KINDS, Engine, ResultHook
-
-DIRECTORY_KINDS = frozenset(KINDS) - {KUSTOMIZATION.kind}
-"""What runs without a cluster: Kustomizations need one to apply to (tagpilot controller)."""
+from tagpilot.runtime.engine import Engine, ResultHook
 
 __all__ = [
     "DEFAULT_STATE",
-    "DIRECTORY_KINDS",
     "App",
     "build_app",
     "engine_options",
@@ -141,6 +136,5 @@ def build_app(
     )
     engine = Engine(
         ctx, manifests, loader=loader, dry_run=dry_run, on_result=on_result,
-        reconciled=DIRECTORY_KINDS,
     )  # fmt: skip
     return App(engine, store, registry, tuple(paths), manifests.problems, scratch)

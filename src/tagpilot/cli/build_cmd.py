@@ -289,6 +289,5 @@ def build_kustomization(
     click.echo("---\n".join(emit_document(_printable(obj)) for obj in shown), nl=False)
 
 
-
 build_group = click.Group("build", help="Build objects from local files, like flux build.")
 add_kind_groups(build_group, kind_groups(lambda _: build_kustomization, [KUSTOMIZATION]))

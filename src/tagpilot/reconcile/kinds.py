@@ -34,7 +34,7 @@ from tagpilot.reconcile.image_update import reconcile_image_update
 from tagpilot.reconcile.kustomization import reconcile_kustomization
 from tagpilot.reconcile.outcome import Outcome
 
-__all__ = ["RECONCILERS", "KindReconciler", "RunRequest", "reconciler_for"]
+__all__ = ["RECONCILERS", "KindReconciler", "RunRequest", "reconciler_for", "runnable_kinds"]
 
 
 @dataclass(frozen=True)
@@ -176,3 +176,18 @@ _BY_KIND = {r.kind: r for r in RECONCILERS}
 def reconciler_for(kind: str) -> KindReconciler | None:
     """The reconciler of ``kind``, or None for a kind that is only read (an input)."""
     return _BY_KIND.get(kind)
+
+
+def runnable_kinds(ctx: ReconcileContext) -> tuple[str, ...]:
+    """The reconciled kinds ``ctx`` has the ports for, in run order.
+
+    GitRepository needs a git source port: a runtime built without one (the cluster
+    controller, until its source controller is switched on) only reads GitRepositories.
+    A Kustomization needs a cluster to apply to (an applier and a builder): without them
+    (``reconcile --once``, ``tagpilot run``) Kustomizations are only read.
+    """
+    needs = {
+        GIT_REPOSITORY.kind: ctx.git_source is not None,
+        KUSTOMIZATION.kind: ctx.applier is not None and ctx.builder is not None,
+    }
+    return tuple(r.kind for r in RECONCILERS if needs.get(r.kind, True))

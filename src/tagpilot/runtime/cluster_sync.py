@@ -33,7 +33,7 @@ from tagpilot.adapters.cluster.objects import (
 from tagpilot.api.loader import LoadedObject
 from tagpilot.core.secrets import SecretData
 from tagpilot.ports import ObjectKey
-from tagpilot.runtime.engine import KINDS, Engine, ReloadResult
+from tagpilot.runtime.engine import Engine, ReloadResult
 
 __all__ = ["REQUESTED_AT", "ClusterView", "SyncResult", "WatchCache"]
 
@@ -129,7 +129,7 @@ class ClusterView:
         return values
 
     def _reconciled(self) -> Iterable[tuple[ObjectKey, Mapping[str, Any]]]:
-        for kind in KINDS:
+        for kind in self._engine.kinds:
             watch = self._watches.get(kind)
             if watch is not None:
                 for raw in list(watch.cache.values()):

@@ -37,7 +37,7 @@ from tagpilot.core.errors import RetryableError, SourceLocation, TagpilotError
 from tagpilot.core.imageref import parse_repository
 from tagpilot.ports import EventRecorder, ObjectKey, RecordedEvent, StatusWriter
 from tagpilot.reconcile.context import ReconcileContext
-from tagpilot.reconcile.kinds import RECONCILERS, RunRequest, reconciler_for
+from tagpilot.reconcile.kinds import RECONCILERS, RunRequest, reconciler_for, runnable_kinds
 from tagpilot.reconcile.outcome import Outcome, failed_outcome, progressing, read_status
 
 __all__ = ["KINDS", "Engine", "ReloadResult"]
@@ -93,6 +93,8 @@ class Engine:
         self._requests: dict[ObjectKey, str] = {}
         self._objects: dict[ObjectKey, LoadedObject] = {}
         self._hashes: dict[ObjectKey, tuple[Any, str]] = {}
+        self.kinds = tuple(kind for kind in runnable_kinds(ctx) if kind in self._reconciled)
+        """The kinds this engine reconciles, in run order (a subset of ``KINDS``)."""
         self._install(manifests)
 
     # -- what is loaded -------------------------------------------------------------------
@@ -118,14 +120,15 @@ class Engine:
 
     def keys(self) -> list[ObjectKey]:
         """Every reconcilable object, repositories first, then policies, then automations."""
-        order = {kind: index for index, kind in enumerate(KINDS) if kind in self._reconciled}
+        order = {kind: index for index, kind in enumerate(self.kinds)}
         chosen = [key for key in self._objects if key.kind in order]
         return sorted(chosen, key=lambda key: (order[key.kind], key.namespace, key.name))
 
     def shown_keys(self) -> list[ObjectKey]:
-        """Every object the API shows: the reconciled ones, then inputs (GitRepository)."""
+        """Every object the API shows: the reconciled ones, then inputs (a GitRepository in
+        a runtime without a git source port)."""
         shown = {d.kind for d in cli_kinds()}
-        inputs = sorted(key for key in self._objects if key.kind in shown - self._reconciled)
+        inputs = sorted(key for key in self._objects if key.kind in shown - set(self.kinds))
         return [*self.keys(), *inputs]
 
     def receiver_keys(self) -> list[ObjectKey]:
@@ -196,6 +199,10 @@ class Engine:
         generation = self._generation(key, obj)
         # The one place suspension is decided: the reconcilers never look at spec.suspend,
         # so a run-time resume of a manifest-suspended object really runs it.
+        if key.kind not in self.kinds:
+            # Read here, run elsewhere (a GitRepository without a git source port): its
+            # status is not ours to write.
+            return Outcome(self._stored_status(key), suspended=True)
         if self.is_suspended(key):
             outcome: Outcome[Any] = Outcome(self._stored_status(key), suspended=True)
         else:

@@ -29,7 +29,7 @@ RUNS_SHOWN = 5
 """How many recent pushes an automation's summary carries."""
 
 API_KINDS = tuple(d.kind for d in cli_kinds())
-"""The kinds the API shows; a GitRepository is an input (get, suspend, resume only)."""
+"""The kinds the API shows (each of them is reconciled, GitRepository included)."""
 
 
 class Trigger(Protocol):

@@ -274,6 +274,14 @@ def test_a_missing_branch_fails_with_flux_message(http_source: Source) -> None:
     assert caught.value.reason == "GitOperationFailed"
 
 
+def test_a_commit_must_be_on_the_branch_given_with_it(http_source: Source) -> None:
+    elsewhere = http_source.commit({"a.txt": "side"}, branch="main")
+    git("branch", "release", http_source.remote.initial, cwd=http_source.remote.path)
+
+    with pytest.raises(GitCommandError, match=f"commit '{elsewhere}' is not on branch 'release'"):
+        http_source.fetch(CheckoutRef(branch="release", commit=elsewhere))
+
+
 def test_a_missing_tag_fails_with_flux_message(http_source: Source) -> None:
     with pytest.raises(GitCommandError, match=r'couldn\'t find remote ref "refs/tags/v9"'):
         http_source.fetch(CheckoutRef(tag="v9"))

@@ -84,7 +84,21 @@ def resolve_source_ref(mirror: Mirror, git: GitRunner, ref: CheckoutRef | None) 
             _must_exist(mirror, git, f"refs/tags/{ref.tag}")
         else:
             _must_exist(mirror, git, f"refs/heads/{ref.branch or DEFAULT_BRANCH}")
-    return resolve_checkout(mirror, git, ref)
+    checkout = resolve_checkout(mirror, git, ref)
+    if ref.commit and ref.branch:
+        _must_be_on_branch(mirror, git, checkout.sha, ref.branch)
+    return checkout
+
+
+def _must_be_on_branch(mirror: Mirror, git: GitRunner, sha: str, branch: str) -> None:
+    """Flux clones only the branch, so a commit that is not on it is not found."""
+    full_ref = f"refs/heads/{branch}"
+    _must_exist(mirror, git, full_ref)
+    on_branch = git.probe("merge-base", "--is-ancestor", sha, full_ref, cwd=mirror.path)
+    if on_branch is None:
+        raise GitCommandError(
+            f"unable to clone '{mirror.url}': commit '{sha}' is not on branch '{branch}'"
+        )
 
 
 def _must_exist(mirror: Mirror, git: GitRunner, full_ref: str) -> None:

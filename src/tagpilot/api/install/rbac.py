@@ -162,6 +162,7 @@ def cluster_rules(controllers: tuple[str, ...]) -> tuple[Rule, ...]:
         rules += DEPLOY_RULES
     return rules
 
+
 LEASE_RULES: tuple[Rule, ...] = (
     Rule(
         ("coordination.k8s.io",),
