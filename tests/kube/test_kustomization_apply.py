@@ -235,7 +235,7 @@ spec:
             id="a-path-escaping-the-source-is-refused",
         ),
         pytest.param(
-            {"deploy/kustomization.yaml": "resources: [https://example.com/x.yaml]\n"},
+            {"deploy/kustomization.yaml": "resources:\n- https://example.com/x.yaml\n"},
             "",
             "BuildFailed",
             "remote",

@@ -38,8 +38,12 @@ class ClusterKinds:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    async def discover(cls, client: KubeClient) -> ClusterKinds:
-        """Ask discovery; a cluster without the image API is an error naming the fix."""
+    async def discover(cls, client: KubeClient, *, kustomizations: bool = False) -> ClusterKinds:
+        """Ask discovery; a cluster without the image API is an error naming the fix.
+
+        Kustomizations are watched only when ``kustomizations`` (this process applies them):
+        an image-only install has no right to list them.
+        """
         image = _choose(await client.served_versions(IMAGE_GROUP), _IMAGE_VERSIONS)
         if image is None:
             raise StalledError(
@@ -49,7 +53,15 @@ class ClusterKinds:
             )
         resources = {r.kind: r.with_version(image) for r in _PRIMARY}
         notes = [f"{IMAGE_GROUP}/{image}"]
-        kustomize = _choose(await client.served_versions(KUSTOMIZATIONS.group), ("v1",))
+        kustomize = None
+        if kustomizations:
+            kustomize = _choose(await client.served_versions(KUSTOMIZATIONS.group), ("v1",))
+            if kustomize is None:
+                raise StalledError(
+                    f"the cluster serves no {KUSTOMIZATIONS.group}/v1: install the CRDs first "
+                    "(tagpilot install --export --controllers ...,kustomize | kubectl apply "
+                    "--server-side -f -)"
+                )
         if kustomize is not None:
             resources[KUSTOMIZATIONS.kind] = KUSTOMIZATIONS.with_version(kustomize)
             notes.append(f"{KUSTOMIZATIONS.group}/{kustomize}")

@@ -338,7 +338,7 @@ async def run_controller(
     client: KubeClient, ctx: ReconcileContext, options: ControllerOptions
 ) -> int:
     """Discover the served API versions, then run until SIGTERM/SIGINT; the exit code."""
-    kinds = await ClusterKinds.discover(client)
+    kinds = await ClusterKinds.discover(client, kustomizations="kustomize" in options.controllers)
     for note in kinds.notes:
         log.info("api", note=note)
     return await _Controller(client, ctx, kinds, options).run()
