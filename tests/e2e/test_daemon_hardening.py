@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import signal
 import socket
 import sqlite3
@@ -304,11 +305,16 @@ print(json.dumps({"refused": [refused.status_code, refused.text], "webhook": web
 """.replace("{REMOTE}", REMOTE)
 
 
-def _cmdline(pid: int) -> bytes:
+def _in_own_network(pid: int) -> bool:
+    """Whether ``pid`` already runs in a network namespace other than ours.
+
+    The wrapper's command line names tagpilot from the start (its arguments do), so only the
+    namespace link itself says that ``unshare`` has made the new one.
+    """
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes()
+        return os.readlink(f"/proc/{pid}/ns/net") != os.readlink("/proc/self/ns/net")
     except FileNotFoundError:
-        return b""
+        return False
 
 
 def test_on_a_port_open_to_all_the_api_answers_loopback_clients_only(
@@ -322,8 +328,8 @@ def test_on_a_port_open_to_all_the_api_answers_loopback_clients_only(
         http_address=f"0.0.0.0:{port}", wrapper=OWN_NETWORK,
     )  # fmt: skip
     try:
-        # only once the wrapper has made the namespace and exec'd tagpilot is there one to enter
-        _wait(lambda: b"tagpilot" in _cmdline(daemon.process.pid), 30, "the daemon's namespace")
+        # only once the wrapper has made the namespace is there one to enter
+        _wait(lambda: _in_own_network(daemon.process.pid), 30, "the daemon's namespace")
         client = subprocess.run(
             ["nsenter", f"--net=/proc/{daemon.process.pid}/ns/net", sys.executable, "-c",
              _CLIENT, str(port), hook, OBJECT],
