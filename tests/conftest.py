@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from servers.git import silent_git_remote
+
 ROOT = Path(__file__).resolve().parent.parent
 TESTDATA = ROOT / "tests" / "testdata"
 
@@ -40,3 +42,10 @@ def testdata() -> Path:
 def examples() -> Path:
     """The ``examples`` directory shipped with the repository."""
     return ROOT / "examples"
+
+
+@pytest.fixture
+def silent_remote() -> Iterator[str]:
+    """A git remote URL whose server accepts connections and never answers."""
+    with silent_git_remote() as url:
+        yield url

@@ -4,8 +4,6 @@ does to it, and Flux's reasons and messages when the fetch fails."""
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -225,26 +223,6 @@ async def test_a_wrong_password_fails_the_fetch_without_showing_it(
     assert ready.message.startswith("failed to checkout and determine revision: ")
     assert "authentication failed" in ready.message
     assert "wrong-pw-never-shown" not in str(outcome.document)
-
-
-@pytest.fixture
-def silent_remote() -> Iterator[str]:
-    """An HTTP "git server" that accepts connections and never answers."""
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/app.git"
-    server.close()
-    for conn in accepted:
-        conn.close()
 
 
 async def test_a_remote_that_never_answers_fails_after_spec_timeout(

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -218,3 +219,26 @@ def run_git_http(
         yield GitHttpServer(f"{'https' if tls else 'http'}://127.0.0.1:{port}", root)
     finally:
         _stop(process)
+
+
+@contextmanager
+def silent_git_remote() -> Iterator[str]:
+    """The URL of an HTTP "git server" that accepts connections and never answers, for
+    timeouts and cancellation; the connections are closed on exit."""
+    server = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/app.git"
+    finally:
+        server.close()
+        for conn in accepted:
+            conn.close()

@@ -5,10 +5,7 @@ archive, and the failures (credentials, a missing branch, a remote that never an
 from __future__ import annotations
 
 import hashlib
-import socket
 import tarfile
-import threading
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -306,26 +303,6 @@ def test_an_unknown_ssh_host_key_is_refused(ssh_source: Source) -> None:
 
     with pytest.raises(GitAuthError, match="known_hosts"):
         ssh_source.fetch(auth=other)
-
-
-@pytest.fixture
-def silent_remote() -> Iterator[str]:
-    """An HTTP "git server" that accepts connections and never answers."""
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/app.git"
-    server.close()
-    for conn in accepted:
-        conn.close()
 
 
 def test_a_remote_that_never_answers_fails_after_the_timeout(

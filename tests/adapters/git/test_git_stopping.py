@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -11,26 +10,6 @@ from pathlib import Path
 import pytest
 
 from tagpilot.adapters.git.stopping import NETWORK_READS, NETWORK_WAITS, StoppingError, spawn
-
-
-@pytest.fixture
-def silent_remote() -> Iterator[str]:
-    """An HTTP "git server" that accepts connections and never answers."""
-    server = socket.create_server(("127.0.0.1", 0))
-    accepted: list[socket.socket] = []
-
-    def accept() -> None:
-        while True:
-            try:
-                accepted.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=accept, daemon=True).start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}/app.git"
-    server.close()
-    for conn in accepted:
-        conn.close()
 
 
 @pytest.fixture(autouse=True)
