@@ -13,7 +13,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,10 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .controlplane import ControlPlane, Identity, _die_with_parent, kubectl_binary
+from .controlplane import ControlPlane, Identity, _die_with_parent, _free_port
+from .install_support import export
 
 __all__ = [
     "RunningController",
+    "apply",
     "install_crds",
     "kubectl_json",
     "start_controller",
@@ -66,12 +67,6 @@ class RunningController:
         except subprocess.TimeoutExpired:
             self.process.kill()
             return self.process.wait()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _ready(url: str) -> bool:
@@ -163,20 +158,9 @@ def kubectl_json(plane: ControlPlane, *args: str, identity: Identity | None = No
     return json.loads(plane.kubectl("get", *args, "-o", "json", identity=identity).stdout)
 
 
-def install_export(*args: str) -> str:
-    """What ``tagpilot install --export ARGS`` prints."""
-    result = subprocess.run(
-        [sys.executable, "-m", "tagpilot", "install", "--export", *args],
-        capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
-    return result.stdout
-
-
 def install_crds(plane: ControlPlane) -> None:
     """Apply tagpilot's CRDs (image kinds and GitRepository) and wait until they serve."""
-    documents = install_export("--source-crds", "--controllers=image,source,kustomize").split(
-        "\n---\n"
-    )
+    documents = export("--source-crds", "--controllers=image,source,kustomize").split("\n---\n")
     crds = [d for d in documents if "kind: CustomResourceDefinition" in d]
     apply_args = ["--server-side", "--field-manager=tagpilot-tests", "--force-conflicts"]
     plane.kubectl("apply", *apply_args, "-f", "-", stdin="\n---\n".join(crds))
@@ -187,27 +171,3 @@ def apply(plane: ControlPlane, text: str, *, namespace: str | None = None) -> No
     """``kubectl apply -f -`` of ``text``."""
     extra = ["-n", namespace] if namespace else []
     plane.kubectl("apply", *extra, "-f", "-", stdin=text)
-
-
-def token_kubeconfig(plane: ControlPlane, path: Path, token: str) -> Path:
-    """A kubeconfig that authenticates with a bearer ``token`` (a ServiceAccount's)."""
-    ca = plane.serving_ca.read_bytes()
-    import base64  # noqa: PLC0415
-
-    config = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "test", "cluster": {
-            "server": plane.url, "certificate-authority-data": base64.b64encode(ca).decode()}}],
-        "users": [{"name": "sa", "user": {"token": token}}],
-        "contexts": [{"name": "sa", "context": {"cluster": "test", "user": "sa"}}],
-        "current-context": "sa",
-    }  # fmt: skip
-    path.write_text(json.dumps(config))
-    path.chmod(0o600)
-    return path
-
-
-def kubectl_path() -> Path:
-    """The kubectl the tests use."""
-    return kubectl_binary()

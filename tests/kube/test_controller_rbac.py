@@ -8,19 +8,16 @@ It must watch, write statuses and events, take its Lease and stay free of ``Forb
 from __future__ import annotations
 
 import secrets
-import subprocess
-import sys
 from pathlib import Path
 
 from .controller_support import (
     apply,
     controller,
-    install_crds,
     kubectl_json,
-    token_kubeconfig,
     wait_for,
 )
 from .controlplane import ControlPlane
+from .install_support import install, service_account_identity
 
 POLICY = """\
 apiVersion: image.toolkit.fluxcd.io/v1
@@ -47,25 +44,12 @@ spec:
 """
 
 
-def _install(plane: ControlPlane, namespace: str) -> str:
-    exported = subprocess.run(
-        [sys.executable, "-m", "tagpilot", "install", "--export", "--crds=skip",
-         f"--namespace={namespace}"],
-        capture_output=True, text=True, check=True, timeout=60,
-    ).stdout  # fmt: skip
-    apply_args = ["--server-side", "--field-manager=tagpilot-tests", "--force-conflicts"]
-    plane.kubectl("apply", *apply_args, "-f", "-", stdin=exported)
-    token = plane.kubectl("create", "token", "tagpilot", "-n", namespace, "--duration=1h")
-    return token.stdout.strip()
-
-
 def test_the_controller_works_with_exactly_the_installed_service_account_rights(
     control_plane: ControlPlane, namespace: str, tmp_path: Path
 ) -> None:
-    install_crds(control_plane)
     system = f"tagpilot-system-{secrets.token_hex(3)}"
-    token = _install(control_plane, system)
-    kubeconfig = token_kubeconfig(control_plane, tmp_path / "sa.kubeconfig", token)
+    install(control_plane, system)
+    kubeconfig = service_account_identity(control_plane, system, tmp_path).kubeconfig
     who = control_plane.kubectl("auth", "whoami", "-o", "jsonpath={.status.userInfo.username}",
                                 "--kubeconfig", str(kubeconfig))  # fmt: skip
     assert who.stdout == f"system:serviceaccount:{system}:tagpilot"
