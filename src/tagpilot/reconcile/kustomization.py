@@ -39,7 +39,6 @@ from tagpilot.core.kustomize.envsubst import (
 )
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
-    ObjMetadata,
     PruneAction,
     entry_for,
     prune_decision,
@@ -244,7 +243,7 @@ async def _apply_all(
     for stage in plan_stages(objects):
         for obj in stage.objects:
             try:
-                changes = changes.add(await _apply_one(ks, applier, obj))
+                changes = changes.add(await _apply_one(ks, applier, obj, ctx))
             except TagpilotError as error:
                 raise _fail(
                     "ReconciliationFailed", cs.apply_failed_message(error.message, changes)
@@ -255,7 +254,7 @@ async def _apply_all(
 
 
 async def _apply_one(
-    ks: Kustomization, applier: ObjectApplier, obj: dict[str, Any]
+    ks: Kustomization, applier: ObjectApplier, obj: dict[str, Any], ctx: ReconcileContext
 ) -> cs.ChangeSetEntry:
     entry = entry_for(obj)
     live = await applier.get(obj)
@@ -271,7 +270,10 @@ async def _apply_one(
         ):
             raise
         await applier.delete(obj)
+        deadline = ctx.clock.now() + ks.spec.effective_timeout.timedelta
         while await applier.get(obj) is not None:
+            if ctx.clock.now() >= deadline:
+                raise
             await asyncio.sleep(_HEALTH_POLL)
         applied = await applier.apply(obj)
     return cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(applied.action))
@@ -335,7 +337,7 @@ async def _wait_for(
         for obj in objects:
             result = compute(await applier.get(obj), now=ctx.clock.now())
             if result.status is not Status.CURRENT:
-                pending.append((ObjMetadata.parse(entry_for(obj).id).ref(), str(result.status)))
+                pending.append((entry_for(obj).meta.ref(), str(result.status)))
                 failed = failed or result.status is Status.FAILED
         done_waiting = all(status in ("Current", "Failed") for _, status in pending)
         if not pending or (failed and done_waiting) or ctx.clock.now() >= deadline:
@@ -373,18 +375,8 @@ def _history(
     took: timedelta,
     revision: str,
 ) -> list[HistoryEntry]:
-    old = [
-        cs.Snapshot(
-            h.digest,
-            datetime.fromisoformat(h.first_reconciled.replace("Z", "+00:00")),
-            datetime.fromisoformat(h.last_reconciled.replace("Z", "+00:00")),
-            timedelta(0),
-            h.last_reconciled_status,
-            h.total_reconciliations,
-            dict(h.metadata or {}),
-        )
-        for h in (previous.history if previous and previous.history else [])
-    ]
+    stored = previous.history if previous is not None and previous.history else []
+    old = [cs.Snapshot.from_json(h.model_dump(by_alias=True, exclude_none=True)) for h in stored]
     snapshots = cs.upsert_history(
         old, digest=digest, at=now, duration=took, status=SUCCEEDED, metadata={"revision": revision}
     )

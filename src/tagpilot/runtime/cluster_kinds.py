@@ -17,17 +17,17 @@ from tagpilot.adapters.kube.resources import (
     IMAGE_POLICIES,
     IMAGE_REPOSITORIES,
     IMAGE_UPDATE_AUTOMATIONS,
+    KUSTOMIZATIONS,
     Resource,
 )
 from tagpilot.core.errors import StalledError
 
-__all__ = ["IMAGE_GROUP", "KUSTOMIZATIONS", "ClusterKinds"]
+__all__ = ["IMAGE_GROUP", "ClusterKinds"]
 
 IMAGE_GROUP = "image.toolkit.fluxcd.io"
 _IMAGE_VERSIONS = ("v1", "v1beta2")
 _SOURCE_VERSIONS = ("v1",)
 _PRIMARY = (IMAGE_REPOSITORIES, IMAGE_POLICIES, IMAGE_UPDATE_AUTOMATIONS)
-KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization")
 
 
 @dataclass(frozen=True)

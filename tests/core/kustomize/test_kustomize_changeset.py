@@ -230,3 +230,16 @@ def test_a_snapshot_is_written_in_status_form() -> None:
         "totalReconciliations": 1,
         "metadata": {"revision": "rev-0"},
     }
+
+
+def test_a_stored_history_entry_reads_back_whole() -> None:
+    snapshot = Snapshot(
+        digest="sha256:ab",
+        first_reconciled=datetime(2026, 12, 1, 10, 0, tzinfo=UTC),
+        last_reconciled=datetime(2026, 12, 2, 11, 30, tzinfo=UTC),
+        last_reconciled_duration=timedelta(milliseconds=176, microseconds=163),
+        last_reconciled_status="ReconciliationSucceeded",
+        total_reconciliations=7,
+        metadata={"revision": "main@sha1:1234"},
+    )
+    assert Snapshot.from_json(snapshot.to_json()) == snapshot

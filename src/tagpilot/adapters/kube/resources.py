@@ -19,6 +19,7 @@ __all__ = [
     "IMAGE_POLICIES",
     "IMAGE_REPOSITORIES",
     "IMAGE_UPDATE_AUTOMATIONS",
+    "KUSTOMIZATIONS",
     "LEASES",
     "NAMESPACES",
     "SECRETS",
@@ -88,6 +89,7 @@ IMAGE_UPDATE_AUTOMATIONS = Resource(
     "image.toolkit.fluxcd.io", "v1", "imageupdateautomations", "ImageUpdateAutomation"
 )
 GIT_REPOSITORIES = Resource("source.toolkit.fluxcd.io", "v1", "gitrepositories", "GitRepository")
+KUSTOMIZATIONS = Resource("kustomize.toolkit.fluxcd.io", "v1", "kustomizations", "Kustomization")
 CUSTOM_RESOURCE_DEFINITIONS = Resource(
     "apiextensions.k8s.io",
     "v1",

@@ -21,8 +21,9 @@ import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from tagpilot.core.goduration import format_go_duration
+from tagpilot.core.goduration import format_go_duration, parse_go_duration
 from tagpilot.core.kustomize.inventory import InventoryEntry, ObjMetadata
 from tagpilot.core.timefmt import rfc3339
 
@@ -193,6 +194,22 @@ class Snapshot:
     total_reconciliations: int
     metadata: Mapping[str, str] = field(default_factory=dict)
 
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
+        """Read back what :meth:`to_json` wrote (a stored ``status.history`` entry)."""
+        return cls(
+            digest=str(data["digest"]),
+            first_reconciled=_moment(str(data["firstReconciled"])),
+            last_reconciled=_moment(str(data["lastReconciled"])),
+            last_reconciled_duration=timedelta(
+                microseconds=parse_go_duration(str(data.get("lastReconciledDuration") or "0s"))
+                // 1000
+            ),
+            last_reconciled_status=str(data.get("lastReconciledStatus") or ""),
+            total_reconciliations=int(data.get("totalReconciliations") or 0),
+            metadata=dict(data.get("metadata") or {}),
+        )
+
     def to_json(self) -> dict[str, object]:
         """The status form, timestamps in RFC 3339 and the duration as a Go string."""
         out: dict[str, object] = {
@@ -206,6 +223,10 @@ class Snapshot:
         if self.metadata:
             out["metadata"] = dict(self.metadata)
         return out
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def upsert_history(
