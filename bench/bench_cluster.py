@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import Result
+from bench.manifests import automation_objects, image_objects, marked_deployment
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -109,44 +110,6 @@ class Scale:
 # -- objects -------------------------------------------------------------------------------
 
 
-def _image_objects(name: str, image: str) -> str:
-    return (
-        f"apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n"
-        f"  name: {name}\n  namespace: {NS}\nspec:\n  image: {image}\n  interval: 1m\n"
-        "  insecure: true\n---\n"
-        f"apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n"
-        f"  name: {name}\n  namespace: {NS}\nspec:\n  imageRepositoryRef:\n    name: {name}\n"
-        "  policy:\n    semver:\n      range: '>=1.0.0'\n---\n"
-    )
-
-
-def _automation_objects(name: str, url: str) -> str:
-    return (
-        f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n"
-        f"  name: {name}\n  namespace: {NS}\nspec:\n  interval: 1m\n  url: {url}\n"
-        "  ref:\n    branch: main\n---\n"
-        f"apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageUpdateAutomation\nmetadata:\n"
-        f"  name: {name}\n  namespace: {NS}\nspec:\n  interval: 1m\n  sourceRef:\n"
-        f"    kind: GitRepository\n    name: {name}\n  git:\n    checkout:\n      ref:\n"
-        "        branch: main\n    commit:\n      author:\n        name: bench\n"
-        "        email: bench@example.com\n    push:\n      branch: main\n"
-        "  update:\n    strategy: Setters\n    path: ./\n---\n"
-    )
-
-
-def _deployment(images: list[tuple[str, str]]) -> str:
-    """One Deployment with a marked container per (image, policy)."""
-    containers = "".join(
-        f"      - name: c{index}\n        image: {image}:1.0.0 "
-        f'# {{"$imagepolicy": "{NS}:{policy}"}}\n'
-        for index, (image, policy) in enumerate(images)
-    )
-    return (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n"
-        f"    spec:\n      containers:\n{containers}"
-    )
-
-
 def _repo_name(index: int) -> str:
     return f"app{index:04d}"
 
@@ -177,11 +140,11 @@ def _cluster_yaml(scale: Scale, host: str, git_base: str, repos: Path, stamps: P
         names = [_repo_name(index) for index in range(app * per_app, (app + 1) * per_app)]
         images = [(f"{host}/scale/{name}", name) for name in names]
         bare = repos / f"app{app:02d}.git"
-        make_bare_repo(bare, {"deploy.yaml": _deployment(images)})
+        make_bare_repo(bare, {"deploy.yaml": marked_deployment(NS, images)})
         if app == 0:
             _stamping_hook(bare, stamps)
-        body += "".join(_image_objects(name, image) for image, name in images)
-        body += _automation_objects(f"app{app:02d}", f"{git_base}/{repos.name}/app{app:02d}.git")
+        body += "".join(image_objects(NS, name, image, insecure=True) for image, name in images)
+        body += automation_objects(NS, f"app{app:02d}", f"{git_base}/{repos.name}/app{app:02d}.git")
     return body
 
 

@@ -34,6 +34,7 @@ from pathlib import Path
 import httpx
 
 from bench.common import Result
+from bench.manifests import automation_objects, image_objects, marked_deployment
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -62,44 +63,6 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 # -- manifests -----------------------------------------------------------------------------
-
-
-def _repository(name: str, image: str) -> str:
-    return (
-        f"apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImageRepository\nmetadata:\n"
-        f"  name: {name}\n  namespace: {NS}\nspec:\n  image: {image}\n  interval: 1m\n---\n"
-        f"apiVersion: image.toolkit.fluxcd.io/v1\nkind: ImagePolicy\nmetadata:\n"
-        f"  name: {name}\n  namespace: {NS}\nspec:\n  imageRepositoryRef:\n    name: {name}\n"
-        "  policy:\n    semver:\n      range: '>=1.0.0'\n---\n"
-    )
-
-
-def _automation(name: str, url: str, ssh_secret: str | None) -> str:
-    secret_ref = f"  secretRef:\n    name: {ssh_secret}\n" if ssh_secret else ""
-    return (
-        f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\nmetadata:\n"
-        f"  name: {name}\n  namespace: {NS}\nspec:\n  interval: 1m\n  url: {url}\n"
-        f"  ref:\n    branch: main\n{secret_ref}---\n"
-        f"apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImageUpdateAutomation\nmetadata:\n"
-        f"  name: {name}\n  namespace: {NS}\nspec:\n  interval: 1m\n  sourceRef:\n"
-        f"    kind: GitRepository\n    name: {name}\n  git:\n    checkout:\n      ref:\n"
-        "        branch: main\n    commit:\n      author:\n        name: bench\n"
-        "        email: bench@example.com\n    push:\n      branch: main\n"
-        "  update:\n    strategy: Setters\n    path: ./\n---\n"
-    )
-
-
-def _deployment(images: list[tuple[str, str]]) -> str:
-    """One Deployment with a marked container per (image, policy)."""
-    containers = "".join(
-        f"      - name: c{index}\n        image: {image}:1.0.0 "
-        f'# {{"$imagepolicy": "{NS}:{policy}"}}\n'
-        for index, (image, policy) in enumerate(images)
-    )
-    return (
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: app\nspec:\n  template:\n"
-        f"    spec:\n      containers:\n{containers}"
-    )
 
 
 def _secret(name: str, values: dict[str, bytes]) -> str:
@@ -216,9 +179,9 @@ def _stamping_repo(path: Path, files: dict[str, str], stamps: Path) -> Path:
 def _latency_cluster(root: Path, image: str, ssh: SshServer, bare: Path) -> Path:
     cluster = root / "cluster"
     cluster.mkdir()
-    slow_polling = _repository("app", image).replace("interval: 1m", "interval: 30m")
+    slow_polling = image_objects(NS, "app", image).replace("interval: 1m", "interval: 30m")
     (cluster / "images.yaml").write_text(slow_polling)
-    automation = _automation("app", ssh.url(bare), "app-ssh").replace(
+    automation = automation_objects(NS, "app", ssh.url(bare), "app-ssh").replace(
         "interval: 1m", "interval: 30m"
     )
     (cluster / "automation.yaml").write_text(automation)
@@ -301,7 +264,7 @@ def _latency(rounds: int) -> list[Result]:
             image = f"{registry.host}/bench/app"
             seed(registry.url, "bench/app", ["1.0.0"])
             stamps = root / "stamps"
-            files = {"deploy.yaml": _deployment([(image, "app")])}
+            files = {"deploy.yaml": marked_deployment(NS, [(image, "app")])}
             bare = _stamping_repo(root / "app.git", files, stamps)
             with _daemon(_latency_cluster(root, image, ssh, bare), root) as daemon:
                 _wait(lambda: bool(daemon.status("ImageUpdateAutomation", "app")), 60, "startup")
@@ -337,9 +300,9 @@ def _scale_cluster(root: Path, host: str, git_base: str, repos: Path) -> Path:
     for app in range(AUTOMATIONS):
         names = [f"app{index:04d}" for index in range(app * per_app, (app + 1) * per_app)]
         images = [(f"{host}/scale/{name}", name) for name in names]
-        make_bare_repo(repos / f"app{app:02d}.git", {"deploy.yaml": _deployment(images)})
-        body = "".join(_repository(name, image) for image, name in images)
-        body += _automation(f"git{app:02d}", f"{git_base}/app{app:02d}.git", None)
+        make_bare_repo(repos / f"app{app:02d}.git", {"deploy.yaml": marked_deployment(NS, images)})
+        body = "".join(image_objects(NS, name, image) for image, name in images)
+        body += automation_objects(NS, f"git{app:02d}", f"{git_base}/app{app:02d}.git", None)
         (cluster / f"app{app:02d}.yaml").write_text(body)
     return cluster
 
