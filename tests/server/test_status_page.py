@@ -88,7 +88,7 @@ def seeded(engine: InMemoryEngine, store: SqliteStore) -> SqliteStore:
               "old": "ghcr.io/acme/app:1.1.9", "new": "ghcr.io/acme/app:1.2.0"},),
         )
     )  # fmt: skip
-    commit = "pushed commit '0123456789abcdef' to branch 'main'\nUpdate app to 1.2.0"
+    commit = "pushed commit '0123456' to branch 'main'\nUpdate app to 1.2.0"
     store.add_event(RecordedEvent(AUTO, "Normal", "Succeeded", commit, pushed))
     store.add_event(
         RecordedEvent(AUTO, "Warning", "GitOperationFailed", "push refused: hook declined", T0)
@@ -135,7 +135,7 @@ async def test_the_overview_filters_by_namespace_and_readiness(
     json_rows = (await client.get(f"/api/v1/status/overview{query}")).json()["items"]
     assert len(json_rows) == expected
     page = (await client.get(f"/status{query}")).text
-    assert page.count('<tr><td>Image') + page.count("<tr><td>Git") == expected
+    assert page.count("<tr><td>Image") + page.count("<tr><td>Git") == expected
 
 
 async def test_the_policy_shows_latest_previous_and_why_every_other_tag_lost(

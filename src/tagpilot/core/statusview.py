@@ -280,7 +280,7 @@ class AutomationView:
 
 
 def _commit_messages(events: Iterable[EventLike]) -> dict[str, str]:
-    """Commit SHA → commit message, from the push events (``pushed commit '<sha>' ...``)."""
+    """Short commit SHA → commit message, from the push events (``pushed commit '<sha>'``)."""
     found: dict[str, str] = {}
     for event in events:
         first, _, rest = event.message.partition("\n")
@@ -288,6 +288,11 @@ def _commit_messages(events: Iterable[EventLike]) -> dict[str, str]:
         if match is not None:
             found.setdefault(match["sha"], rest.strip())
     return found
+
+
+def _message_of(commit: str, messages: Mapping[str, str]) -> str:
+    """The message of ``commit``: the events name it by a short SHA (a prefix of it)."""
+    return next((text for sha, text in messages.items() if commit.startswith(sha)), "")
 
 
 def automation_view(
@@ -303,7 +308,7 @@ def automation_view(
             time=_iso(run.time),
             commit=run.commit or "",
             branch=run.branch or "",
-            message=redact(messages.get(run.commit or "", "")),
+            message=redact(_message_of(run.commit or "", messages)),
             changes=tuple(
                 Change(
                     file=change.get("file", ""),

@@ -70,6 +70,8 @@ def _mark(entry: TimelineEntry, x: Callable[[str], float], y: float, *, below: b
     seen_x = x(entry.seen)
     tip = escape(f"{entry.tag}: picked {entry.seen}; {_latency(entry.latency_seconds)}")
     label_y = y + 20 if below else y - 10
+    # Labels right of the middle end at their mark, so none runs off the drawing.
+    anchor = "end" if seen_x > _LEFT + (_WIDTH - _LEFT - _RIGHT) / 2 else "start"
     out = [
         f'<g class="tag" data-tag="{escape(entry.tag)}"><title>{tip}</title>',
         f'<circle class="seen" cx="{seen_x:.1f}" cy="{y}" r="5"/>',
@@ -80,7 +82,10 @@ def _mark(entry: TimelineEntry, x: Callable[[str], float], y: float, *, below: b
             f'<line class="latency" x1="{seen_x:.1f}" y1="{y}" x2="{done_x:.1f}" y2="{y}"/>'
             f'<rect class="committed" x="{done_x - 5:.1f}" y="{y - 5}" width="10" height="10"/>'
         )
-    out.append(f'<text class="tagname" x="{seen_x:.1f}" y="{label_y}">{escape(entry.tag)}</text>')
+    out.append(
+        f'<text class="tagname" x="{seen_x:.1f}" y="{label_y}" text-anchor="{anchor}">'
+        f"{escape(entry.tag)}</text>"
+    )
     out.append("</g>")
     return "".join(out)
 
