@@ -8,6 +8,7 @@ from here, so the page is only a view of the API.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,10 @@ from tagpilot.reconcile.image_policy import compile_image_policy
 from tagpilot.server.protocols import ServerEngine, StatusStore
 from tagpilot.server.receivers import ReceiverTable
 
-__all__ = ["EVENTS_SHOWN", "HISTORY_SHOWN", "PageData", "ReceiverRow"]
+__all__ = ["EVENTS_SHOWN", "HISTORY_SHOWN", "LiveStatus", "PageData", "ReceiverRow"]
+
+LiveStatus = Callable[[ObjectKey], Mapping[str, Any] | None]
+"""The status an object has in the cluster now (``tagpilot controller``), or None."""
 
 HISTORY_SHOWN = 20
 """How many pushes an automation's page lists."""
@@ -66,12 +70,20 @@ class PageData:
     """The page's reads over the engine, the store and the Receivers."""
 
     def __init__(
-        self, engine: ServerEngine, store: StatusStore, receivers: ReceiverTable | None
+        self,
+        engine: ServerEngine,
+        store: StatusStore,
+        receivers: ReceiverTable | None,
+        live_status: LiveStatus | None = None,
     ) -> None:
         self.engine, self.store, self.receivers = engine, store, receivers
+        self.live_status = live_status
 
     def _status(self, key: ObjectKey) -> dict[str, Any]:
-        return self.store.get_status(key) or {}
+        """In a cluster the object's own status (every replica sees the leader's writes,
+        refusals included); else the state store's."""
+        live = self.live_status(key) if self.live_status is not None else None
+        return dict(live) if live else self.store.get_status(key) or {}
 
     def row(self, key: ObjectKey) -> ObjectRow:
         """One object's overview row; ``KeyError`` when it is not loaded."""

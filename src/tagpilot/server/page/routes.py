@@ -30,7 +30,7 @@ from tagpilot.core.statusview import filter_rows
 from tagpilot.server.access import ApiAccess
 from tagpilot.server.api import StoreProblem, error_response, guarded
 from tagpilot.server.page import html
-from tagpilot.server.page.gather import PageData
+from tagpilot.server.page.gather import LiveStatus, PageData
 from tagpilot.server.protocols import ServerEngine, StatusStore
 from tagpilot.server.receivers import ReceiverTable
 
@@ -70,9 +70,10 @@ def page_routes(
     receivers: ReceiverTable | None,
     *,
     store_problem: StoreProblem = lambda: None,
+    live_status: LiveStatus | None = None,
 ) -> list[Route]:
-    """The HTML pages and their assets."""
-    data = PageData(engine, store, receivers)
+    """The HTML pages and their assets (``live_status``: see :class:`PageData`)."""
+    data = PageData(engine, store, receivers, live_status)
 
     def page(text: str, status: int = 200) -> HTMLResponse:
         return HTMLResponse(text, status_code=status, headers=_HEADERS)
@@ -139,9 +140,10 @@ def status_api_routes(
     receivers: ReceiverTable | None,
     *,
     access: ApiAccess,
+    live_status: LiveStatus | None = None,
 ) -> list[Route]:
     """``/api/v1/status/...``: the pages' data as JSON, behind the API's gate."""
-    data = PageData(engine, store, receivers)
+    data = PageData(engine, store, receivers, live_status)
 
     async def overview(request: Request) -> Response:
         namespace, not_ready = _filters(request)
