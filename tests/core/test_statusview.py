@@ -13,8 +13,8 @@ from tagpilot.core.statusview import (
     filter_rows,
     object_row,
     redact,
-    timeline,
 )
+from tagpilot.core.tagtimeline import timeline
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -1,11 +1,11 @@
 """The status page's view model: what the page and its JSON show, built from plain inputs.
 
 Pure: the server reads statuses, events, runs and tag sets and hands them here; this module
-turns them into typed rows (:class:`ObjectRow`, :class:`PolicyView`, :class:`AutomationView`,
-:class:`TimelineEntry`) whose ``document()`` is the JSON under ``/api/v1/status`` and which
-the HTML view renders as is.  Everything user-controlled stays text here; escaping is the
-renderer's job.  Secrets never get in: URLs lose their userinfo and webhook paths their
-digest (:func:`redact`), and no Secret is ever an input.
+turns them into typed rows (:class:`ObjectRow`, :class:`PolicyView`, :class:`AutomationView`;
+the timeline's are in :mod:`tagpilot.core.tagtimeline`) whose ``document()`` is the JSON
+under ``/api/v1/status`` and which the HTML view renders as is.  Everything user-controlled
+stays text here; escaping is the renderer's job.  Secrets never get in: URLs lose their
+userinfo and webhook paths their digest (:func:`redact`), and no Secret is ever an input.
 """
 
 from __future__ import annotations
@@ -27,19 +27,18 @@ __all__ = [
     "PolicyView",
     "Push",
     "RunLike",
-    "TimelineEntry",
     "Verdict",
     "automation_view",
+    "camel",
     "filter_rows",
+    "iso",
     "object_row",
     "policy_view",
     "redact",
-    "timeline",
 ]
 
 _USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@]+@")
 _HOOK_PATH = re.compile(r"/hook/[0-9a-fA-F]{16,}")
-_RESOLVED = re.compile(r"^Latest image tag for (?P<image>\S+) resolved to (?P<tag>\S+)")
 _PUSHED = re.compile(r"^pushed commit '(?P<sha>[0-9a-f]+)'")
 _ACTIVITY = {
     "ImageRepository": ("last scan", ("lastScanResult", "scanTime")),
@@ -122,7 +121,7 @@ class ObjectRow:
 
     def document(self) -> dict[str, Any]:
         """The JSON form (Flux-style camelCase keys)."""
-        return _camel(asdict(self))
+        return camel(asdict(self))
 
 
 def _get(data: Mapping[str, Any], path: Sequence[str]) -> Any:
@@ -204,7 +203,7 @@ class PolicyView:
 
     def document(self) -> dict[str, Any]:
         """The JSON form."""
-        return {**_camel(asdict(self)), "row": self.row.document()}
+        return {**camel(asdict(self)), "row": self.row.document()}
 
 
 def policy_view(
@@ -276,7 +275,7 @@ class AutomationView:
 
     def document(self) -> dict[str, Any]:
         """The JSON form."""
-        return {**_camel(asdict(self)), "row": self.row.document()}
+        return {**camel(asdict(self)), "row": self.row.document()}
 
 
 def _commit_messages(events: Iterable[EventLike]) -> dict[str, str]:
@@ -305,7 +304,7 @@ def automation_view(
     messages = _commit_messages(events)
     pushes = tuple(
         Push(
-            time=_iso(run.time),
+            time=iso(run.time),
             commit=run.commit or "",
             branch=run.branch or "",
             message=redact(_message_of(run.commit or "", messages)),
@@ -322,7 +321,7 @@ def automation_view(
         for run in runs
     )
     failures = tuple(
-        Failure(_iso(e.time), e.reason, redact(e.message)) for e in events if e.type == "Warning"
+        Failure(iso(e.time), e.reason, redact(e.message)) for e in events if e.type == "Warning"
     )
     return AutomationView(row, pushes, _quiet(status), failures)
 
@@ -337,60 +336,12 @@ def _quiet(status: Mapping[str, Any]) -> str:
     return f"runs {since} made no change; the last one at {last_run}"
 
 
-@dataclass(frozen=True)
-class TimelineEntry:
-    """One tag of one image: when tagpilot first picked it and when it committed it."""
-
-    image: str
-    tag: str
-    seen: str
-    """When a policy first resolved to the tag (the scan that found it in the registry)."""
-    committed: str | None
-    latency_seconds: float | None
-
-    def document(self) -> dict[str, Any]:
-        """The JSON form."""
-        return _camel(asdict(self))
-
-
-def timeline(policy_events: Iterable[EventLike], runs: Iterable[RunLike]) -> list[TimelineEntry]:
-    """Per image and tag, seen (policy events) and committed (the first push setting it)."""
-    seen: dict[tuple[str, str], datetime] = {}
-    for event in policy_events:
-        match = _RESOLVED.match(event.message)
-        if match is None:
-            continue
-        key = (match["image"], match["tag"])
-        if key not in seen or event.time < seen[key]:
-            seen[key] = event.time
-    committed: dict[tuple[str, str], datetime] = {}
-    for run in runs:
-        for change in run.changes:
-            for key in _set_by(change.get("new", ""), seen):
-                if key not in committed or run.time < committed[key]:
-                    committed[key] = run.time
-    entries = []
-    for (image, tag), when in seen.items():
-        done = committed.get((image, tag))
-        latency = (done - when).total_seconds() if done is not None else None
-        entries.append(TimelineEntry(image, tag, _iso(when), _iso(done) if done else None, latency))
-    return sorted(entries, key=lambda e: (e.image, e.seen, e.tag))
-
-
-def _set_by(value: str, seen: Mapping[tuple[str, str], datetime]) -> list[tuple[str, str]]:
-    """The (image, tag) pairs a new value sets: ``image:tag``, or the bare tag."""
-    return [
-        (image, tag)
-        for image, tag in seen
-        if value == f"{image}:{tag}" or value.startswith(f"{image}:{tag}@") or value == tag
-    ]
-
-
-def _iso(moment: datetime) -> str:
+def iso(moment: datetime) -> str:
+    """``moment`` in RFC 3339 with ``Z`` for UTC, as the statuses write times."""
     return moment.isoformat().replace("+00:00", "Z")
 
 
-def _camel(data: Mapping[str, Any]) -> dict[str, Any]:
+def camel(data: Mapping[str, Any]) -> dict[str, Any]:
     """snake_case keys → camelCase, recursively (the API's JSON style)."""
 
     def convert(value: Any) -> Any:

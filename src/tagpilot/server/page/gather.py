@@ -20,12 +20,11 @@ from tagpilot.core.statusview import (
     AutomationView,
     ObjectRow,
     PolicyView,
-    TimelineEntry,
     automation_view,
     object_row,
     policy_view,
-    timeline,
 )
+from tagpilot.core.tagtimeline import TimelineEntry, timeline
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.image_policy import compile_image_policy
 from tagpilot.server.protocols import ServerEngine, StatusStore

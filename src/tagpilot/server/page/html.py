@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 from html import escape
 from urllib.parse import quote
 
-from tagpilot.core.statusview import AutomationView, ObjectRow, PolicyView, TimelineEntry
+from tagpilot.core.statusview import AutomationView, ObjectRow, PolicyView
+from tagpilot.core.tagtimeline import TimelineEntry
 from tagpilot.server.page.gather import ReceiverRow
 from tagpilot.server.page.svg import timeline_svg
 

@@ -20,7 +20,9 @@ gate (:mod:`tagpilot.server.access`), is the same data the pages show::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib.resources import files
+from typing import Any, Protocol, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -28,7 +30,7 @@ from starlette.routing import Route
 
 from tagpilot.core.statusview import filter_rows
 from tagpilot.server.access import ApiAccess
-from tagpilot.server.api import StoreProblem, error_response, guarded
+from tagpilot.server.api import Endpoint, StoreProblem, error_response, guarded
 from tagpilot.server.page import html
 from tagpilot.server.page.gather import LiveStatus, PageData
 from tagpilot.server.protocols import ServerEngine, StatusStore
@@ -37,6 +39,8 @@ from tagpilot.server.receivers import ReceiverTable
 __all__ = ["DEFAULT_REFRESH", "page_routes", "status_api_routes"]
 
 DEFAULT_REFRESH = 5
+V = TypeVar("V")
+V_contra = TypeVar("V_contra", contravariant=True)
 _ASSETS = {"page.css": "text/css", "page.js": "text/javascript"}
 _HEADERS = {
     # The page is a view: no caching, no framing, and no script but our own.
@@ -45,6 +49,22 @@ _HEADERS = {
     "Content-Security-Policy": "default-src 'self'; style-src 'self'; img-src 'self' data:",
     "X-Content-Type-Options": "nosniff",
 }
+
+
+class Render(Protocol[V_contra]):
+    """An HTML view of one object's page."""
+
+    def __call__(self, view: V_contra, *, refresh: int, banner: str | None = None) -> str:
+        """The page's HTML."""
+        ...
+
+
+class Documented(Protocol):
+    """A view model with a JSON form."""
+
+    def document(self) -> dict[str, Any]:
+        """The JSON form."""
+        ...
 
 
 def _refresh(request: Request) -> int:
@@ -93,25 +113,21 @@ def page_routes(
             )
         )  # fmt: skip
 
-    async def policy(request: Request) -> Response:
-        namespace, name = request.path_params["namespace"], request.path_params["name"]
-        try:
-            view = data.policy(namespace, name)
-        except KeyError:
-            missing = f"ImagePolicy {namespace}/{name} is not loaded."
-            return page(html.not_found_page(missing, refresh=_refresh(request)), 404)
-        text = html.policy_page(view, refresh=_refresh(request), banner=_banner(store_problem))
-        return page(text)
+    def detail(kind: str, view: Callable[[str, str], V], render: Render[V]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            namespace, name = request.path_params["namespace"], request.path_params["name"]
+            refresh = _refresh(request)
+            try:
+                found = view(namespace, name)
+            except KeyError:
+                missing = f"{kind} {namespace}/{name} is not loaded."
+                return page(html.not_found_page(missing, refresh=refresh), 404)
+            return page(render(found, refresh=refresh, banner=_banner(store_problem)))
 
-    async def automation(request: Request) -> Response:
-        namespace, name = request.path_params["namespace"], request.path_params["name"]
-        try:
-            view = data.automation(namespace, name)
-        except KeyError:
-            missing = f"ImageUpdateAutomation {namespace}/{name} is not loaded."
-            return page(html.not_found_page(missing, refresh=_refresh(request)), 404)
-        banner = _banner(store_problem)
-        return page(html.automation_page(view, refresh=_refresh(request), banner=banner))
+        return endpoint
+
+    policy = detail("ImagePolicy", data.policy, html.policy_page)
+    automation = detail("ImageUpdateAutomation", data.automation, html.automation_page)
 
     async def timeline(request: Request) -> Response:
         banner = _banner(store_problem)
@@ -155,19 +171,18 @@ def status_api_routes(
             }
         )
 
-    async def policy(request: Request) -> Response:
-        namespace, name = request.path_params["namespace"], request.path_params["name"]
-        try:
-            return JSONResponse(data.policy(namespace, name).document())
-        except KeyError:
-            return error_response(404, f"ImagePolicy {namespace}/{name} not found")
+    def detail(kind: str, view: Callable[[str, str], Documented]) -> Endpoint:
+        async def endpoint(request: Request) -> Response:
+            namespace, name = request.path_params["namespace"], request.path_params["name"]
+            try:
+                return JSONResponse(view(namespace, name).document())
+            except KeyError:
+                return error_response(404, f"{kind} {namespace}/{name} not found")
 
-    async def automation(request: Request) -> Response:
-        namespace, name = request.path_params["namespace"], request.path_params["name"]
-        try:
-            return JSONResponse(data.automation(namespace, name).document())
-        except KeyError:
-            return error_response(404, f"ImageUpdateAutomation {namespace}/{name} not found")
+        return endpoint
+
+    policy = detail("ImagePolicy", data.policy)
+    automation = detail("ImageUpdateAutomation", data.automation)
 
     async def timeline(request: Request) -> Response:
         return JSONResponse({"items": [entry.document() for entry in data.timeline()]})

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 from html import escape
 
-from tagpilot.core.statusview import TimelineEntry
+from tagpilot.core.tagtimeline import TimelineEntry
 
 __all__ = ["timeline_svg"]
 
