@@ -17,8 +17,10 @@ from server_support import InMemoryEngine, RecordingTrigger, entry, receiver
 from tagpilot.adapters.store import SqliteStore
 from tagpilot.api.automation import ImageUpdateAutomation
 from tagpilot.api.source import GitRepository
+from tagpilot.core.secrets import SecretValue
 from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent, StoredTags
-from tagpilot.server.app import build_app
+from tagpilot.server.access import ApiAccess
+from tagpilot.server.app import build_api_app, build_app
 from tagpilot.server.metrics import Metrics
 from tagpilot.server.receivers import ReceiverTable
 
@@ -316,3 +318,23 @@ async def test_pages_load_nothing_from_elsewhere_and_refresh_without_script(
 async def test_the_root_leads_to_the_status_page(client: httpx.AsyncClient) -> None:
     response = await client.get("/")
     assert (response.status_code, response.headers["location"]) == (307, "/status")
+
+
+@pytest.mark.parametrize(
+    ("authorization", "status"),
+    [
+        pytest.param("Bearer page-token", 200, id="with-the-token"),
+        pytest.param("", 401, id="without-the-token"),
+    ],
+)
+async def test_on_its_own_api_address_the_status_json_needs_the_token(
+    engine: InMemoryEngine, store: SqliteStore, authorization: str, status: int
+) -> None:
+    access = ApiAccess(SecretValue(b"page-token"))
+    app = build_api_app(engine, RecordingTrigger(), store, access=access)
+    transport = httpx.ASGITransport(app=app, client=("192.0.2.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://tagpilot") as http:
+        headers = {"Authorization": authorization} if authorization else {}
+        response = await http.get("/api/v1/status/overview", headers=headers)
+        assert response.status_code == status
+        assert (await http.get("/status")).status_code == 404, "pages stay on the HTTP address"
