@@ -213,7 +213,7 @@ def timeline_page(
     cells = [
         [_e(t.image), f"<code>{_e(t.tag)}</code>", f"<time>{_e(t.seen)}</time>",
          f"<time>{_e(t.committed or '—')}</time>",
-         _e("" if t.latency_seconds is None else f"{t.latency_seconds:.0f} s")]
+         _e("" if t.latency_seconds is None else f"{t.latency_seconds:.1f} s")]
         for t in entries
     ]  # fmt: skip
     body = (

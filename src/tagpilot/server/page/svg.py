@@ -26,7 +26,7 @@ def _latency(seconds: float | None) -> str:
     if seconds is None:
         return "not committed yet"
     if seconds < 120:
-        return f"committed {seconds:.0f} s later"
+        return f"committed {seconds:.1f} s later"
     return f"committed {seconds / 60:.1f} min later"
 
 
