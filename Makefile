@@ -6,9 +6,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Go builds the test control plane; its usual install place, for shells that never read a profile
 export PATH := $(PATH):/usr/local/go/bin
-APT_PACKAGES := git docker-registry apache2-utils openssh-server openssh-client age gnupg iproute2
+APT_PACKAGES := git docker-registry apache2-utils openssh-server openssh-client age gnupg iproute2 chromium
 # file each package provides, so a present tool skips apt entirely
-APT_PROBES := /usr/bin/git /usr/bin/docker-registry /usr/bin/htpasswd /usr/sbin/sshd /usr/bin/ssh /usr/bin/age /usr/bin/gpg /sbin/ip
+APT_PROBES := /usr/bin/git /usr/bin/docker-registry /usr/bin/htpasswd /usr/sbin/sshd /usr/bin/ssh /usr/bin/age /usr/bin/gpg /sbin/ip /usr/bin/chromium
 
 .PHONY: setup system-packages kube-binaries flux-binaries test lint bench bench-packages demo fuzz clean
 

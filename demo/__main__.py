@@ -4,8 +4,9 @@ Starts Debian's ``docker-registry`` (with a deploy-token login) and a git smart-
 on loopback, seeds the app repository with the runbook's marked Deployment and the cluster
 directory with the runbook's Flux objects and a webhook Receiver, starts ``tagpilot run``,
 then plays GitLab CI: pushes ``dev-20251115.51`` and calls the webhook.  It prints the
-dry-run preview, the commit the daemon pushed and ``tagpilot get image all``, then stops
-the daemon with SIGTERM.  Everything is removed at the end.
+dry-run preview, the commit the daemon pushed, ``tagpilot get image all`` and the status
+page's address (in a terminal it then waits for Enter, so the page can be looked at), then
+stops the daemon with SIGTERM.  Everything is removed at the end.
 """
 
 from __future__ import annotations
@@ -214,6 +215,18 @@ def webhook(scene: Scene) -> bool:
     return pushed
 
 
+def show_status_page(scene: Scene) -> None:
+    """Print the status page's address; in a terminal, keep the daemon up until Enter."""
+    say("the status page")
+    print(f"status page: {scene.daemon_url}/status  (timeline: {scene.daemon_url}/status/timeline)")
+    if not sys.stdin.isatty():
+        return  # CI and scripts: carry on and stop
+    try:
+        input("open it in a browser; press Enter to stop the daemon ")
+    except (EOFError, KeyboardInterrupt):
+        print()
+
+
 def main() -> int:
     """Run the demo; 0 when the daemon pushed the expected commit and stopped cleanly."""
     with tempfile.TemporaryDirectory(prefix="tagpilot-demo-") as scratch, ExitStack() as stack:
@@ -253,6 +266,7 @@ def main() -> int:
             )
         )
         tagpilot("get", "image", "all", "--server", scene.daemon_url, cwd=scene.work)
+        show_status_page(scene)
         say("stopping everything (SIGTERM to the daemon)")
         daemon.send_signal(signal.SIGTERM)
         code = daemon.wait(timeout=60)

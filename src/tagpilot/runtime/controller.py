@@ -2,10 +2,11 @@
 
 Every replica watches the image kinds (with ``--watch-label-selector`` for shards),
 GitRepositories and Secrets, keeps the engine's objects equal to the watches
-(:mod:`tagpilot.runtime.cluster_sync`) and serves ``/healthz``, ``/readyz`` and
-``/metrics``.  Only the leader reconciles: with ``--enable-leader-election`` the replicas
-compete for a Lease and the winner starts the same scheduler the directory daemon uses; a
-leader that cannot renew its Lease exits at once, so two replicas never work together.
+(:mod:`tagpilot.runtime.cluster_sync`) and serves ``/healthz``, ``/readyz``, ``/metrics``
+and the status page (with the statuses the watches see).  Only the leader reconciles: with
+``--enable-leader-election`` the replicas compete for a Lease and the winner starts the
+same scheduler the directory daemon uses; a leader that cannot renew its Lease exits at
+once, so two replicas never work together.
 Statuses go to the objects' status subresource and events to core Events, through the
 engine's ``StatusWriter`` and ``EventRecorder`` ports; the local state store is a cache of
 tag lists, git mirrors and run history.
@@ -146,6 +147,11 @@ class _Controller:
         """The watched copy of ``key``, or None when it is not (or no longer) there."""
         informer = self.informers.get(key.kind)
         return None if informer is None else informer.cache.get((key.namespace, key.name))
+
+    def live_status(self, key: ObjectKey) -> Mapping[str, Any] | None:
+        """The watched copy's status: what the status page shows on every replica."""
+        status = (self.live(key) or {}).get("status")
+        return status if isinstance(status, Mapping) else None
 
     def changed(self, event_type: str, obj: Mapping[str, Any]) -> None:
         """A watch event: sync soon."""
@@ -324,7 +330,7 @@ class _Controller:
         store = self.engine.ctx.store
         app = build_app(
             self.engine, self.trigger, store, self.metrics, ReceiverTable([]),
-            is_ready=lambda: self.synced,
+            is_ready=lambda: self.synced, live_status=self.live_status,
         )  # fmt: skip
         host, port = sock.getsockname()[:2]
         log.info("tagpilot controller running", address=f"http://{host}:{port}",

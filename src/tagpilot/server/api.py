@@ -57,6 +57,7 @@ __all__ = [
     "StoreProblem",
     "api_routes",
     "error_response",
+    "guarded",
 ]
 
 DEFAULT_EVENT_LIMIT = 100
@@ -83,7 +84,9 @@ def error_response(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _guarded(handler: Endpoint, access: ApiAccess) -> Endpoint:
+def guarded(handler: Endpoint, access: ApiAccess) -> Endpoint:
+    """``handler`` behind ``access``: refused clients get its 401/403 JSON error."""
+
     async def endpoint(request: Request) -> Response:
         client = request.client.host if request.client is not None else None
         refusal = access.refusal(client, request.headers.get("authorization", ""))
@@ -275,8 +278,8 @@ def api_routes(
     gate = access or ApiAccess()
     object_path = "/api/v1/objects/{kind}/{namespace}/{name}"
     return [
-        Route("/api/v1/objects", _guarded(api.list_objects, gate), methods=["GET"]),
-        Route(object_path, _guarded(api.get_object, gate), methods=["GET"]),
-        Route("/api/v1/events", _guarded(api.list_events, gate), methods=["GET"]),
-        Route(object_path + "/{action}", _guarded(api.act, gate), methods=["POST"]),
+        Route("/api/v1/objects", guarded(api.list_objects, gate), methods=["GET"]),
+        Route(object_path, guarded(api.get_object, gate), methods=["GET"]),
+        Route("/api/v1/events", guarded(api.list_events, gate), methods=["GET"]),
+        Route(object_path + "/{action}", guarded(api.act, gate), methods=["POST"]),
     ]

@@ -14,6 +14,9 @@
                    token holder (:mod:`tagpilot.server.access`); when it has an address
                    of its own, :func:`build_api_app` serves it there and ``build_app``
                    is given ``api=None``
+``GET /status...`` the read-only status page (:mod:`tagpilot.server.page`), for whoever
+                   reaches this address, like ``/metrics``; its JSON is under
+                   ``/api/v1/status`` behind the API's gate
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ from starlette.routing import Route
 from tagpilot.server.access import ApiAccess
 from tagpilot.server.api import StoreProblem, api_routes, error_response
 from tagpilot.server.metrics import METRICS_CONTENT_TYPE, Metrics
+from tagpilot.server.page.gather import LiveStatus
+from tagpilot.server.page.routes import page_routes, status_api_routes
 from tagpilot.server.protocols import ServerEngine, StatusStore, Trigger
 from tagpilot.server.receivers import ReceiverEntry, ReceiverTable, delivery_targets
 from tagpilot.server.webhooks import MAX_BODY_BYTES, Rejected, read_limited, verify
@@ -111,20 +116,26 @@ def build_app(
     is_ready: Callable[[], bool] = lambda: True,
     store_problem: StoreProblem = lambda: None,
     api: ApiAccess | None = LOOPBACK_ONLY,
+    live_status: LiveStatus | None = None,
 ) -> Starlette:
     """The application over the daemon's engine, scheduler trigger, store and metrics.
 
     ``receivers`` is read on every delivery, so ``receivers.replace(...)`` after a reload
     takes effect at once.  ``store_problem`` says why the state store cannot be written
     (None: it can).  ``api`` gates the JSON API; None leaves it out (it has its own address).
+    ``live_status`` gives the status page the objects' statuses from the cluster.
     """
     webhooks = _Webhooks(engine, trigger, metrics, receivers)
     routes = [
         *_probe_routes(metrics, is_ready, store_problem),
         Route("/hook/{digest}", webhooks.deliver, methods=["POST"]),
+        *page_routes(
+            engine, store, receivers, store_problem=store_problem, live_status=live_status
+        ),
     ]
     if api is not None:
         routes += api_routes(engine, trigger, store, access=api, store_problem=store_problem)
+        routes += status_api_routes(engine, store, receivers, access=api, live_status=live_status)
     return Starlette(routes=routes)
 
 
@@ -140,5 +151,6 @@ def build_api_app(
     routes = [
         Route("/healthz", _healthz, methods=["GET"]),
         *api_routes(engine, trigger, store, access=access, store_problem=store_problem),
+        *status_api_routes(engine, store, None, access=access),
     ]
     return Starlette(routes=routes)

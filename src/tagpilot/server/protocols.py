@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from tagpilot.api.descriptors import cli_kinds, reconciled_kinds
-from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent
+from tagpilot.ports import AutomationRun, ObjectKey, RecordedEvent, StoredTags
 
 __all__ = [
     "API_KINDS",
@@ -77,6 +77,10 @@ class StatusStore(Protocol):
 
     def get_status(self, key: ObjectKey) -> dict[str, Any] | None:
         """The object's last written status, or None."""
+        ...
+
+    def get_tags(self, canonical_name: str) -> StoredTags | None:
+        """The last scanned tag set of an image (the status page explains policies on it)."""
         ...
 
     def runs(self, namespace: str, name: str, limit: int = 20) -> list[AutomationRun]:
