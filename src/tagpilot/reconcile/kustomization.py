@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -45,7 +46,6 @@ from tagpilot.core.kustomize.inventory import (
     retained_after_prune,
     stale_entries,
 )
-from tagpilot.core.kustomize.kstatus import Status, compute
 from tagpilot.core.kustomize.stages import (
     is_immutable_error,
     plan_stages,
@@ -55,13 +55,19 @@ from tagpilot.core.kustomize.stages import (
 )
 from tagpilot.ports import ManifestBuilder, ObjectApplier, ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.kustomization_health import (
+    HEALTH_CHECK_FAILED,
+    POLL_SECONDS,
+    check_health,
+    wait_for,
+    with_healthy,
+)
 from tagpilot.reconcile.outcome import Event, Outcome, failed_outcome, read_status, success
 
 __all__ = ["KIND", "reconcile_kustomization"]
 
 KIND = "Kustomization"
 SUCCEEDED = "ReconciliationSucceeded"
-_HEALTH_POLL = 2.0
 _STAGE_WAIT = timedelta(seconds=60)
 
 
@@ -84,7 +90,19 @@ async def reconcile_kustomization(
         fields = KustomizationStatus(last_attempted_revision=attempted[0] if attempted else None)
         if not attempted:
             fields = KustomizationStatus()
-        return failed_outcome(previous, fields, error, generation=generation, now=ctx.clock.now())
+        now = ctx.clock.now()
+        outcome = failed_outcome(previous, fields, error, generation=generation, now=now)
+        if error.reason != HEALTH_CHECK_FAILED:
+            return outcome
+        status = with_healthy(
+            outcome.status,
+            previous,
+            healthy=False,
+            message=error.message,
+            generation=generation,
+            now=now,
+        )
+        return replace(outcome, status=status)
 
 
 async def _pipeline(
@@ -117,7 +135,7 @@ async def _pipeline(
     old = _old_inventory(previous)
     if ks.spec.prune:
         changes, inventory = await _prune(ks, applier, old, inventory, changes)
-    health = await _wait(ks, applier, changes, ctx)
+    health = await check_health(ks, applier, changes, ctx.clock)
     now = ctx.clock.now()
     digest_text = cs.build_digest("\n---\n".join(json.dumps(o, sort_keys=True) for o in prepared))
     fields = KustomizationStatus(
@@ -134,6 +152,15 @@ async def _pipeline(
         message=cs.applied_message(revision),
         now=now,
     )
+    if health is not None:
+        status = with_healthy(
+            status,
+            previous,
+            healthy=True,
+            message=cs.health_passed_message(health),
+            generation=generation,
+            now=now,
+        )
     return Outcome(status, _events(changes, health, now - started, ks))
 
 
@@ -249,7 +276,7 @@ async def _apply_all(
                     "ReconciliationFailed", cs.apply_failed_message(error.message, changes)
                 ) from error
         if stage.wait:
-            await _wait_for(applier, list(stage.objects), ctx, _STAGE_WAIT)
+            await wait_for(applier, list(stage.objects), ctx.clock, _STAGE_WAIT)
     return changes
 
 
@@ -274,7 +301,7 @@ async def _apply_one(
         while await applier.get(obj) is not None:
             if ctx.clock.now() >= deadline:
                 raise
-            await asyncio.sleep(_HEALTH_POLL)
+            await asyncio.sleep(POLL_SECONDS)
         applied = await applier.apply(obj)
     return cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(applied.action))
 
@@ -283,15 +310,6 @@ def _old_inventory(previous: KustomizationStatus | None) -> list[InventoryEntry]
     if previous is None or previous.inventory is None:
         return []
     return [InventoryEntry(e.id, e.v) for e in previous.inventory.entries]
-
-
-def _stub(entry: InventoryEntry) -> dict[str, Any]:
-    meta = entry.meta
-    api_version = f"{meta.group}/{entry.v}" if meta.group else entry.v
-    metadata: dict[str, Any] = {"name": meta.name}
-    if meta.namespace:
-        metadata["namespace"] = meta.namespace
-    return {"apiVersion": api_version, "kind": meta.kind, "metadata": metadata}
 
 
 async def _prune(
@@ -305,7 +323,7 @@ async def _prune(
     confirmed: list[str] = []
     errors: list[str] = []
     for entry in stale:
-        stub = _stub(entry)
+        stub = entry.stub()
         try:
             live = await applier.get(stub)
             decision = prune_decision(live, owner_name=ks.name, owner_namespace=ks.namespace)
@@ -320,52 +338,6 @@ async def _prune(
     if errors:
         raise _fail("PruneFailed", "\n".join(errors))
     return changes, retained_after_prune(new, stale, confirmed)
-
-
-async def _wait_for(
-    applier: ObjectApplier,
-    objects: Sequence[Mapping[str, Any]],
-    ctx: ReconcileContext,
-    timeout: timedelta,
-) -> list[tuple[str, str]]:
-    """Poll until every object is Current; the pending ones (ref, status) on timeout or
-    when the rest failed (fail fast), else []."""
-    deadline = ctx.clock.now() + timeout
-    while True:
-        pending = []
-        failed = False
-        for obj in objects:
-            result = compute(await applier.get(obj), now=ctx.clock.now())
-            if result.status is not Status.CURRENT:
-                pending.append((entry_for(obj).meta.ref(), str(result.status)))
-                failed = failed or result.status is Status.FAILED
-        done_waiting = all(status in ("Current", "Failed") for _, status in pending)
-        if not pending or (failed and done_waiting) or ctx.clock.now() >= deadline:
-            return pending
-        await asyncio.sleep(_HEALTH_POLL)
-
-
-async def _wait(
-    ks: Kustomization, applier: ObjectApplier, changes: cs.ChangeSet, ctx: ReconcileContext
-) -> timedelta | None:
-    """``wait: true``: every applied object healthy within ``timeout``; the time it took."""
-    if not ks.spec.wait:
-        return None
-    started = ctx.clock.now()
-    targets = [
-        _stub(e.inventory_entry())
-        for e in changes.health_targets()
-        if e.action is not cs.Action.DELETED
-    ]
-    timeout = ks.spec.effective_timeout.timedelta
-    pending = await _wait_for(applier, targets, ctx, timeout)
-    elapsed = ctx.clock.now() - started
-    if pending:
-        stalled = any(status == "Failed" for _, status in pending)
-        raise _fail(
-            "HealthCheckFailed", cs.health_failed_message(pending, elapsed=elapsed, stalled=stalled)
-        )
-    return elapsed
 
 
 def _history(
