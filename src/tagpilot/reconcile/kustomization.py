@@ -33,11 +33,6 @@ from tagpilot.api.meta import NamespacedName
 from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
 from tagpilot.core.kustomize import changeset as cs
-from tagpilot.core.kustomize.envsubst import (
-    merge_variables,
-    substitute_object,
-    substitution_disabled,
-)
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
     PruneAction,
@@ -62,6 +57,7 @@ from tagpilot.reconcile.kustomization_health import (
     wait_for,
     with_healthy,
 )
+from tagpilot.reconcile.kustomization_substitute import substituted
 from tagpilot.reconcile.outcome import Event, Outcome, failed_outcome, read_status, success
 
 __all__ = ["KIND", "reconcile_kustomization"]
@@ -114,6 +110,7 @@ async def _pipeline(
     attempted: list[str],
 ) -> Outcome[KustomizationStatus]:
     applier, builder = _ports(ctx)
+    own_identity = applier
     if ks.spec.service_account_name:
         applier = applier.as_service_account(ks.namespace, ks.spec.service_account_name)
     url, digest, revision = _artifact(ks, ctx)
@@ -121,7 +118,7 @@ async def _pipeline(
     attempted.append(revision)
     age_keys = _age_keys(ks, ctx)
     built = await builder.build(url, digest, ks.spec.path or "./", ks.spec, age_keys)
-    objects = _substituted(ks, ctx, built)
+    objects = await substituted(ks, ctx, own_identity, built)
     metadata = ks.spec.common_metadata
     prepared = prepare(
         objects,
@@ -222,42 +219,6 @@ def _age_keys(ks: Kustomization, ctx: ReconcileContext) -> Mapping[str, bytes] |
         reason="DecryptionFailed",
     )
     return dict(secret.values)
-
-
-def _substituted(
-    ks: Kustomization, ctx: ReconcileContext, objects: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    post = ks.spec.post_build
-    if post is None:
-        return objects
-    sources = []
-    for ref in post.substitute_from or ():
-        if ref.kind != "Secret":
-            if ref.optional:
-                continue
-            raise _fail(
-                "BuildFailed",
-                f"substituteFrom {ref.kind}/{ref.name}: tagpilot reads Secrets only",
-                retry=False,
-            )
-        try:
-            secret = ctx.secrets.get(
-                ks.namespace,
-                ref.name,
-                reason="BuildFailed",
-                wanted_by=f"Kustomization {ks.namespace}/{ks.name}",
-            )
-        except StalledError:
-            if ref.optional:
-                continue
-            raise
-        sources.append({k: v.decode("utf-8", "replace") for k, v in secret.values.items()})
-    variables = merge_variables(sources, post.substitute)
-    always = post.substitute_strategy == "Always"
-    return [
-        obj if substitution_disabled(obj) else substitute_object(obj, variables, always=always)
-        for obj in objects
-    ]
 
 
 async def _apply_all(
