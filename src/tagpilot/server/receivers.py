@@ -11,8 +11,9 @@ selected by a ``spec.resources`` entry — by name in the entry's namespace (def
 Receiver's), or ``*`` with ``matchLabels`` (namespace ``*`` for every namespace).  Objects
 that are only read here (a GitRepository when Flux's source-controller owns it) are ignored.
 When the body names pushed images (Docker Hub, Quay, Harbor, GitHub package events, ACR),
-ImageRepositories are further restricted to those scanning one of those images: a push of ``app-a`` does not
-rescan ``app-b`` even when one Receiver lists both.  Flux rescans every listed object.
+ImageRepositories are further restricted to those scanning one of those images: a push of
+``app-a`` does not rescan ``app-b`` even when one Receiver lists both.  Flux rescans every
+listed object.
 """
 
 from __future__ import annotations
