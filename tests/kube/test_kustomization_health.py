@@ -118,3 +118,46 @@ async def test_a_missing_object_is_not_ready_and_fails_after_the_timeout(
     assert "timeout waiting for" in message
     assert f"[Deployment/{namespace}/nowhere status: 'NotFound']" in message
     assert outcome.status.last_applied_revision is None, "a failed check is not a success"
+
+
+EXPRS = """\
+  wait: true
+  healthCheckExprs:
+    - apiVersion: v1
+      kind: ConfigMap
+      current: "data.value == 'yes'"
+      failed: "%s"
+"""
+
+
+@pytest.mark.parametrize(
+    ("value", "failed", "reason", "says"),
+    [
+        pytest.param("yes", "data.value == 'no'", "ReconciliationSucceeded", "Applied revision",
+                     id="a-cel-rule-passes"),
+        pytest.param("no", "data.value == 'no'", "HealthCheckFailed",
+                     "status: 'Failed'", id="a-cel-rule-fails-early"),
+        pytest.param("yes", "data.value ==", "InvalidCELExpression",
+                     "spec.healthCheckExprs[0].failed", id="a-broken-expression-stalls"),
+    ],
+)  # fmt: skip
+async def test_health_check_exprs_decide_for_their_kind(
+    kube: KubeClient,
+    namespace: str,
+    tmp_path: Path,
+    control_plane: ControlPlane,
+    value: str,
+    failed: str,
+    reason: str,
+    says: str,
+) -> None:
+    harness = Harness(kube, namespace, tmp_path)
+    harness.publish({"deploy/a.yaml": config_map("a", value)}, "main@sha1:" + "f" * 40)
+    outcome = await harness.run(kustomization(namespace, EXPRS % failed))
+    _, got, message = ready(outcome)
+    assert got == reason and says in message, message
+    stalled = [c for c in outcome.status.conditions if c.type == "Stalled"]
+    applied = control_plane.kubectl("get", "configmap", "a", "-n", namespace, check=False)
+    if reason == "InvalidCELExpression":
+        assert stalled and stalled[0].status == "True", "a configuration error is terminal"
+        assert applied.returncode != 0, "nothing is applied"

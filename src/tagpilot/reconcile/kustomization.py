@@ -33,6 +33,7 @@ from tagpilot.api.meta import NamespacedName
 from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
 from tagpilot.core.kustomize import changeset as cs
+from tagpilot.core.kustomize.cel_health import HealthExpressions
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
     PruneAction,
@@ -113,6 +114,7 @@ async def _pipeline(
     own_identity = applier
     if ks.spec.service_account_name:
         applier = applier.as_service_account(ks.namespace, ks.spec.service_account_name)
+    expressions = HealthExpressions(ks.spec.health_check_exprs)  # Stalled when invalid
     url, digest, revision = _artifact(ks, ctx)
     _check_dependencies(ks, ctx, revision)
     attempted.append(revision)
@@ -132,7 +134,7 @@ async def _pipeline(
     old = _old_inventory(previous)
     if ks.spec.prune:
         changes, inventory = await _prune(ks, applier, old, inventory, changes)
-    health = await check_health(ks, applier, changes, ctx.clock)
+    health = await check_health(ks, applier, changes, ctx.clock, expressions or None)
     now = ctx.clock.now()
     digest_text = cs.build_digest("\n---\n".join(json.dumps(o, sort_keys=True) for o in prepared))
     fields = KustomizationStatus(

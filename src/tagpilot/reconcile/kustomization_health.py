@@ -19,7 +19,7 @@ from tagpilot.core.errors import RetryableError
 from tagpilot.core.kustomize import changeset as cs
 from tagpilot.core.kustomize.health import health_targets
 from tagpilot.core.kustomize.inventory import entry_for
-from tagpilot.core.kustomize.kstatus import Status, compute
+from tagpilot.core.kustomize.kstatus import CustomReader, Status, compute
 from tagpilot.ports import Clock, ObjectApplier
 from tagpilot.reconcile.outcome import format_time
 
@@ -43,15 +43,16 @@ async def wait_for(
     objects: Sequence[Mapping[str, Any]],
     clock: Clock,
     timeout: timedelta,
+    custom: CustomReader | None = None,
 ) -> list[tuple[str, str]]:
     """Poll until every object is Current; the pending ones (ref, status) on timeout or
-    when the rest failed (fail fast), else []."""
+    when the rest failed (fail fast), else [].  ``custom`` decides for its kinds first."""
     deadline = clock.now() + timeout
     while True:
         pending = []
         failed = False
         for obj in objects:
-            result = compute(await applier.get(obj), now=clock.now())
+            result = compute(await applier.get(obj), now=clock.now(), custom=custom)
             if result.status is not Status.CURRENT:
                 pending.append((entry_for(obj).meta.ref(), str(result.status)))
                 failed = failed or result.status is Status.FAILED
@@ -62,7 +63,11 @@ async def wait_for(
 
 
 async def check_health(
-    ks: Kustomization, applier: ObjectApplier, changes: cs.ChangeSet, clock: Clock
+    ks: Kustomization,
+    applier: ObjectApplier,
+    changes: cs.ChangeSet,
+    clock: Clock,
+    custom: CustomReader | None = None,
 ) -> timedelta | None:
     """Wait for the health targets within ``timeout``: the time it took, None when nothing
     was asked; ``HealthCheckFailed`` naming the objects that are not healthy."""
@@ -70,7 +75,8 @@ async def check_health(
     if targets is None:
         return None
     started = clock.now()
-    pending = await wait_for(applier, targets, clock, ks.spec.effective_timeout.timedelta)
+    timeout = ks.spec.effective_timeout.timedelta
+    pending = await wait_for(applier, targets, clock, timeout, custom)
     elapsed = clock.now() - started
     if pending:
         stalled = any(status == "Failed" for _, status in pending)

@@ -29,6 +29,7 @@ from typing import Any
 
 __all__ = [
     "UNSCHEDULABLE_GRACE",
+    "CustomReader",
     "Result",
     "Status",
     "compute",
@@ -355,13 +356,26 @@ def _group(obj: Mapping[str, Any]) -> str:
     return api_version.split("/", 1)[0] if "/" in api_version else ""
 
 
-def compute(obj: Mapping[str, Any] | None, *, now: datetime | None = None) -> Result:
+CustomReader = Callable[[Mapping[str, Any]], Result | None]
+"""A status rule for some kinds (``healthCheckExprs``); None: not one of its kinds."""
+
+
+def compute(
+    obj: Mapping[str, Any] | None,
+    *,
+    now: datetime | None = None,
+    custom: CustomReader | None = None,
+) -> Result:
     """The kstatus verdict for one live object; ``None`` (the object is gone) is NotFound.
 
-    ``now`` (timezone-aware) only matters for the unschedulable-Pod grace window.
+    ``now`` (timezone-aware) only matters for the unschedulable-Pod grace window; ``custom``
+    decides first for the kinds it knows (Flux's CEL status reader replaces kstatus there).
     """
     if obj is None:
         return Result(Status.NOT_FOUND, "Resource not found")
+    verdict = custom(obj) if custom is not None else None
+    if verdict is not None:
+        return verdict
     generic = _generic(obj)
     if generic is not None:
         return generic
