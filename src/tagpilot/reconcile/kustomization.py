@@ -36,9 +36,7 @@ from tagpilot.core.kustomize import changeset as cs
 from tagpilot.core.kustomize.cel_health import HealthExpressions
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
-    PruneAction,
     entry_for,
-    prune_decision,
     retained_after_prune,
     stale_entries,
 )
@@ -58,6 +56,7 @@ from tagpilot.reconcile.kustomization_health import (
     wait_for,
     with_healthy,
 )
+from tagpilot.reconcile.kustomization_prune import prune_entries
 from tagpilot.reconcile.kustomization_substitute import substituted
 from tagpilot.reconcile.outcome import Event, Outcome, failed_outcome, read_status, success
 
@@ -283,24 +282,10 @@ async def _prune(
     changes: cs.ChangeSet,
 ) -> tuple[cs.ChangeSet, list[InventoryEntry]]:
     stale = stale_entries(old, new)
-    confirmed: list[str] = []
-    errors: list[str] = []
-    for entry in stale:
-        stub = entry.stub()
-        try:
-            live = await applier.get(stub)
-            decision = prune_decision(live, owner_name=ks.name, owner_namespace=ks.namespace)
-            if decision is PruneAction.DELETE:
-                await applier.delete(stub)
-                decision = PruneAction.DELETED
-        except TagpilotError as error:
-            errors.append(f"{entry.meta.ref()}: {error.message}")
-            continue
-        confirmed.append(entry.id)
-        changes = changes.add(cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(decision.value)))
-    if errors:
-        raise _fail("PruneFailed", "\n".join(errors))
-    return changes, retained_after_prune(new, stale, confirmed)
+    pruned = await prune_entries(ks, applier, stale, changes)
+    if pruned.errors:
+        raise _fail("PruneFailed", "\n".join(pruned.errors))
+    return pruned.changes, retained_after_prune(new, stale, pruned.confirmed)
 
 
 def _history(

@@ -20,18 +20,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from tagpilot.api.kustomization import Kustomization, KustomizationStatus
-from tagpilot.core.errors import RetryableError, TagpilotError
-from tagpilot.core.kustomize import changeset as cs
+from tagpilot.core.errors import RetryableError
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
-    PruneAction,
     deletes_on_finalize,
     entry_for,
-    prune_decision,
     stale_entries,
 )
 from tagpilot.ports import Clock, ObjectApplier
 from tagpilot.reconcile.kustomization_health import POLL_SECONDS
+from tagpilot.reconcile.kustomization_prune import prune_entries
 from tagpilot.reconcile.outcome import Event, ready_condition
 
 __all__ = ["PRUNE_FAILED", "finalize_kustomization", "inventory_of"]
@@ -50,32 +48,6 @@ async def _account_exists(ks: Kustomization, applier: ObjectApplier) -> bool:
     metadata = {"name": ks.spec.service_account_name, "namespace": ks.namespace}
     account = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": metadata}
     return await applier.get(account) is not None
-
-
-async def _delete_all(
-    ks: Kustomization, applier: ObjectApplier, inventory: Sequence[InventoryEntry]
-) -> tuple[cs.ChangeSet, list[dict[str, Any]]]:
-    changes = cs.ChangeSet()
-    deleted: list[dict[str, Any]] = []
-    errors: list[str] = []
-    for entry in stale_entries(inventory, []):  # every entry, in deletion order
-        stub = entry.stub()
-        try:
-            live = await applier.get(stub)
-            decision = prune_decision(live, owner_name=ks.name, owner_namespace=ks.namespace)
-            if decision is PruneAction.DELETE:
-                await applier.delete(stub)
-                deleted.append(stub)
-                decision = PruneAction.DELETED
-        except TagpilotError as error:
-            errors.append(f"{entry.meta.ref()}: {error.message}")
-            continue
-        changes = changes.add(cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(decision.value)))
-    if errors:
-        raise RetryableError(
-            "pruning for deleted resource failed:\n" + "\n".join(errors), reason=PRUNE_FAILED
-        )
-    return changes, deleted
 
 
 async def _wait_gone(
@@ -113,10 +85,17 @@ async def finalize_kustomization(
             names = "\n".join(e.meta.ref() for e in inventory)
             return (Event("Warning", PRUNE_FAILED, f"unable to prune objects: \n{names}"),)
         applier = applier.as_service_account(ks.namespace, ks.spec.service_account_name)
-    changes, deleted = await _delete_all(ks, applier, inventory)
+    # Every entry, in deletion order.
+    pruned = await prune_entries(ks, applier, stale_entries(inventory, []))
+    if pruned.errors:
+        raise RetryableError(
+            "pruning for deleted resource failed:\n" + "\n".join(pruned.errors),
+            reason=PRUNE_FAILED,
+        )
+    changes = pruned.changes
     events = [Event("Normal", reason, changes.text())] if changes.entries else []
-    if policy == "WaitForTermination" and deleted:
-        left = await _wait_gone(ks, applier, deleted, clock)
+    if policy == "WaitForTermination" and pruned.deleted:
+        left = await _wait_gone(ks, applier, pruned.deleted, clock)
         if left:
             message = "failed to wait for objects to be deleted: timeout waiting for: " + (
                 ", ".join(left)
