@@ -1,6 +1,7 @@
 """The Kustomization reconciler: a source revision built, applied, pruned and waited for.
 
-Flux's kustomize-controller pipeline (reasons in brackets): find the source's artifact
+Flux's kustomize-controller pipeline (reasons in brackets): compile the ``healthCheckExprs``
+[InvalidCELExpression, terminal], find the source's artifact
 [ArtifactFailed], check ``dependsOn`` [DependencyNotReady], build with kustomize and SOPS
 [BuildFailed], substitute ``postBuild`` variables [BuildFailed], prepare the objects (owner
 labels, ``commonMetadata``), apply them in stages with server-side apply

@@ -8,7 +8,9 @@ compete for a Lease and the winner starts the same scheduler the directory daemo
 leader that cannot renew its Lease exits at once, so two replicas never work together.
 Statuses go to the objects' status subresource and events to core Events, through the
 engine's ``StatusWriter`` and ``EventRecorder`` ports; the local state store is a cache of
-tag lists, git mirrors and run history.
+tag lists, git mirrors and run history.  With the kustomize controller on, the leader also
+keeps Flux's finalizer on Kustomizations and runs the deletion policy of deleted ones
+(:mod:`tagpilot.runtime.cluster_finalizers`).
 """
 
 from __future__ import annotations
