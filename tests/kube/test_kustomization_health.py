@@ -161,3 +161,19 @@ async def test_health_check_exprs_decide_for_their_kind(
     if reason == "InvalidCELExpression":
         assert stalled and stalled[0].status == "True", "a configuration error is terminal"
         assert applied.returncode != 0, "nothing is applied"
+
+
+async def test_a_run_failing_before_its_health_check_keeps_the_last_healthy_condition(
+    kube: KubeClient, namespace: str, tmp_path: Path
+) -> None:
+    harness = Harness(kube, namespace, tmp_path)
+    ks = kustomization(namespace, "  wait: true\n")
+    harness.publish({"deploy/a.yaml": config_map("a", "1")}, "main@sha1:" + "1" * 40)
+    passed = await harness.run(ks)
+    assert _healthy(passed)[:2] == ("True", "Succeeded")
+    harness.publish(
+        {"deploy/kustomization.yaml": "resources: [gone.yaml]\n"}, "main@sha1:" + "2" * 40
+    )
+    broken = await harness.run(ks)
+    assert ready(broken)[:2] == ("False", "BuildFailed")
+    assert _healthy(broken) == _healthy(passed), "the objects were not checked again"

@@ -54,6 +54,7 @@ from tagpilot.reconcile.kustomization_health import (
     HEALTH_CHECK_FAILED,
     POLL_SECONDS,
     check_health,
+    kept_healthy,
     wait_for,
     with_healthy,
 )
@@ -90,7 +91,8 @@ async def reconcile_kustomization(
         now = ctx.clock.now()
         outcome = failed_outcome(previous, fields, error, generation=generation, now=now)
         if error.reason != HEALTH_CHECK_FAILED:
-            return outcome
+            # A run that failed before its health check says nothing new about health.
+            return replace(outcome, status=kept_healthy(outcome.status, previous, ks))
         status = with_healthy(
             outcome.status,
             previous,

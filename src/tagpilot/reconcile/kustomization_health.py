@@ -28,6 +28,7 @@ __all__ = [
     "HEALTH_CHECK_FAILED",
     "POLL_SECONDS",
     "check_health",
+    "kept_healthy",
     "wait_for",
     "with_healthy",
 ]
@@ -119,3 +120,17 @@ def with_healthy(
     )
     kept = [c for c in (status.conditions or []) if c.type != HEALTHY]
     return status.model_copy(update={"conditions": [*kept, condition]})
+
+
+def kept_healthy(
+    status: KustomizationStatus, previous: KustomizationStatus | None, ks: Kustomization
+) -> KustomizationStatus:
+    """``status`` with the previous ``Healthy`` condition carried over, as Flux leaves it
+    when a run fails before its health check; none when health checks are not configured."""
+    if not (ks.spec.wait or ks.spec.health_checks) or previous is None:
+        return status
+    before = [c for c in (previous.conditions or []) if c.type == HEALTHY]
+    if not before:
+        return status
+    kept = [c for c in (status.conditions or []) if c.type != HEALTHY]
+    return status.model_copy(update={"conditions": [*kept, *before]})
