@@ -15,8 +15,8 @@ Two places where Flux differs from upstream kstatus, followed here: a Job is InP
 it completes (Flux's own Job reader), and a Pod that cannot be scheduled is Failed only once
 ``PodScheduled=False/Unschedulable`` is older than :data:`UNSCHEDULABLE_GRACE` (pass ``now``;
 without it the condition counts at once, as in upstream kstatus).  CEL ``healthCheckExprs``
-are not evaluated here.  Messages are cli-utils' texts, since ``flux`` users see them in
-"timeout waiting for" errors.
+are evaluated in :mod:`tagpilot.core.kustomize.cel_health`, passed in as ``custom``.
+Messages are cli-utils' texts, since ``flux`` users see them in "timeout waiting for" errors.
 """
 
 from __future__ import annotations
