@@ -53,6 +53,11 @@ def cluster(control_plane: ControlPlane) -> Iterator[ControlPlane]:
     for namespace in (NAMESPACE, APP_NAMESPACE):
         control_plane.kubectl("create", "namespace", namespace, check=False)
     yield control_plane
+    # The controller has stopped: nothing would remove Flux's finalizer from a Kustomization.
+    listed = control_plane.kubectl("get", "kustomizations", "-n", NAMESPACE, "-o", "name")
+    for name in listed.stdout.split():
+        control_plane.kubectl("patch", name, "-n", NAMESPACE, "--type=merge",
+                              "-p", '{"metadata": {"finalizers": null}}')  # fmt: skip
     for kind in (
         "kustomizations",
         "imageupdateautomations",

@@ -1,6 +1,8 @@
 """``flux create/export ... --export`` output: what the Flux CLI prints, byte for byte.
 
-Flux marshals the object to JSON (so Go's ``omitempty`` drops unset and false fields),
+Flux marshals the object to JSON (so Go's ``omitempty`` drops unset and false fields, but
+only where the field is tagged so: a Kustomization's required ``spec.prune`` and a Secret's
+``immutable`` pointer keep ``false``),
 keeps only name, namespace, labels and annotations of the metadata, converts to YAML with
 go-yaml v2 (:mod:`tagpilot.api.goyaml`: keys sorted, minimal quoting) and prints ``---``
 before each object.  Durations are rendered the Go way (``5m`` → ``5m0s``).
@@ -25,17 +27,27 @@ __all__ = ["EXPORTED_METADATA", "export_document", "export_objects"]
 
 EXPORTED_METADATA = ("name", "namespace", "labels", "annotations")
 _SECRET_FIELDS = ("immutable", "data", "stringData", "type")
+_FALSE_KEPT = {
+    "Kustomization": frozenset({("spec", "prune")}),  # `json:"prune"`, no omitempty
+    "Secret": frozenset({("immutable",)}),  # a *bool: omitempty drops only nil
+}
+"""Boolean fields Go marshals even when false, by kind and path from the object's root."""
 
 
-def _omit_empty(value: Any) -> Any:
-    """Drop what Go's ``omitempty`` drops here: false, and empty maps and lists."""
+def _omit_empty(value: Any, kept: frozenset[tuple[str, ...]], path: tuple[str, ...] = ()) -> Any:
+    """Drop what Go's ``omitempty`` drops here: false (except at ``kept`` paths), and empty
+    maps and lists."""
     if isinstance(value, dict):
-        kept = {key: _omit_empty(item) for key, item in value.items()}
-        return {
-            key: item for key, item in kept.items() if item is not False and item not in ({}, [])
-        }
+        result = {}
+        for key, raw in value.items():
+            where = (*path, key)
+            item = _omit_empty(raw, kept, where)
+            if (item is False and where not in kept) or item in ({}, []):
+                continue
+            result[key] = item
+        return result
     if isinstance(value, list):
-        return [_omit_empty(item) for item in value]
+        return [_omit_empty(item, kept, path) for item in value]
     return value
 
 
@@ -48,7 +60,8 @@ def export_document(obj: AnyObject) -> dict[str, Any]:
     document = {"apiVersion": data["apiVersion"], "kind": data["kind"], "metadata": metadata}
     body = _SECRET_FIELDS if isinstance(obj, Secret) else ("spec",)
     document.update({key: data[key] for key in body if key in data})
-    return _omit_empty(document)  # type: ignore[no-any-return]
+    kept = _FALSE_KEPT.get(document["kind"], frozenset())
+    return _omit_empty(document, kept)  # type: ignore[no-any-return]
 
 
 def export_objects(objs: Iterable[AnyObject]) -> str:

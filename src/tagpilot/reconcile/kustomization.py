@@ -1,6 +1,7 @@
 """The Kustomization reconciler: a source revision built, applied, pruned and waited for.
 
-Flux's kustomize-controller pipeline (reasons in brackets): find the source's artifact
+Flux's kustomize-controller pipeline (reasons in brackets): compile the ``healthCheckExprs``
+[InvalidCELExpression, terminal], find the source's artifact
 [ArtifactFailed], check ``dependsOn`` [DependencyNotReady], build with kustomize and SOPS
 [BuildFailed], substitute ``postBuild`` variables [BuildFailed], prepare the objects (owner
 labels, ``commonMetadata``), apply them in stages with server-side apply
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,20 +34,13 @@ from tagpilot.api.meta import NamespacedName
 from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
 from tagpilot.core.kustomize import changeset as cs
-from tagpilot.core.kustomize.envsubst import (
-    merge_variables,
-    substitute_object,
-    substitution_disabled,
-)
+from tagpilot.core.kustomize.cel_health import HealthExpressions
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
-    PruneAction,
     entry_for,
-    prune_decision,
     retained_after_prune,
     stale_entries,
 )
-from tagpilot.core.kustomize.kstatus import Status, compute
 from tagpilot.core.kustomize.stages import (
     is_immutable_error,
     plan_stages,
@@ -55,13 +50,22 @@ from tagpilot.core.kustomize.stages import (
 )
 from tagpilot.ports import ManifestBuilder, ObjectApplier, ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.kustomization_health import (
+    HEALTH_CHECK_FAILED,
+    POLL_SECONDS,
+    check_health,
+    kept_healthy,
+    wait_for,
+    with_healthy,
+)
+from tagpilot.reconcile.kustomization_prune import prune_entries
+from tagpilot.reconcile.kustomization_substitute import substituted
 from tagpilot.reconcile.outcome import Event, Outcome, failed_outcome, read_status, success
 
 __all__ = ["KIND", "reconcile_kustomization"]
 
 KIND = "Kustomization"
 SUCCEEDED = "ReconciliationSucceeded"
-_HEALTH_POLL = 2.0
 _STAGE_WAIT = timedelta(seconds=60)
 
 
@@ -84,7 +88,20 @@ async def reconcile_kustomization(
         fields = KustomizationStatus(last_attempted_revision=attempted[0] if attempted else None)
         if not attempted:
             fields = KustomizationStatus()
-        return failed_outcome(previous, fields, error, generation=generation, now=ctx.clock.now())
+        now = ctx.clock.now()
+        outcome = failed_outcome(previous, fields, error, generation=generation, now=now)
+        if error.reason != HEALTH_CHECK_FAILED:
+            # A run that failed before its health check says nothing new about health.
+            return replace(outcome, status=kept_healthy(outcome.status, previous, ks))
+        status = with_healthy(
+            outcome.status,
+            previous,
+            healthy=False,
+            message=error.message,
+            generation=generation,
+            now=now,
+        )
+        return replace(outcome, status=status)
 
 
 async def _pipeline(
@@ -96,14 +113,16 @@ async def _pipeline(
     attempted: list[str],
 ) -> Outcome[KustomizationStatus]:
     applier, builder = _ports(ctx)
+    own_identity = applier
     if ks.spec.service_account_name:
         applier = applier.as_service_account(ks.namespace, ks.spec.service_account_name)
+    expressions = HealthExpressions(ks.spec.health_check_exprs)  # Stalled when invalid
     url, digest, revision = _artifact(ks, ctx)
     _check_dependencies(ks, ctx, revision)
     attempted.append(revision)
     age_keys = _age_keys(ks, ctx)
     built = await builder.build(url, digest, ks.spec.path or "./", ks.spec, age_keys)
-    objects = _substituted(ks, ctx, built)
+    objects = await substituted(ks, ctx, own_identity, built)
     metadata = ks.spec.common_metadata
     prepared = prepare(
         objects,
@@ -117,7 +136,7 @@ async def _pipeline(
     old = _old_inventory(previous)
     if ks.spec.prune:
         changes, inventory = await _prune(ks, applier, old, inventory, changes)
-    health = await _wait(ks, applier, changes, ctx)
+    health = await check_health(ks, applier, changes, ctx.clock, expressions or None)
     now = ctx.clock.now()
     digest_text = cs.build_digest("\n---\n".join(json.dumps(o, sort_keys=True) for o in prepared))
     fields = KustomizationStatus(
@@ -134,6 +153,15 @@ async def _pipeline(
         message=cs.applied_message(revision),
         now=now,
     )
+    if health is not None:
+        status = with_healthy(
+            status,
+            previous,
+            healthy=True,
+            message=cs.health_passed_message(health),
+            generation=generation,
+            now=now,
+        )
     return Outcome(status, _events(changes, health, now - started, ks))
 
 
@@ -197,42 +225,6 @@ def _age_keys(ks: Kustomization, ctx: ReconcileContext) -> Mapping[str, bytes] |
     return dict(secret.values)
 
 
-def _substituted(
-    ks: Kustomization, ctx: ReconcileContext, objects: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    post = ks.spec.post_build
-    if post is None:
-        return objects
-    sources = []
-    for ref in post.substitute_from or ():
-        if ref.kind != "Secret":
-            if ref.optional:
-                continue
-            raise _fail(
-                "BuildFailed",
-                f"substituteFrom {ref.kind}/{ref.name}: tagpilot reads Secrets only",
-                retry=False,
-            )
-        try:
-            secret = ctx.secrets.get(
-                ks.namespace,
-                ref.name,
-                reason="BuildFailed",
-                wanted_by=f"Kustomization {ks.namespace}/{ks.name}",
-            )
-        except StalledError:
-            if ref.optional:
-                continue
-            raise
-        sources.append({k: v.decode("utf-8", "replace") for k, v in secret.values.items()})
-    variables = merge_variables(sources, post.substitute)
-    always = post.substitute_strategy == "Always"
-    return [
-        obj if substitution_disabled(obj) else substitute_object(obj, variables, always=always)
-        for obj in objects
-    ]
-
-
 async def _apply_all(
     ks: Kustomization,
     applier: ObjectApplier,
@@ -249,7 +241,7 @@ async def _apply_all(
                     "ReconciliationFailed", cs.apply_failed_message(error.message, changes)
                 ) from error
         if stage.wait:
-            await _wait_for(applier, list(stage.objects), ctx, _STAGE_WAIT)
+            await wait_for(applier, list(stage.objects), ctx.clock, _STAGE_WAIT)
     return changes
 
 
@@ -274,7 +266,7 @@ async def _apply_one(
         while await applier.get(obj) is not None:
             if ctx.clock.now() >= deadline:
                 raise
-            await asyncio.sleep(_HEALTH_POLL)
+            await asyncio.sleep(POLL_SECONDS)
         applied = await applier.apply(obj)
     return cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(applied.action))
 
@@ -285,15 +277,6 @@ def _old_inventory(previous: KustomizationStatus | None) -> list[InventoryEntry]
     return [InventoryEntry(e.id, e.v) for e in previous.inventory.entries]
 
 
-def _stub(entry: InventoryEntry) -> dict[str, Any]:
-    meta = entry.meta
-    api_version = f"{meta.group}/{entry.v}" if meta.group else entry.v
-    metadata: dict[str, Any] = {"name": meta.name}
-    if meta.namespace:
-        metadata["namespace"] = meta.namespace
-    return {"apiVersion": api_version, "kind": meta.kind, "metadata": metadata}
-
-
 async def _prune(
     ks: Kustomization,
     applier: ObjectApplier,
@@ -302,70 +285,10 @@ async def _prune(
     changes: cs.ChangeSet,
 ) -> tuple[cs.ChangeSet, list[InventoryEntry]]:
     stale = stale_entries(old, new)
-    confirmed: list[str] = []
-    errors: list[str] = []
-    for entry in stale:
-        stub = _stub(entry)
-        try:
-            live = await applier.get(stub)
-            decision = prune_decision(live, owner_name=ks.name, owner_namespace=ks.namespace)
-            if decision is PruneAction.DELETE:
-                await applier.delete(stub)
-                decision = PruneAction.DELETED
-        except TagpilotError as error:
-            errors.append(f"{entry.meta.ref()}: {error.message}")
-            continue
-        confirmed.append(entry.id)
-        changes = changes.add(cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(decision.value)))
-    if errors:
-        raise _fail("PruneFailed", "\n".join(errors))
-    return changes, retained_after_prune(new, stale, confirmed)
-
-
-async def _wait_for(
-    applier: ObjectApplier,
-    objects: Sequence[Mapping[str, Any]],
-    ctx: ReconcileContext,
-    timeout: timedelta,
-) -> list[tuple[str, str]]:
-    """Poll until every object is Current; the pending ones (ref, status) on timeout or
-    when the rest failed (fail fast), else []."""
-    deadline = ctx.clock.now() + timeout
-    while True:
-        pending = []
-        failed = False
-        for obj in objects:
-            result = compute(await applier.get(obj), now=ctx.clock.now())
-            if result.status is not Status.CURRENT:
-                pending.append((entry_for(obj).meta.ref(), str(result.status)))
-                failed = failed or result.status is Status.FAILED
-        done_waiting = all(status in ("Current", "Failed") for _, status in pending)
-        if not pending or (failed and done_waiting) or ctx.clock.now() >= deadline:
-            return pending
-        await asyncio.sleep(_HEALTH_POLL)
-
-
-async def _wait(
-    ks: Kustomization, applier: ObjectApplier, changes: cs.ChangeSet, ctx: ReconcileContext
-) -> timedelta | None:
-    """``wait: true``: every applied object healthy within ``timeout``; the time it took."""
-    if not ks.spec.wait:
-        return None
-    started = ctx.clock.now()
-    targets = [
-        _stub(e.inventory_entry())
-        for e in changes.health_targets()
-        if e.action is not cs.Action.DELETED
-    ]
-    timeout = ks.spec.effective_timeout.timedelta
-    pending = await _wait_for(applier, targets, ctx, timeout)
-    elapsed = ctx.clock.now() - started
-    if pending:
-        stalled = any(status == "Failed" for _, status in pending)
-        raise _fail(
-            "HealthCheckFailed", cs.health_failed_message(pending, elapsed=elapsed, stalled=stalled)
-        )
-    return elapsed
+    pruned = await prune_entries(ks, applier, stale, changes)
+    if pruned.errors:
+        raise _fail("PruneFailed", "\n".join(pruned.errors))
+    return pruned.changes, retained_after_prune(new, stale, pruned.confirmed)
 
 
 def _history(

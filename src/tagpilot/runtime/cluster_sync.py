@@ -13,7 +13,10 @@ daemon hands it a manifest reload.  Three things only a cluster has are decided 
   reconcile``, ``kubectl annotate``) not yet recorded as ``lastHandledReconcileAt`` is a
   trigger, as it is for Flux;
 * refusals: an object the API server accepted that tagpilot's models refuse is not
-  reconciled; it is reported (status, event) once per resource version.
+  reconciled; it is reported (status, event) once per resource version;
+* deletions: a Kustomization reconciled here must carry Flux's finalizer; once deleted
+  (``deletionTimestamp`` set) it leaves the engine and is handed to the finalizer
+  (:mod:`tagpilot.runtime.cluster_finalizers`), which runs its deletion policy.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tagpilot.adapters.cluster.finalizers import has_finalizer, is_deleting
 from tagpilot.adapters.cluster.objects import (
     ParsedObjects,
     Refused,
@@ -35,9 +39,18 @@ from tagpilot.core.secrets import SecretData
 from tagpilot.ports import ObjectKey
 from tagpilot.runtime.engine import Engine, ReloadResult
 
-__all__ = ["REQUESTED_AT", "ClusterView", "SyncResult", "WatchCache"]
+__all__ = [
+    "FINALIZED_KINDS",
+    "REQUESTED_AT",
+    "ClusterView",
+    "FinalizerWork",
+    "SyncResult",
+    "WatchCache",
+]
 
 REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
+FINALIZED_KINDS = frozenset({"Kustomization"})
+"""The kinds that get Flux's finalizer when this process reconciles them."""
 
 
 class WatchCache(Protocol):
@@ -50,6 +63,16 @@ class WatchCache(Protocol):
 
 
 @dataclass(frozen=True)
+class FinalizerWork:
+    """What the finalizer has to do now (every sync lists it all again)."""
+
+    unfinalized: list[ObjectKey]
+    """Reconciled objects of a finalized kind without Flux's finalizer yet."""
+    deleting: list[ObjectKey]
+    """Deleted objects still carrying Flux's finalizer: run their deletion policy."""
+
+
+@dataclass(frozen=True)
 class SyncResult:
     """What one sync changed, and what it asks the runtime to do."""
 
@@ -58,6 +81,8 @@ class SyncResult:
     """Objects with a new reconcile request, and its token."""
     refused: list[Refused] = field(default_factory=list)
     """Objects refused since the last sync (each resource version once)."""
+    finalizing: FinalizerWork = field(default_factory=lambda: FinalizerWork([], []))
+    """Objects whose finalizer is to be added, and deleted objects to finalize."""
 
 
 class ClusterView:
@@ -74,6 +99,7 @@ class ClusterView:
         self._seeded: dict[ObjectKey, str] = {}
         self._requests: dict[ObjectKey, str] = {}
         self._refused: dict[ObjectKey, str] = {}
+        self._finalized = FINALIZED_KINDS & set(engine.kinds) & set(watches)
         self.leading = False
 
     def live(self, key: ObjectKey) -> Mapping[str, Any] | None:
@@ -91,6 +117,8 @@ class ClusterView:
                 key = key_of(kind, raw)
                 parsed = self._parsed.parse(kind, raw)
                 present.append(key)
+                if kind in self._finalized and is_deleting(raw):
+                    continue  # deleted: the finalizer's, no longer reconciled
                 if isinstance(parsed, Refused):
                     if self._refused.get(key) != parsed.resource_version:
                         self._refused[key] = parsed.resource_version
@@ -101,7 +129,20 @@ class ClusterView:
         self._parsed.forget_missing(present)
         reload = self._engine.replace(cluster_manifests(loaded, self._secret_values()))
         self._seed_statuses(force=False)
-        return SyncResult(reload, self._new_requests(), refused)
+        return SyncResult(reload, self._new_requests(), refused, self.finalizer_work())
+
+    def finalizer_work(self) -> FinalizerWork:
+        """The finalized kinds' objects lacking the finalizer, and those being deleted."""
+        unfinalized, deleting = [], []
+        for kind in sorted(self._finalized):
+            for raw in list(self._watches[kind].cache.values()):
+                key = key_of(kind, raw)
+                if is_deleting(raw):
+                    if has_finalizer(raw):
+                        deleting.append(key)
+                elif not has_finalizer(raw):
+                    unfinalized.append(key)
+        return FinalizerWork(sorted(unfinalized), sorted(deleting))
 
     def take_lead(self) -> list[Refused]:
         """This replica now leads: take every status from the API, then keep the store's.
@@ -133,7 +174,8 @@ class ClusterView:
             watch = self._watches.get(kind)
             if watch is not None:
                 for raw in list(watch.cache.values()):
-                    yield key_of(kind, raw), raw
+                    if not (kind in self._finalized and is_deleting(raw)):
+                        yield key_of(kind, raw), raw
 
     def _seed_statuses(self, *, force: bool) -> None:
         store = self._engine.ctx.store

@@ -9,7 +9,9 @@ same scheduler the directory daemon uses; a leader that cannot renew its Lease e
 once, so two replicas never work together.
 Statuses go to the objects' status subresource and events to core Events, through the
 engine's ``StatusWriter`` and ``EventRecorder`` ports; the local state store is a cache of
-tag lists, git mirrors and run history.
+tag lists, git mirrors and run history.  With the kustomize controller on, the leader also
+keeps Flux's finalizer on Kustomizations and runs the deletion policy of deleted ones
+(:mod:`tagpilot.runtime.cluster_finalizers`).
 """
 
 from __future__ import annotations
@@ -34,15 +36,16 @@ from tagpilot.adapters.kube.informer import Informer
 from tagpilot.adapters.kube.lease import LeaseElector, LeaseTiming, lease_name
 from tagpilot.adapters.kube.resources import SECRETS
 from tagpilot.adapters.manifests import Manifests
-from tagpilot.api.descriptors import IMAGE_POLICY, IMAGE_UPDATE, descriptor
+from tagpilot.api.descriptors import IMAGE_POLICY, IMAGE_UPDATE, KUSTOMIZATION, descriptor
 from tagpilot.api.meta import REASON_INVALID_POLICY
 from tagpilot.core.errors import StalledError, TagpilotError
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.outcome import Outcome, failure, read_status, ready_condition
 from tagpilot.runtime.backoff import Backoff, Timing
+from tagpilot.runtime.cluster_finalizers import KustomizationFinalizers
 from tagpilot.runtime.cluster_kinds import ClusterKinds
-from tagpilot.runtime.cluster_sync import REQUESTED_AT, ClusterView, SyncResult
+from tagpilot.runtime.cluster_sync import REQUESTED_AT, ClusterView, FinalizerWork, SyncResult
 from tagpilot.runtime.engine import Engine
 from tagpilot.runtime.logs import install_loop_handler
 from tagpilot.runtime.scheduler import Scheduler
@@ -122,6 +125,12 @@ class _Controller:
             event_recorder=self.recorder, reconciled=reconciled,
         )  # fmt: skip
         self.view = ClusterView(self.engine, self.informers, self.secrets)
+        # Flux's finalizer on the Kustomizations reconciled here (None: not reconciled).
+        self.finalizers = (
+            KustomizationFinalizers(client, kinds.resources[KUSTOMIZATION.kind], ctx,
+                                    self.recorder, self.live)
+            if KUSTOMIZATION.kind in self.engine.kinds else None
+        )  # fmt: skip
         self.scheduler = Scheduler(
             self.engine, concurrency=options.concurrency, on_result=self.observe,
             on_crash=self.crashed, timing=Timing(backoff=options.retry),
@@ -185,6 +194,7 @@ class _Controller:
             self.engine.request_reconcile(key, token)
         if not self.leading:
             return
+        self.finalize(result.finalizing)
         self.scheduler.on_reload(reload)
         for key, _ in result.requested:
             self.scheduler.trigger(key, "reconcile requested")
@@ -211,6 +221,11 @@ class _Controller:
         except TagpilotError as problem:
             log.warning("status not written", key=str(key), error=problem.message)
 
+    def finalize(self, work: FinalizerWork) -> None:
+        """Leading: add Flux's finalizer where missing, run deleted objects' policies."""
+        if self.finalizers is not None:
+            self.finalizers.handle(work, self.spawn)
+
     def spawn(self, work: Any) -> None:
         """Run ``work`` in the background, keeping a reference until it is done."""
         task = asyncio.get_running_loop().create_task(work)
@@ -224,6 +239,7 @@ class _Controller:
         await self.synced_event.wait()
         refused = self.view.take_lead()
         self.leading = True
+        self.finalize(self.view.finalizer_work())
         for each in refused:
             self.spawn(self.report_refused(each))
         log.info("leading: reconciling", lease=self.options.lease, identity=self.options.identity)

@@ -4,14 +4,16 @@ The runtime builds :class:`ReceiverEntry` values with :func:`receiver_entries` a
 manifest load and hands them to :meth:`ReceiverTable.replace`; the webhook route finds an
 entry by request path and asks :func:`delivery_targets` what to reconcile.
 
-Which objects a verified delivery triggers: every object the engine reconciles
-(ImageRepository, ImagePolicy, ImageUpdateAutomation) selected by a ``spec.resources``
-entry — by name in the entry's namespace (default: the Receiver's), or ``*`` with
-``matchLabels`` (namespace ``*`` for every namespace).  Other kinds (GitRepository,
-Kustomization, ...) have no reconciler here and are ignored.  When the body names pushed
-images (Docker Hub, Quay, Harbor, GitHub package events, ACR), ImageRepositories are
-further restricted to those scanning one of those images: a push of ``app-a`` does not
-rescan ``app-b`` even when one Receiver lists both.  Flux rescans every listed object.
+Which objects a verified delivery triggers: every object the engine reconciles here
+(ImageRepository, ImagePolicy, ImageUpdateAutomation, and GitRepository and Kustomization
+where this process reconciles them — a git push Receiver fetches its GitRepository at once)
+selected by a ``spec.resources`` entry — by name in the entry's namespace (default: the
+Receiver's), or ``*`` with ``matchLabels`` (namespace ``*`` for every namespace).  Objects
+that are only read here (a GitRepository when Flux's source-controller owns it) are ignored.
+When the body names pushed images (Docker Hub, Quay, Harbor, GitHub package events, ACR),
+ImageRepositories are further restricted to those scanning one of those images: a push of
+``app-a`` does not rescan ``app-b`` even when one Receiver lists both.  Flux rescans every
+listed object.
 """
 
 from __future__ import annotations

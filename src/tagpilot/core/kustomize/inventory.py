@@ -122,6 +122,14 @@ class InventoryEntry:
         group = self.meta.group
         return f"{group}/{self.v}" if group else self.v
 
+    def stub(self) -> dict[str, Any]:
+        """The object as far as a GET or DELETE needs it: apiVersion, kind, name, namespace."""
+        meta = self.meta
+        metadata: dict[str, Any] = {"name": meta.name}
+        if meta.namespace:
+            metadata["namespace"] = meta.namespace
+        return {"apiVersion": self.api_version, "kind": meta.kind, "metadata": metadata}
+
     def to_json(self) -> dict[str, str]:
         """The status form."""
         return {"id": self.id, "v": self.v}

@@ -15,8 +15,8 @@ Two places where Flux differs from upstream kstatus, followed here: a Job is InP
 it completes (Flux's own Job reader), and a Pod that cannot be scheduled is Failed only once
 ``PodScheduled=False/Unschedulable`` is older than :data:`UNSCHEDULABLE_GRACE` (pass ``now``;
 without it the condition counts at once, as in upstream kstatus).  CEL ``healthCheckExprs``
-are not evaluated here.  Messages are cli-utils' texts, since ``flux`` users see them in
-"timeout waiting for" errors.
+are evaluated in :mod:`tagpilot.core.kustomize.cel_health`, passed in as ``custom``.
+Messages are cli-utils' texts, since ``flux`` users see them in "timeout waiting for" errors.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from typing import Any
 
 __all__ = [
     "UNSCHEDULABLE_GRACE",
+    "CustomReader",
     "Result",
     "Status",
     "compute",
@@ -355,13 +356,26 @@ def _group(obj: Mapping[str, Any]) -> str:
     return api_version.split("/", 1)[0] if "/" in api_version else ""
 
 
-def compute(obj: Mapping[str, Any] | None, *, now: datetime | None = None) -> Result:
+CustomReader = Callable[[Mapping[str, Any]], Result | None]
+"""A status rule for some kinds (``healthCheckExprs``); None: not one of its kinds."""
+
+
+def compute(
+    obj: Mapping[str, Any] | None,
+    *,
+    now: datetime | None = None,
+    custom: CustomReader | None = None,
+) -> Result:
     """The kstatus verdict for one live object; ``None`` (the object is gone) is NotFound.
 
-    ``now`` (timezone-aware) only matters for the unschedulable-Pod grace window.
+    ``now`` (timezone-aware) only matters for the unschedulable-Pod grace window; ``custom``
+    decides first for the kinds it knows (Flux's CEL status reader replaces kstatus there).
     """
     if obj is None:
         return Result(Status.NOT_FOUND, "Resource not found")
+    verdict = custom(obj) if custom is not None else None
+    if verdict is not None:
+        return verdict
     generic = _generic(obj)
     if generic is not None:
         return generic

@@ -1,0 +1,127 @@
+"""``spec.healthCheckExprs``: Flux's CEL status rules for custom kinds.
+
+Each entry names an ``apiVersion`` and ``kind`` and up to three CEL expressions over the
+live object (its fields are the top-level variables: ``status``, ``metadata``, ``spec``).
+For an object of that group and kind (the version does not matter, as Flux matches the
+GroupKind) the rule replaces kstatus: a deleted object is Terminating; a
+``status.observedGeneration`` that differs from ``metadata.generation`` is InProgress;
+otherwise ``inProgress``, then ``failed``, then ``current`` are evaluated and the first true
+one decides; none true is InProgress.  An expression that cannot be evaluated (a field the
+object does not have yet) gives Unknown with the error, so the wait goes on until
+``timeout``, as Flux's reader error does.  An expression that does not compile refuses the
+Kustomization at once: Stalled, ``InvalidCELExpression``.
+
+The expressions run in cel-python (pure Python, no I/O).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import celpy
+from celpy import celtypes
+from celpy.adapter import json_to_cel
+from celpy.celparser import CELParseError
+from celpy.evaluation import CELEvalError
+
+from tagpilot.api.kustomization import CustomHealthCheck
+from tagpilot.core.errors import StalledError
+from tagpilot.core.kustomize.kstatus import Result, Status
+
+__all__ = ["INVALID_CEL_EXPRESSION", "HealthExpressions", "InvalidCELExpressionError"]
+
+INVALID_CEL_EXPRESSION = "InvalidCELExpression"
+_ENVIRONMENT = celpy.Environment()
+_ORDER = (("in_progress", Status.IN_PROGRESS), ("failed", Status.FAILED),
+          ("current", Status.CURRENT))  # fmt: skip
+
+
+class InvalidCELExpressionError(StalledError):
+    """A ``healthCheckExprs`` expression that does not compile: a configuration error."""
+
+    reason = INVALID_CEL_EXPRESSION
+
+
+@dataclass(frozen=True)
+class _Rule:
+    group: str
+    kind: str
+    programs: tuple[tuple[Status, str, Any], ...]
+    """(status it decides, field name, compiled program), in evaluation order."""
+
+
+def _group(api_version: str) -> str:
+    return api_version.rpartition("/")[0]
+
+
+def _compile(entry: CustomHealthCheck, index: int) -> _Rule:
+    programs = []
+    for field, status in _ORDER:
+        text = getattr(entry, field)
+        if not text:
+            continue
+        try:
+            program = _ENVIRONMENT.program(_ENVIRONMENT.compile(text))
+        except CELParseError as error:
+            where = f"spec.healthCheckExprs[{index}].{_camel(field)}"
+            first = str(error).splitlines()[0] if str(error) else "parse error"
+            raise InvalidCELExpressionError(
+                "Reconciliation failed terminally due to configuration error: "
+                f"{where} ({entry.api_version} {entry.kind}): failed to parse {text!r}: {first}",
+                reason=INVALID_CEL_EXPRESSION,
+            ) from None
+        programs.append((status, field, program))
+    return _Rule(_group(entry.api_version), entry.kind, tuple(programs))
+
+
+def _camel(field: str) -> str:
+    head, *rest = field.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class HealthExpressions:
+    """The compiled rules of one Kustomization, usable as kstatus' ``custom`` reader."""
+
+    def __init__(self, entries: Sequence[CustomHealthCheck] | None) -> None:
+        """Compile every entry; :class:`InvalidCELExpressionError` names the bad one."""
+        rules = [_compile(entry, index) for index, entry in enumerate(entries or ())]
+        # A later entry for the same group and kind replaces an earlier one.
+        self._rules = {(rule.group, rule.kind): rule for rule in rules}
+
+    def __bool__(self) -> bool:
+        return bool(self._rules)
+
+    def __call__(self, obj: Mapping[str, Any]) -> Result | None:
+        """The verdict for ``obj``, or None when no rule is for its kind."""
+        rule = self._rules.get((_group(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))))
+        if rule is None:
+            return None
+        metadata = obj.get("metadata") or {}
+        if metadata.get("deletionTimestamp"):
+            return Result(Status.TERMINATING, "Resource scheduled for deletion")
+        generation = metadata.get("generation")
+        observed = (obj.get("status") or {}).get("observedGeneration")
+        if isinstance(generation, int) and isinstance(observed, int) and observed != generation:
+            return Result(
+                Status.IN_PROGRESS,
+                f"{rule.kind} generation is {generation}, but latest observed generation is "
+                f"{observed}",
+            )
+        activation = {key: json_to_cel(value) for key, value in obj.items()}
+        for status, field, program in rule.programs:
+            try:
+                value = program.evaluate(activation)
+            except CELEvalError as error:
+                return _unknown(field, error)
+            if isinstance(value, CELEvalError):
+                return _unknown(field, value)
+            if value is True or (isinstance(value, celtypes.BoolType) and bool(value)):
+                return Result(status, f"healthCheckExprs: {_camel(field)} is true")
+        return Result(Status.IN_PROGRESS, "healthCheckExprs: no expression is true yet")
+
+
+def _unknown(field: str, error: Exception) -> Result:
+    detail = error.args[0] if error.args else str(error)
+    return Result(Status.UNKNOWN, f"healthCheckExprs: {_camel(field)} failed: {detail}")
