@@ -50,7 +50,16 @@ from tagpilot.core.kustomize.envsubst import (
 )
 from tagpilot.core.kustomize.stages import prepare
 
-__all__ = ["MASK", "BuildInput", "build_group", "mask_secrets", "render_kustomization"]
+__all__ = [
+    "MASK",
+    "BuildInput",
+    "build_group",
+    "find_kustomization",
+    "identities_from_flags",
+    "mask_secrets",
+    "render_kustomization",
+    "render_loaded",
+]
 
 MASK = "***"
 """What a Secret value is printed as without ``--reveal-secrets``."""
@@ -72,7 +81,7 @@ class BuildInput:
     """An undefined ``postBuild`` variable fails the build (tagpilot's controller fails too)."""
 
 
-def _identities(age_key_file: Path | None) -> AgeIdentities:
+def identities_from_flags(age_key_file: Path | None) -> AgeIdentities:
     """age identities from ``--age-key-file`` and the SOPS environment variables."""
     found = identities_from_env(os.environ)
     if age_key_file is not None:
@@ -80,7 +89,8 @@ def _identities(age_key_file: Path | None) -> AgeIdentities:
     return found
 
 
-def _find(manifests: Manifests, request: BuildInput) -> Kustomization:
+def find_kustomization(manifests: Manifests, request: BuildInput) -> Kustomization:
+    """The Kustomization asked for among the loaded objects; an error naming the files."""
     for loaded in manifests.objects:
         obj = loaded.obj
         if (
@@ -157,17 +167,23 @@ def _substituted(
 
 def render_kustomization(request: BuildInput) -> list[dict[str, Any]]:
     """The objects the Kustomization builds to, as the controller would apply them."""
-    directory = request.directory.absolute()
-    if not directory.is_dir():
-        raise InvalidInputError(
-            "not a directory", location=SourceLocation(field="--path", value=str(directory))
-        )
     manifests = load_manifests(
         request.manifest_paths,
         identities=request.identities,
         default_namespace=request.namespace,
     )
-    ks = _find(manifests, request)
+    return render_loaded(manifests, request)
+
+
+def render_loaded(manifests: Manifests, request: BuildInput) -> list[dict[str, Any]]:
+    """:func:`render_kustomization` with the Kustomization (and the Secrets it names) already
+    loaded, from files or from a cluster."""
+    directory = request.directory.absolute()
+    if not directory.is_dir():
+        raise InvalidInputError(
+            "not a directory", location=SourceLocation(field="--path", value=str(directory))
+        )
+    ks = find_kustomization(manifests, request)
     root = _checkout_root(directory)
     keys = _decryption_keys(ks, manifests, request.identities)
     built = build(BuildRequest(root, directory.relative_to(root).as_posix(), ks.spec, keys))
@@ -282,7 +298,7 @@ def build_kustomization(
             "give the Kustomization object with --kustomization-file or --manifests",
             location=SourceLocation(field="--kustomization-file"),
         )
-    identities = _identities(age_key_file)
+    identities = identities_from_flags(age_key_file)
     request = BuildInput(name, namespace, directory, paths, identities, strict_substitute)
     objects = render_kustomization(request)
     shown = objects if reveal_secrets else mask_secrets(objects)
