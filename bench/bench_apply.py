@@ -197,8 +197,8 @@ def _written_source(plane: ControlPlane, url: str, digest: str) -> str:
 
 def _fetched_source(plane: ControlPlane, api: httpx.Client, url: str) -> str:
     """The GitRepository of the served repository, fetched by tagpilot's own source controller
-    (a Kustomization-only controller reads no status Flux's source-controller writes, see the
-    README); its revision once the artifact is stored."""
+    (``--controllers kustomize`` alone does not take the statuses another source-controller
+    writes into its store yet); its revision once the artifact is stored."""
     _kubectl(plane, "apply", "-f", "-", stdin=(
         f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
         f"metadata: {{name: bench, namespace: {NS}}}\n"
