@@ -34,14 +34,11 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +61,7 @@ from tests.kube.flux_build import (
 )
 
 from servers.git import free_port, make_bare_repo, run_git_http
+from servers.httpserver import QuietHandler, serve
 
 __all__ = ["manifests", "run"]
 
@@ -121,22 +119,14 @@ def _tarball(files: dict[str, str]) -> bytes:
     return buffer.getvalue()
 
 
-@contextmanager
-def _artifact_server(directory: Path) -> Iterator[str]:
-    """Serve ``directory`` over HTTP on loopback (as source-controller serves artifacts)."""
+def _artifact_handler(data: bytes) -> type[QuietHandler]:
+    """Serves the artifact tarball at any path (as source-controller serves one)."""
 
-    class Quiet(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+    class Artifact(QuietHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            self.reply(200, data, [("Content-Type", "application/gzip")])
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), partial(Quiet, directory=directory))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return Artifact
 
 
 # -- the control plane ---------------------------------------------------------------------
@@ -408,7 +398,6 @@ def run() -> list[Result]:
     with tempfile.TemporaryDirectory(prefix="tagpilot-bench-apply-src-") as tmp:
         served = Path(tmp)
         data = _tarball(files)
-        (served / "bench.tar.gz").write_bytes(data)
         digest = "sha256:" + hashlib.sha256(data).hexdigest()
         source = served / "source"
         source.mkdir()
@@ -424,7 +413,7 @@ def run() -> list[Result]:
             FLUX: lambda plane, work: _flux(plane, work, target),
         }
         make_bare_repo(served / "git" / "bench.git", files)
-        with _artifact_server(served) as base, run_git_http(served / "git") as git_server:
+        with serve(_artifact_handler(data)) as base, run_git_http(served / "git") as git_server:
             prepares: dict[str, _Prepare] = {
                 TAGPILOT: lambda plane, api: _fetched_source(
                     plane, api, f"{git_server.base_url}/bench.git"

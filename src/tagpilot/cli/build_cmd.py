@@ -56,6 +56,7 @@ __all__ = [
     "build_group",
     "find_kustomization",
     "identities_from_flags",
+    "input_options",
     "mask_secrets",
     "render_kustomization",
     "render_loaded",
@@ -66,6 +67,7 @@ MASK = "***"
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+_C = TypeVar("_C", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -229,40 +231,61 @@ def _build_errors(command: Callable[_P, _T]) -> Callable[_P, _T]:
     return guarded
 
 
+def input_options(*, kustomization_help: str, manifests_help: str) -> Callable[[_C], _C]:
+    """NAME's inputs, shared by ``build`` and ``diff``: ``--path``, ``-f``, ``--manifests``,
+    ``-n``, ``--age-key-file`` and ``--strict-substitute``."""
+    options = (
+        click.option(
+            "--path",
+            "directory",
+            required=True,
+            type=click.Path(path_type=Path, file_okay=False),
+            help="The kustomization's directory in a local checkout, built in place of spec.path.",
+        ),
+        click.option(
+            "-f",
+            "--kustomization-file",
+            type=click.Path(path_type=Path, exists=True, dir_okay=False),
+            help=kustomization_help,
+        ),
+        click.option(
+            "--manifests",
+            multiple=True,
+            type=click.Path(path_type=Path, exists=True),
+            help=manifests_help,
+        ),
+        click.option(
+            "-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP
+        ),
+        click.option(
+            "--age-key-file",
+            type=click.Path(path_type=Path, exists=True, dir_okay=False),
+            help="age identities for SOPS-encrypted files (also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).",
+        ),
+        click.option(
+            "--strict-substitute/--no-strict-substitute",
+            default=True,
+            show_default=True,
+            help="Fail on an undefined postBuild variable without a default, as tagpilot's "
+            "controller does; --no-strict-substitute makes it empty, as flux build does unless "
+            "asked.",
+        ),
+    )
+
+    def decorate(command: _C) -> _C:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
 @click.command("kustomization")
 @click.argument("name")
-@click.option(
-    "--path",
-    "directory",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="The kustomization's directory in a local checkout, built in place of spec.path.",
-)
-@click.option(
-    "-f",
-    "--kustomization-file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="A file holding the Kustomization object.",
-)
-@click.option(
-    "--manifests",
-    multiple=True,
-    type=click.Path(path_type=Path, exists=True),
-    help="Manifest file or directory (repeatable) holding the Kustomization and the Secrets "
-    "its postBuild.substituteFrom and decryption.secretRef name.",
-)
-@click.option("-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP)
-@click.option(
-    "--age-key-file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="age identities for SOPS-encrypted files (also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).",
-)
-@click.option(
-    "--strict-substitute/--no-strict-substitute",
-    default=True,
-    show_default=True,
-    help="Fail on an undefined postBuild variable without a default, as tagpilot's controller "
-    "does; --no-strict-substitute makes it empty, as flux build does unless asked.",
+@input_options(
+    kustomization_help="A file holding the Kustomization object.",
+    manifests_help="Manifest file or directory (repeatable) holding the Kustomization and the "
+    "Secrets its postBuild.substituteFrom and decryption.secretRef name.",
 )
 @click.option(
     "--reveal-secrets",

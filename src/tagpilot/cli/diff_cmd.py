@@ -35,12 +35,12 @@ from tagpilot.cli.build_cmd import (
     BuildInput,
     find_kustomization,
     identities_from_flags,
+    input_options,
     render_loaded,
 )
 from tagpilot.cli.errors import EXIT_INVALID
 from tagpilot.cli.failures import fail
 from tagpilot.cli.kind_commands import add_kind_groups, kind_groups
-from tagpilot.cli.objects import DEFAULT_NAMESPACE, NS_HELP
 from tagpilot.core.errors import InvalidInputError, SourceLocation, TagpilotError
 from tagpilot.core.kustomize.diff import ObjectDiff, has_changes, render, summary
 from tagpilot.core.kustomize.inventory import InventoryEntry
@@ -139,44 +139,17 @@ async def _diff(
 
 @click.command("kustomization")
 @click.argument("name")
-@click.option(
-    "--path",
-    "directory",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="The kustomization's directory in a local checkout, built in place of spec.path.",
+@input_options(
+    kustomization_help="A file holding the Kustomization object (default: the cluster's).",
+    manifests_help="Manifest file or directory (repeatable) holding the Kustomization and the "
+    "Secrets it names, instead of the cluster's.",
 )
-@click.option(
-    "-f",
-    "--kustomization-file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="A file holding the Kustomization object (default: the cluster's).",
-)
-@click.option(
-    "--manifests",
-    multiple=True,
-    type=click.Path(path_type=Path, exists=True),
-    help="Manifest file or directory (repeatable) holding the Kustomization and the Secrets "
-    "it names, instead of the cluster's.",
-)
-@click.option("-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP)
 @click.option(
     "--kubeconfig",
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="The cluster to compare with (default: $KUBECONFIG, then ~/.kube/config).",
 )
 @click.option("--context", "context_name", help="The kubeconfig context to use.")
-@click.option(
-    "--age-key-file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="age identities for SOPS-encrypted files (also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).",
-)
-@click.option(
-    "--strict-substitute/--no-strict-substitute",
-    default=True,
-    show_default=True,
-    help="Fail on an undefined postBuild variable without a default, as the controller does.",
-)
 @_diff_errors
 def diff_kustomization(
     name: str,
