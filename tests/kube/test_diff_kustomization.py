@@ -226,3 +226,49 @@ def test_a_failure_is_one_clear_line_and_exit_2(
     assert exit_code == 2, (out, err)
     assert err.startswith("✗ ") and message in err, err
     assert "Traceback" not in out + err
+
+
+def test_variables_come_from_the_clusters_secret_when_the_kustomization_does(
+    control_plane: ControlPlane, namespace: str, tmp_path: Path
+) -> None:
+    """No file given: the Kustomization and its substituteFrom Secret are the cluster's."""
+    install_crds(control_plane)
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "kustomization.yaml").write_text("resources: [greeting.yaml]\n")
+    (deploy / "greeting.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: greeting}\ndata: {text: '${greeting}'}\n"
+    )
+    ks = KUSTOMIZATION % {"ns": namespace} + (
+        "  postBuild:\n    substituteFrom: [{kind: Secret, name: vars}]\n"
+    )
+    control_plane.kubectl("apply", "-f", "-", stdin=ks)
+    live = {
+        "apiVersion": "v1", "kind": "ConfigMap", "data": {"text": "hello"},
+        "metadata": {"name": "greeting", "namespace": namespace, "labels": {
+            "kustomize.toolkit.fluxcd.io/name": "app",
+            "kustomize.toolkit.fluxcd.io/namespace": namespace,
+        }},
+    }  # fmt: skip
+    control_plane.kubectl(
+        "apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-",
+        stdin=json.dumps(live),
+    )  # fmt: skip
+    kubeconfig = f"--kubeconfig={control_plane.admin.kubeconfig}"
+    args = ["diff", "kustomization", "app", "-n", namespace, "--path", str(deploy), kubeconfig]
+
+    def secret(value: str) -> None:
+        made = control_plane.kubectl(
+            "create", "secret", "generic", "vars", "-n", namespace,
+            f"--from-literal=greeting={value}", "--dry-run=client", "-o", "json",
+        ).stdout  # fmt: skip
+        control_plane.kubectl("apply", "-f", "-", stdin=made)
+
+    secret("hello")
+    same = CliRunner().invoke(cli, args)
+    assert (same.exit_code, same.stdout) == (0, ""), same.output
+    secret("bye")
+    changed = CliRunner().invoke(cli, args)
+    assert changed.exit_code == 1, changed.output
+    assert f"► ConfigMap/{namespace}/greeting drifted" in changed.stdout.splitlines()
+    assert "+  text: bye" in changed.stdout.splitlines()
