@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -54,6 +54,7 @@ __all__ = [
     "MASK",
     "BuildInput",
     "build_group",
+    "failing_with",
     "find_kustomization",
     "identities_from_flags",
     "input_options",
@@ -65,8 +66,6 @@ __all__ = [
 MASK = "***"
 """What a Secret value is printed as without ``--reveal-secrets``."""
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
 _C = TypeVar("_C", bound=Callable[..., Any])
 
 
@@ -218,17 +217,25 @@ def _printable(obj: Mapping[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": metadata}
 
 
-def _build_errors(command: Callable[_P, _T]) -> Callable[_P, _T]:
-    """One ``✗`` line per failure: exit 2 when the input must change, else 1."""
+def failing_with(code_for: Callable[[TagpilotError], int]) -> Callable[[_C], _C]:
+    """A command whose ``TagpilotError`` is one ``✗`` line and exit ``code_for(error)``."""
 
-    @functools.wraps(command)
-    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        try:
-            return command(*args, **kwargs)
-        except TagpilotError as error:
-            fail(str(error), EXIT_INVALID if isinstance(error, StalledError) else EXIT_FAILED)
+    def decorate(command: _C) -> _C:
+        @functools.wraps(command)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return command(*args, **kwargs)
+            except TagpilotError as error:
+                fail(str(error), code_for(error))
 
-    return guarded
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def _build_exit_code(error: TagpilotError) -> int:
+    """Exit 2 when the input must change, else 1."""
+    return EXIT_INVALID if isinstance(error, StalledError) else EXIT_FAILED
 
 
 def input_options(*, kustomization_help: str, manifests_help: str) -> Callable[[_C], _C]:
@@ -292,7 +299,7 @@ def input_options(*, kustomization_help: str, manifests_help: str) -> Callable[[
     is_flag=True,
     help="Print Secret data and stringData values; without it they are printed as ***.",
 )
-@_build_errors
+@failing_with(_build_exit_code)
 def build_kustomization(
     name: str,
     directory: Path,

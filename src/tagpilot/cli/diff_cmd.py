@@ -16,10 +16,8 @@ flux's: 0 no differences, 1 differences, 2 an error (one ``✗`` line, never a t
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
 import click
 
@@ -33,15 +31,15 @@ from tagpilot.api.descriptors import KUSTOMIZATION
 from tagpilot.api.kustomization import Kustomization
 from tagpilot.cli.build_cmd import (
     BuildInput,
+    failing_with,
     find_kustomization,
     identities_from_flags,
     input_options,
     render_loaded,
 )
 from tagpilot.cli.errors import EXIT_INVALID
-from tagpilot.cli.failures import fail
 from tagpilot.cli.kind_commands import add_kind_groups, kind_groups
-from tagpilot.core.errors import InvalidInputError, SourceLocation, TagpilotError
+from tagpilot.core.errors import InvalidInputError, SourceLocation
 from tagpilot.core.kustomize.diff import ObjectDiff, has_changes, render, summary
 from tagpilot.core.kustomize.inventory import InventoryEntry
 from tagpilot.core.secrets import SecretData
@@ -50,22 +48,6 @@ __all__ = ["EXIT_DIFFERENT", "diff_group", "diff_kustomization"]
 
 EXIT_DIFFERENT = 1
 """flux diff's exit code when the next apply would change something."""
-
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
-
-
-def _diff_errors(command: Callable[_P, _T]) -> Callable[_P, _T]:
-    """Every failure is one ``✗`` line and exit 2: 1 means "differences" here."""
-
-    @functools.wraps(command)
-    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        try:
-            return command(*args, **kwargs)
-        except TagpilotError as error:
-            fail(str(error), EXIT_INVALID)
-
-    return guarded
 
 
 def _secret_names(ks: Kustomization) -> list[str]:
@@ -150,7 +132,7 @@ async def _diff(
     help="The cluster to compare with (default: $KUBECONFIG, then ~/.kube/config).",
 )
 @click.option("--context", "context_name", help="The kubeconfig context to use.")
-@_diff_errors
+@failing_with(lambda _: EXIT_INVALID)  # 1 means "differences" here
 def diff_kustomization(
     name: str,
     directory: Path,
