@@ -124,9 +124,7 @@ class _Cluster:
         ready = condition(view.status, "Ready")
         if ready is None or ready.status != "True":
             fail(f"{info.kind} reconciliation failed: '{ready.message if ready else ''}'")
-        applied = raw["status"].get("lastAppliedRevision")
-        line = f"applied revision {applied}" if applied else success_line(view.status)
-        click.echo(f"{SUCCESS} {line}")
+        click.echo(f"{SUCCESS} {success_line(view.status)}")
         return raw
 
 
