@@ -1,13 +1,14 @@
 """``tagpilot reconcile|suspend|resume image …`` and ``events``, as flux does them.
 
 ``reconcile``, ``suspend`` and ``resume`` ask the running daemon (``tagpilot run``) through its
-JSON API and print Flux's ``► ✔ ◎`` lines; a reconcile request carries ``requestedAt`` (as
-Flux's ``reconcile.fluxcd.io/requestedAt`` annotation does) and the command waits until the
-object's ``lastHandledReconcileAt`` moves and its Ready condition settles.  Without a daemon
-they say so and exit 1.  ``events`` prints Flux's events table, from the daemon or the state
-file.
-The lead adds ``events_command``, ``suspend_group``, ``resume_group`` and
-``reconcile_command(manifest_reconcile)`` to the ``tagpilot`` group.
+JSON API and print Flux's ``► ✔ ◎`` lines (``reconcile`` can also ask a cluster's controller:
+:mod:`tagpilot.cli.reconcile_leaf`); a reconcile request carries ``requestedAt`` (as Flux's
+``reconcile.fluxcd.io/requestedAt`` annotation does) and the command waits until the object's
+``lastHandledReconcileAt`` moves and its Ready condition settles.  Without a daemon they say
+so and exit 1.  ``events`` prints Flux's events table, from the daemon or the state file.
+``events_command``, ``suspend_group``, ``resume_group`` and
+``reconcile_command(manifest_reconcile)`` are added to the ``tagpilot`` group by
+:mod:`tagpilot.cli.main`.
 """
 
 from __future__ import annotations
@@ -209,8 +210,8 @@ def reconcile_command(manifest_reconcile: click.Command | None = None) -> click.
         "reconcile",
         fallback=manifest_reconcile,
         context_settings={"ignore_unknown_options": True},
-        help="Reconcile an object now through the daemon (reconcile image policy NAME), "
-        "or manifests once (reconcile PATH... --once).",
+        help="Reconcile an object now through the daemon (reconcile image policy NAME) or "
+        "a cluster (--kubeconfig F), or manifests once (reconcile PATH... --once).",
     )
     # The leaves build on this module (the daemon's reconcile); imported here, not above.
     from tagpilot.cli.reconcile_leaf import reconcile_leaf  # noqa: PLC0415
