@@ -660,3 +660,40 @@ def test_a_manifest_path_error_shows_the_reconcile_command_once_in_its_usage() -
     assert "reconcile reconcile" not in result.stderr
     ok = CliRunner().invoke(root, ["reconcile", "clusters/dev", "--once"])
     assert (ok.exit_code, ok.stdout) == (0, "manifests clusters/dev\n")
+
+
+def test_with_source_reconciles_the_gitrepository_first_then_the_kustomization(
+    daemon: Daemon,
+) -> None:
+    revision = "main@sha1:" + "c" * 40
+    daemon.add("GitRepository", "app", _ready("True", "stored artifact"))
+    daemon.outcomes[ObjectKey("GitRepository", "flux-system", "app")] = {
+        "artifact": {"revision": revision, "url": "http://x/a.tar.gz", "path": "a.tar.gz",
+                     "lastUpdateTime": "2026-11-21T12:00:00Z"},
+    }  # fmt: skip
+    daemon.add("Kustomization", "app", _ready("False", "old"))
+    daemon.objects[ObjectKey("Kustomization", "flux-system", "app")]["spec"] = {
+        "sourceRef": {"kind": "GitRepository", "name": "app"}
+    }
+    daemon.outcomes[ObjectKey("Kustomization", "flux-system", "app")] = {
+        **_ready("True", f"Applied revision: {revision}"),
+        "lastAppliedRevision": revision,
+    }
+    code, out, err = _invoke(
+        reconcile_command(), "kustomization", "app", "--with-source", "--server", daemon.url
+    )
+    assert (code, err) == (0, "")
+    assert out.splitlines() == [
+        "► annotating GitRepository app in flux-system namespace",
+        "✔ GitRepository annotated",
+        "◎ waiting for GitRepository reconciliation",
+        f"✔ fetched revision {revision}",
+        "► annotating Kustomization app in flux-system namespace",
+        "✔ Kustomization annotated",
+        "◎ waiting for Kustomization reconciliation",
+        f"✔ applied revision {revision}",
+    ]
+    assert [path for path, _ in daemon.posts] == [
+        "GitRepository/app/reconcile",
+        "Kustomization/app/reconcile",
+    ]

@@ -15,10 +15,16 @@ toolchain, which the module proxy serves like any module.
 
 When the module proxy refuses a controller's module or one of its dependencies (a proxy may
 answer 403 "This module version is not available"; one has refused both image controllers,
-and fluxcd/pkg/artifact, pkg/spiffe and sigstore/cosign that source-controller needs), the
-controller cannot be built there: the CRDs are then generated from the published api modules
-with controller-gen, the way Flux's own Makefile makes ``config/crd/bases``, the refusal is
-recorded in the slot, and the benchmark reports the Flux half as not available.
+and fluxcd/pkg/artifact, pkg/spiffe and sigstore/cosign that source-controller needs; or 404
+for a module it lists no version of at all, as for pkg/apis/crypto, pkg/spiffe, pkg/http/fetch
+and pkg/masktoken that kustomize-controller needs), the controller cannot be built there: the
+CRDs are then generated from the published api modules with controller-gen, the way Flux's own
+Makefile makes ``config/crd/bases``, the refusal is recorded in the slot, and the benchmark
+reports the Flux half as not available.
+
+kustomize-controller (``bench_apply``) has a slot of its own (:func:`kustomize_binaries`,
+:func:`ensure_kustomize_built`): the controller only, its CRDs taken from its module; a
+refusal is recorded the same way and nothing is generated in its place.
 """
 
 from __future__ import annotations
@@ -44,6 +50,8 @@ __all__ = [
     "CONTROLLER_GEN_VERSION",
     "FLUX_BUILD_COMMAND",
     "FLUX_TOOLCHAIN",
+    "KUSTOMIZE",
+    "KUSTOMIZE_VERSION",
     "REFLECTOR",
     "SOURCE_VERSION",
     "VERSIONS",
@@ -51,8 +59,11 @@ __all__ = [
     "FluxBuildError",
     "controller_go_mod",
     "ensure_built",
+    "ensure_kustomize_built",
     "flux_binaries",
+    "kustomize_binaries",
     "main",
+    "missing_modules",
     "newest_release",
     "refused_modules",
 ]
@@ -62,6 +73,9 @@ AUTOMATION = "image-automation-controller"
 CONTROLLERS = (REFLECTOR, AUTOMATION)
 
 VERSIONS = {REFLECTOR: "v1.3.0", AUTOMATION: "v1.3.0"}
+KUSTOMIZE = "kustomize-controller"
+KUSTOMIZE_VERSION = "v1.10.1"
+"""The kustomize-controller ``bench_apply`` compares with (its api module carries the tag)."""
 """The newest release of each controller: the tags its published ``api`` module carries."""
 
 SOURCE_VERSION = "v1.10.1"
@@ -86,6 +100,7 @@ _GO_DIRECTIVE = re.compile(r"^go\s+(\S+)\s*$", re.MULTILINE)
 _GODEBUG = re.compile(r"^godebug\s.*$", re.MULTILINE)
 _REFUSED = re.compile(r"(\d{3} \w[\w ]*)\n\s*server response: ([^\n]+)")
 _REFUSED_MODULE = re.compile(r"([\w.~/-]+@v[\w.+-]+): reading \S+: 403 ")
+_MISSING_MODULE = re.compile(r"([\w.~/-]+@v[\w.+-]+): reading \S+: 404 ")
 
 
 class FluxBuildError(Exception):
@@ -217,6 +232,27 @@ def refused_modules(go_output: str) -> list[str]:
     return sorted(set(_REFUSED_MODULE.findall(go_output)))
 
 
+def missing_modules(go_output: str) -> list[str]:
+    """The ``module@version`` the module proxy answered 404 for, from a go command's output."""
+    return sorted(set(_MISSING_MODULE.findall(go_output)))
+
+
+def _unserved(modules: Sequence[str]) -> list[str]:
+    """Of the modules answered 404, those the proxy lists no version of at all: a module it
+    does not serve, rather than a version that does not exist."""
+    unserved = []
+    go = shutil.which("go") or "go"
+    for found in modules:
+        with tempfile.TemporaryDirectory() as scratch:
+            listed = subprocess.run(
+                [go, "list", "-m", "-versions", found.split("@", 1)[0]],
+                cwd=scratch, env=_go_env(), capture_output=True, text=True, check=False,
+            )  # fmt: skip
+        if listed.returncode != 0 or not listed.stdout.split()[1:]:
+            unserved.append(found)
+    return unserved
+
+
 def _go(args: Sequence[str], cwd: Path, what: str, capture: bool = False) -> str:
     """Run ``nice go args`` in ``cwd``; its messages are passed on to our stderr."""
     go = shutil.which("go")
@@ -235,10 +271,14 @@ def _go(args: Sequence[str], cwd: Path, what: str, capture: bool = False) -> str
     sys.stderr.write(result.stderr)
     if result.returncode != 0:
         refused = refused_modules(result.stderr)
-        if refused:
+        unserved = _unserved(missing_modules(result.stderr))
+        if refused or unserved:
             # A dependency refused is as final as the controller's own module refused.
+            parts = [f"refuses {', '.join(refused)} (HTTP 403)"] if refused else []
+            if unserved:
+                parts.append(f"serves no version of {', '.join(unserved)} (HTTP 404)")
             raise ModuleRefusedError(
-                f"the Go module proxy refuses {', '.join(refused)} (HTTP 403), needed for {what}"
+                f"the Go module proxy {' and '.join(parts)}, needed for {what}"
             )
         raise FluxBuildError(f"{what}: `go {' '.join(args)}` exited with {result.returncode}")
     return result.stdout if capture else ""
@@ -424,6 +464,35 @@ def ensure_built(target: FluxBinaries) -> list[str]:
         return refused
 
 
+def kustomize_binaries(version: str = KUSTOMIZE_VERSION) -> FluxBinaries:
+    """The cache slot of kustomize-controller ``version`` (whether built or not)."""
+    slot = cache_root() / f"kustomize-{version}"
+    return FluxBinaries(((KUSTOMIZE, version),), SOURCE_VERSION, slot)
+
+
+def ensure_kustomize_built(target: FluxBinaries) -> str:
+    """Build kustomize-controller and gather its CRDs unless done; why it cannot be built
+    ('' when it is). The attempt is made on every call, so a proxy that serves the modules
+    later makes the benchmark run with no change."""
+    if not target.missing():
+        return ""
+    with _locked(target.directory):
+        try:
+            if target.executable(KUSTOMIZE).is_file():
+                source = _download(f"{_FLUX}/{KUSTOMIZE}", target.version(KUSTOMIZE))
+            else:
+                source = _build_controller(target, KUSTOMIZE)
+        except ModuleRefusedError as exc:
+            target.refusals.write_text(f"{KUSTOMIZE}: {exc}\n")
+            return str(exc)
+        shutil.rmtree(target.crd_dir, ignore_errors=True)
+        shutil.copytree(source / "config" / "crd" / "bases", target.crd_dir)
+        for path in [target.crd_dir, *target.crd_dir.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)  # the module cache is read-only
+        target.refusals.write_text("")
+    return ""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: build what is missing, or print where things are."""
     parser = argparse.ArgumentParser(prog="python -m tests.kube.flux_build", description=__doc__)
@@ -445,6 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(target.directory)
             return 0
         refused = ensure_built(target)
+        kustomize = ensure_kustomize_built(kustomize_binaries())
+        refused += [f"{KUSTOMIZE}: {kustomize}"] if kustomize else []
     except FluxBuildError as exc:
         print(f"[flux] build failed: {exc}", file=sys.stderr)
         return 1

@@ -19,8 +19,11 @@ from tagpilot.api.crds import CRD_KINDS
 from .build import binaries
 from .controlplane import ControlPlane, run_control_plane
 from .flux_build import (
+    KUSTOMIZE,
     controller_go_mod,
     flux_binaries,
+    kustomize_binaries,
+    missing_modules,
     refused_modules,
 )
 from .upstream import upstream_crd
@@ -103,6 +106,18 @@ def test_modules_the_proxy_refuses_are_named_once_each() -> None:
         "github.com/fluxcd/pkg/artifact@v0.27.1",
         "github.com/sigstore/cosign/v3@v3.1.4",
     ]
+
+
+def test_modules_answered_404_are_named_apart_from_the_refused_ones() -> None:
+    # Whether a 404 is a refusal is decided by asking the proxy for the module's versions.
+    assert missing_modules(GO_GET_REFUSED) == ["github.com/example/gone@v1.0.0"]
+
+
+def test_kustomize_controller_has_a_slot_of_its_own_beside_the_image_controllers() -> None:
+    slot = kustomize_binaries()
+    assert slot.directory != flux_binaries().directory
+    assert slot.executable(KUSTOMIZE).name == "kustomize-controller"
+    assert kustomize_binaries("v1.9.0").directory != slot.directory
 
 
 def test_each_set_of_versions_has_its_own_cache_slot() -> None:

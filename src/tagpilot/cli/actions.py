@@ -1,13 +1,14 @@
 """``tagpilot reconcile|suspend|resume image …`` and ``events``, as flux does them.
 
 ``reconcile``, ``suspend`` and ``resume`` ask the running daemon (``tagpilot run``) through its
-JSON API and print Flux's ``► ✔ ◎`` lines; a reconcile request carries ``requestedAt`` (as
-Flux's ``reconcile.fluxcd.io/requestedAt`` annotation does) and the command waits until the
-object's ``lastHandledReconcileAt`` moves and its Ready condition settles.  Without a daemon
-they say so and exit 1.  ``events`` prints Flux's events table, from the daemon or the state
-file.
-The lead adds ``events_command``, ``suspend_group``, ``resume_group`` and
-``reconcile_command(manifest_reconcile)`` to the ``tagpilot`` group.
+JSON API and print Flux's ``► ✔ ◎`` lines (``reconcile`` can also ask a cluster's controller:
+:mod:`tagpilot.cli.reconcile_leaf`); a reconcile request carries ``requestedAt`` (as Flux's
+``reconcile.fluxcd.io/requestedAt`` annotation does) and the command waits until the object's
+``lastHandledReconcileAt`` moves and its Ready condition settles.  Without a daemon they say
+so and exit 1.  ``events`` prints Flux's events table, from the daemon or the state file.
+``events_command``, ``suspend_group``, ``resume_group`` and
+``reconcile_command(manifest_reconcile)`` are added to the ``tagpilot`` group by
+:mod:`tagpilot.cli.main`.
 """
 
 from __future__ import annotations
@@ -50,11 +51,14 @@ __all__ = [
     "NO_DAEMON_HINTS",
     "OBJECT_WORDS",
     "WaitSettings",
+    "daemon_needed",
+    "daemon_options",
     "events_command",
     "reconcile_command",
     "reconcile_object",
     "resume_group",
     "suspend_group",
+    "timeout_seconds",
 ]
 
 OBJECT_WORDS = frozenset(
@@ -129,7 +133,8 @@ def reconcile_object(info: KindDescriptor, name: str, namespace: str, wait: Wait
     _echo(SUCCESS, success_line(final))
 
 
-def _timeout_seconds(text: str) -> float:
+def timeout_seconds(text: str) -> float:
+    """``--timeout`` (a Go duration) in seconds; a clear error naming the flag."""
     try:
         return parse_go_duration(text) / 1e9
     except ValueError as error:
@@ -138,7 +143,8 @@ def _timeout_seconds(text: str) -> float:
         ) from error
 
 
-def _daemon_options(command: Callable[..., Any]) -> Callable[..., Any]:
+def daemon_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """``-n/--namespace``, ``--server`` and ``--timeout``, as the daemon verbs take them."""
     options = (
         click.option(
             "-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP
@@ -152,25 +158,12 @@ def _daemon_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @contextmanager
-def _daemon_needed(action: str) -> Iterator[None]:
+def daemon_needed(action: str) -> Iterator[None]:
     """Turn "nothing listens at --server" into Flux's failure line with what to do instead."""
     try:
         yield
     except DaemonUnavailableError as error:
         fail(f"{error}: {NO_DAEMON_HINTS[action]}")
-
-
-def _reconcile_leaf(info: KindDescriptor) -> click.Command:
-    @click.command(info.word, help=f"Ask the daemon to reconcile {info.kind} NAME now, and wait.")
-    @click.argument("name")
-    @_daemon_options
-    @flux_errors
-    def command(name: str, namespace: str, server: str, timeout: str) -> None:
-        wait = WaitSettings(DaemonClient(server), _timeout_seconds(timeout))
-        with _daemon_needed("reconcile"):
-            reconcile_object(info, name, namespace, wait)
-
-    return command
 
 
 class _ReconcileGroup(click.Group):
@@ -217,10 +210,13 @@ def reconcile_command(manifest_reconcile: click.Command | None = None) -> click.
         "reconcile",
         fallback=manifest_reconcile,
         context_settings={"ignore_unknown_options": True},
-        help="Reconcile an object now through the daemon (reconcile image policy NAME), "
-        "or manifests once (reconcile PATH... --once).",
+        help="Reconcile an object now through the daemon (reconcile image policy NAME) or "
+        "a cluster (--kubeconfig F), or manifests once (reconcile PATH... --once).",
     )
-    add_kind_groups(group, kind_groups(_reconcile_leaf, cli_kinds()))
+    # The leaves build on this module (the daemon's reconcile); imported here, not above.
+    from tagpilot.cli.reconcile_leaf import reconcile_leaf  # noqa: PLC0415
+
+    add_kind_groups(group, kind_groups(reconcile_leaf, cli_kinds()))
     return group
 
 
@@ -296,7 +292,7 @@ def _suspend_leaf(info: KindDescriptor) -> click.Command:
     @flux_errors
     def command(names: tuple[str, ...], every: bool, namespace: str, server: str) -> None:
         waiting = WaitSettings(DaemonClient(server), 0)
-        with _daemon_needed("suspend"):
+        with daemon_needed("suspend"):
             keys = _targets(info, names, every, namespace, waiting.client)
             done = [_suspend_one(waiting, info, key) for key in keys]
         if not all(done):
@@ -314,7 +310,7 @@ def _resume_leaf(info: KindDescriptor) -> click.Command:
     @click.argument("names", nargs=-1)
     @click.option("--all", "every", is_flag=True, help="Every object of the kind in the namespace.")
     @click.option("--wait/--no-wait", default=None, help="Wait for the reconcile after resuming.")
-    @_daemon_options
+    @daemon_options
     @flux_errors
     def command(
         names: tuple[str, ...],
@@ -324,9 +320,9 @@ def _resume_leaf(info: KindDescriptor) -> click.Command:
         server: str,
         timeout: str,
     ) -> None:
-        waiting = WaitSettings(DaemonClient(server), _timeout_seconds(timeout))
+        waiting = WaitSettings(DaemonClient(server), timeout_seconds(timeout))
         then_wait = wait if wait is not None else (len(names) == 1 and not every)
-        with _daemon_needed("resume"):
+        with daemon_needed("resume"):
             keys = _targets(info, names, every, namespace, waiting.client)
             done = [_resume_one(waiting, info, key, then_wait=then_wait) for key in keys]
         if not all(done):

@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import click
 
@@ -50,13 +50,23 @@ from tagpilot.core.kustomize.envsubst import (
 )
 from tagpilot.core.kustomize.stages import prepare
 
-__all__ = ["MASK", "BuildInput", "build_group", "mask_secrets", "render_kustomization"]
+__all__ = [
+    "MASK",
+    "BuildInput",
+    "build_group",
+    "failing_with",
+    "find_kustomization",
+    "identities_from_flags",
+    "input_options",
+    "mask_secrets",
+    "render_kustomization",
+    "render_loaded",
+]
 
 MASK = "***"
 """What a Secret value is printed as without ``--reveal-secrets``."""
 
-_P = ParamSpec("_P")
-_T = TypeVar("_T")
+_C = TypeVar("_C", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -72,7 +82,7 @@ class BuildInput:
     """An undefined ``postBuild`` variable fails the build (tagpilot's controller fails too)."""
 
 
-def _identities(age_key_file: Path | None) -> AgeIdentities:
+def identities_from_flags(age_key_file: Path | None) -> AgeIdentities:
     """age identities from ``--age-key-file`` and the SOPS environment variables."""
     found = identities_from_env(os.environ)
     if age_key_file is not None:
@@ -80,7 +90,8 @@ def _identities(age_key_file: Path | None) -> AgeIdentities:
     return found
 
 
-def _find(manifests: Manifests, request: BuildInput) -> Kustomization:
+def find_kustomization(manifests: Manifests, request: BuildInput) -> Kustomization:
+    """The Kustomization asked for among the loaded objects; an error naming the files."""
     for loaded in manifests.objects:
         obj = loaded.obj
         if (
@@ -157,17 +168,23 @@ def _substituted(
 
 def render_kustomization(request: BuildInput) -> list[dict[str, Any]]:
     """The objects the Kustomization builds to, as the controller would apply them."""
-    directory = request.directory.absolute()
-    if not directory.is_dir():
-        raise InvalidInputError(
-            "not a directory", location=SourceLocation(field="--path", value=str(directory))
-        )
     manifests = load_manifests(
         request.manifest_paths,
         identities=request.identities,
         default_namespace=request.namespace,
     )
-    ks = _find(manifests, request)
+    return render_loaded(manifests, request)
+
+
+def render_loaded(manifests: Manifests, request: BuildInput) -> list[dict[str, Any]]:
+    """:func:`render_kustomization` with the Kustomization (and the Secrets it names) already
+    loaded, from files or from a cluster."""
+    directory = request.directory.absolute()
+    if not directory.is_dir():
+        raise InvalidInputError(
+            "not a directory", location=SourceLocation(field="--path", value=str(directory))
+        )
+    ks = find_kustomization(manifests, request)
     root = _checkout_root(directory)
     keys = _decryption_keys(ks, manifests, request.identities)
     built = build(BuildRequest(root, directory.relative_to(root).as_posix(), ks.spec, keys))
@@ -200,60 +217,89 @@ def _printable(obj: Mapping[str, Any]) -> dict[str, Any]:
     return {**obj, "metadata": metadata}
 
 
-def _build_errors(command: Callable[_P, _T]) -> Callable[_P, _T]:
-    """One ``✗`` line per failure: exit 2 when the input must change, else 1."""
+def failing_with(code_for: Callable[[TagpilotError], int]) -> Callable[[_C], _C]:
+    """A command whose ``TagpilotError`` is one ``✗`` line and exit ``code_for(error)``."""
 
-    @functools.wraps(command)
-    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _T:
-        try:
-            return command(*args, **kwargs)
-        except TagpilotError as error:
-            fail(str(error), EXIT_INVALID if isinstance(error, StalledError) else EXIT_FAILED)
+    def decorate(command: _C) -> _C:
+        @functools.wraps(command)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return command(*args, **kwargs)
+            except TagpilotError as error:
+                fail(str(error), code_for(error))
 
-    return guarded
+        return guarded  # type: ignore[return-value]
+
+    return decorate
+
+
+def _build_exit_code(error: TagpilotError) -> int:
+    """Exit 2 when the input must change, else 1."""
+    return EXIT_INVALID if isinstance(error, StalledError) else EXIT_FAILED
+
+
+def input_options(*, kustomization_help: str, manifests_help: str) -> Callable[[_C], _C]:
+    """NAME's inputs, shared by ``build`` and ``diff``: ``--path``, ``-f``, ``--manifests``,
+    ``-n``, ``--age-key-file`` and ``--strict-substitute``."""
+    options = (
+        click.option(
+            "--path",
+            "directory",
+            required=True,
+            type=click.Path(path_type=Path, file_okay=False),
+            help="The kustomization's directory in a local checkout, built in place of spec.path.",
+        ),
+        click.option(
+            "-f",
+            "--kustomization-file",
+            type=click.Path(path_type=Path, exists=True, dir_okay=False),
+            help=kustomization_help,
+        ),
+        click.option(
+            "--manifests",
+            multiple=True,
+            type=click.Path(path_type=Path, exists=True),
+            help=manifests_help,
+        ),
+        click.option(
+            "-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP
+        ),
+        click.option(
+            "--age-key-file",
+            type=click.Path(path_type=Path, exists=True, dir_okay=False),
+            help="age identities for SOPS-encrypted files (also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).",
+        ),
+        click.option(
+            "--strict-substitute/--no-strict-substitute",
+            default=True,
+            show_default=True,
+            help="Fail on an undefined postBuild variable without a default, as tagpilot's "
+            "controller does; --no-strict-substitute makes it empty, as flux build does unless "
+            "asked.",
+        ),
+    )
+
+    def decorate(command: _C) -> _C:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 @click.command("kustomization")
 @click.argument("name")
-@click.option(
-    "--path",
-    "directory",
-    required=True,
-    type=click.Path(path_type=Path, file_okay=False),
-    help="The kustomization's directory in a local checkout, built in place of spec.path.",
-)
-@click.option(
-    "-f",
-    "--kustomization-file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="A file holding the Kustomization object.",
-)
-@click.option(
-    "--manifests",
-    multiple=True,
-    type=click.Path(path_type=Path, exists=True),
-    help="Manifest file or directory (repeatable) holding the Kustomization and the Secrets "
-    "its postBuild.substituteFrom and decryption.secretRef name.",
-)
-@click.option("-n", "--namespace", default=DEFAULT_NAMESPACE, show_default=True, help=NS_HELP)
-@click.option(
-    "--age-key-file",
-    type=click.Path(path_type=Path, exists=True, dir_okay=False),
-    help="age identities for SOPS-encrypted files (also SOPS_AGE_KEY_FILE, SOPS_AGE_KEY).",
-)
-@click.option(
-    "--strict-substitute/--no-strict-substitute",
-    default=True,
-    show_default=True,
-    help="Fail on an undefined postBuild variable without a default, as tagpilot's controller "
-    "does; --no-strict-substitute makes it empty, as flux build does unless asked.",
+@input_options(
+    kustomization_help="A file holding the Kustomization object.",
+    manifests_help="Manifest file or directory (repeatable) holding the Kustomization and the "
+    "Secrets its postBuild.substituteFrom and decryption.secretRef name.",
 )
 @click.option(
     "--reveal-secrets",
     is_flag=True,
     help="Print Secret data and stringData values; without it they are printed as ***.",
 )
-@_build_errors
+@failing_with(_build_exit_code)
 def build_kustomization(
     name: str,
     directory: Path,
@@ -282,7 +328,7 @@ def build_kustomization(
             "give the Kustomization object with --kustomization-file or --manifests",
             location=SourceLocation(field="--kustomization-file"),
         )
-    identities = _identities(age_key_file)
+    identities = identities_from_flags(age_key_file)
     request = BuildInput(name, namespace, directory, paths, identities, strict_substitute)
     objects = render_kustomization(request)
     shown = objects if reveal_secrets else mask_secrets(objects)

@@ -19,6 +19,7 @@ COMMANDS: dict[str, str] = {
     "build": "tagpilot.cli.build_cmd:build_group",
     "controller": "tagpilot.cli.controller_cmd:controller_command",
     "create": "tagpilot.cli.create:create",
+    "diff": "tagpilot.cli.diff_cmd:diff_group",
     "events": "tagpilot.cli.actions:events_command",
     "export": "tagpilot.cli.get:export_group",
     "get": "tagpilot.cli.get:get_group",

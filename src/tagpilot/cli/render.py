@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from tagpilot.api.image import ImagePolicyStatus, ImageRepositoryStatus
+from tagpilot.api.kustomization import KustomizationStatus
 from tagpilot.api.meta import Condition
 from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.timefmt import rfc3339 as format_rfc3339
@@ -176,6 +177,8 @@ def success_line(status: object) -> str:
             return "selected ref :"
         digest = f"@{ref.digest}" if ref.digest else ""
         return f"selected ref {ref.name}:{ref.tag}{digest}"
+    if isinstance(status, KustomizationStatus) and status.last_applied_revision:
+        return f"applied revision {status.last_applied_revision}"
     artifact = status.artifact if isinstance(status, GitRepositoryStatus) else None
     if artifact is not None and (revision := artifact.revision):
         return f"fetched revision {revision}"
