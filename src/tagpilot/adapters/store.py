@@ -288,6 +288,13 @@ class SqliteStore:
             canonical_name, tuple(json.loads(row[0])), row[1], datetime.fromisoformat(row[2])
         )
 
+    def get_scan_time(self, canonical_name: str) -> datetime | None:
+        """When the stored tag set of a repository was scanned (None when never)."""
+        row = self._db.execute(
+            "SELECT scan_time FROM tags WHERE canonical_name=?", (canonical_name,)
+        ).fetchone()
+        return None if row is None else datetime.fromisoformat(row[0])
+
     def put_tags(self, stored: StoredTags) -> None:
         """Replace the tag set of a repository (never appends).
 
