@@ -7,18 +7,17 @@ the root: a file symlink leading out is reported, one leading inside is handled 
 its target when the walk reaches it.
 
 It runs on every automation run over every file of a repository, and nearly every file
-is unmarked, so its cost is that of the system calls: two threads read directories
-ahead of the caller (the calls release the GIL, so the caller parses the marked files
-meanwhile), each file costs one open, one read and one close relative to its
-directory's descriptor (the kernel resolves one name, not a path), and nothing is built
-for a file that does not hold the marker.
+is unmarked, so its cost is that of the system calls: each manifest costs one open, one
+read and one close relative to its directory's descriptor (the kernel resolves one name,
+not a path), the loop calls no function of its own per file, and nothing is built for a
+file that does not hold the marker.  (Reading directories ahead on two threads was
+slower on a busy two-core machine: the threads contend for the GIL.)
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from tagpilot.adapters.atomic import TEMP_MARK, is_leftover
@@ -29,15 +28,12 @@ __all__ = ["MARKER_BYTES", "is_manifest_name", "marked_files"]
 MARKER_BYTES = b"$imagepolicy"  # wider than Flux's screen: see core.setters.may_hold_markers
 """The bytes a file must hold to be parsed at all."""
 
-_READERS = 2
 _MANIFEST_SUFFIXES = (".yaml", ".yml")
 _DIRECTORY_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
 _FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
 _CHUNK = 1 << 16  # below malloc's mmap threshold: a bigger buffer costs an mmap per file
 
 _Found = tuple[str, bytes | FileProblem]
-_Item = tuple[str, bytes | FileProblem | None]
-"""A directory's entry in order: (name, bytes or problem), or (name, None) for a subdirectory."""
 
 
 def is_manifest_name(name: str) -> bool:
@@ -49,54 +45,18 @@ def marked_files(root: Path, leftovers: list[str] | None = None) -> Iterator[_Fo
     """Yield (path relative to ``root``, bytes) for every manifest holding the marker token.
 
     Files are visited in lexical order; a symlinked file leading outside ``root`` or an
-    unreadable one yields a ``FileProblem`` instead of its bytes.  ``leftovers`` collects,
-    in the same order, the paths of temporary files a killed write left (see
-    :mod:`tagpilot.adapters.atomic`).
+    unreadable one yields a ``FileProblem`` instead of its bytes.  ``leftovers`` collects
+    the paths of temporary files a killed write left (see :mod:`tagpilot.adapters.atomic`).
     """
     real_root = os.path.realpath(root)
-    readers = ThreadPoolExecutor(_READERS, thread_name_prefix="setters-walk")
-    try:
-        first = readers.submit(_screen, real_root, real_root, leftovers is not None)
-        yield from _walk(readers, first, real_root, real_root, "", leftovers)
-    finally:
-        # A caller that stops early (a failed write) leaves directories queued: drop them.
-        readers.shutdown(wait=True, cancel_futures=True)
+    yield from _walk(real_root, real_root, "", leftovers)
 
 
 def _walk(
-    readers: ThreadPoolExecutor,
-    screened: Future[tuple[list[_Item], list[str]]],
-    real_root: str,
-    directory: str,
-    prefix: str,
-    leftovers: list[str] | None,
+    real_root: str, directory: str, prefix: str, leftovers: list[str] | None
 ) -> Iterator[_Found]:
-    items, found_leftovers = screened.result()
-    if leftovers is not None:
-        leftovers.extend(found_leftovers)
-    # Every subdirectory is queued at once, so the readers stay ahead of the caller.
-    want_leftovers = leftovers is not None
-    ahead = {
-        name: readers.submit(_screen, real_root, os.path.join(directory, name), want_leftovers)
-        for name, found in items
-        if found is None
-    }
-    for name, found in items:
-        if found is None:
-            subdirectory = os.path.join(directory, name)
-            yield from _walk(
-                readers, ahead[name], real_root, subdirectory, prefix + name + "/", leftovers
-            )
-        else:
-            yield prefix + name, found
-
-
-def _screen(real_root: str, directory: str, want_leftovers: bool) -> tuple[list[_Item], list[str]]:
-    """One directory's subdirectories and marked files in lexical order, and its leftovers."""
     with os.scandir(directory) as scan:
         entries = sorted(scan, key=_entry_name)
-    items: list[_Item] = []
-    leftovers: list[str] = []
     directory_fd = os.open(directory, _DIRECTORY_FLAGS)
     try:
         for entry in entries:
@@ -113,43 +73,36 @@ def _screen(real_root: str, directory: str, want_leftovers: bool) -> tuple[list[
                         finally:
                             os.close(descriptor)
                     except OSError as error:
-                        items.append((name, _unreadable(entry, real_root, error)))
+                        relative = prefix + name
+                        message = f"{relative}: cannot read ({error.strerror}); skipped"
+                        yield relative, FileProblem(relative, message)
                         continue
                     if MARKER_BYTES in data:
-                        items.append((name, data))
-                elif want_leftovers and TEMP_MARK in name and is_leftover(name):
+                        yield prefix + name, data
+                elif leftovers is not None and TEMP_MARK in name and is_leftover(name):
                     leftovers.append(entry.path)
             elif entry.is_dir(follow_symlinks=False):
-                items.append((name, None))
+                yield from _walk(real_root, entry.path, f"{prefix}{name}/", leftovers)
             elif entry.is_symlink() and is_manifest_name(name):
-                problem = _linked_file_problem(real_root, entry)
+                problem = _linked_file_problem(real_root, entry, prefix + name)
                 if problem is not None:
-                    items.append((name, problem))
+                    yield problem.file, problem
     finally:
         os.close(directory_fd)
-    return items, leftovers
 
 
 def _entry_name(entry: os.DirEntry[str]) -> str:
     return entry.name
 
 
-def _relative(real_root: str, entry: os.DirEntry[str]) -> str:
-    return os.path.relpath(entry.path, real_root).replace(os.sep, "/")
-
-
-def _unreadable(entry: os.DirEntry[str], real_root: str, error: OSError) -> FileProblem:
-    relative = _relative(real_root, entry)
-    return FileProblem(relative, f"{relative}: cannot read ({error.strerror}); skipped")
-
-
-def _linked_file_problem(real_root: str, entry: os.DirEntry[str]) -> FileProblem | None:
+def _linked_file_problem(
+    real_root: str, entry: os.DirEntry[str], relative: str
+) -> FileProblem | None:
     target = os.path.realpath(entry.path)
     if not os.path.isfile(target):
         return None  # dangling (or not a file): skipped, as Flux does
     if os.path.commonpath([real_root, target]) == real_root:
         return None  # handled when the walk reaches the target itself
-    relative = _relative(real_root, entry)
     return FileProblem(relative, f"{relative}: symlink leads outside the update path; not read")
 
 
