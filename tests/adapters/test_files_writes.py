@@ -30,7 +30,9 @@ def file_size_limit(size: int) -> Iterator[None]:
 
 
 def test_every_marked_file_of_many_directories_is_written_in_one_pass(tmp_path: Path) -> None:
-    paths = [tmp_path / f"team-{team}" / f"app-{app}.yaml" for team in range(5) for app in range(20)]
+    paths = [
+        tmp_path / f"team-{team}" / f"app-{app}.yaml" for team in range(5) for app in range(20)
+    ]
     for path in paths:
         path.parent.mkdir(exist_ok=True)
         path.write_text(MARKED)
