@@ -47,6 +47,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def secret(name: str, values: dict[str, bytes]) -> str:
+    """A Secret manifest in ``NS`` holding ``values``."""
     data = "".join(
         f"  {key}: {base64.b64encode(value).decode()}\n" for key, value in values.items()
     )
@@ -56,6 +57,7 @@ def secret(name: str, values: dict[str, bytes]) -> str:
 
 
 def receiver(name: str, targets: str) -> str:
+    """A generic Receiver waking ImageRepository ``targets``, and its token Secret."""
     return (
         "apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\nmetadata:\n"
         f"  name: {name}\n  namespace: {NS}\nspec:\n  type: generic\n"
@@ -66,6 +68,7 @@ def receiver(name: str, targets: str) -> str:
 
 
 def hook_path(name: str) -> str:
+    """The webhook path of Receiver ``name`` (Flux's digest of token, name and namespace)."""
     return "/hook/" + hashlib.sha256(f"{HOOK_TOKEN}{name}{NS}".encode()).hexdigest()
 
 
@@ -77,6 +80,7 @@ class Daemon:
     url: str
 
     def cpu_seconds(self, *, children: bool = False) -> float:
+        """User and system CPU time so far (with waited-for children when asked)."""
         fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
         ticks = int(fields[11]) + int(fields[12])
         if children:
@@ -84,12 +88,14 @@ class Daemon:
         return ticks / TICKS
 
     def peak_rss_mb(self) -> float:
+        """Peak resident memory (``VmHWM``) in MB."""
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
         raise RuntimeError("no VmHWM in /proc status")
 
     def status(self, kind: str, name: str) -> dict[str, object]:
+        """An object's status through the daemon's JSON API."""
         answer = httpx.get(f"{self.url}/api/v1/objects/{kind}/{NS}/{name}", timeout=30)
         answer.raise_for_status()
         status: dict[str, object] = answer.json()["status"]
@@ -98,6 +104,7 @@ class Daemon:
 
 @contextmanager
 def start_daemon(cluster: Path, work: Path, *extra: str) -> Iterator[Daemon]:
+    """Run ``tagpilot run`` on ``cluster`` with its state under ``work``; SIGTERM on exit."""
     url = f"http://127.0.0.1:{free_port()}"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
     env["PYTHONPATH"] = str(ROOT / "src")
@@ -128,15 +135,17 @@ def _ready(url: str) -> bool:
 
 
 def wait(predicate: Callable[[], bool], seconds: float, what: str, step: float = 0.2) -> None:
+    """Poll ``predicate`` every ``step`` seconds until true; raise after ``seconds``."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():
             return
         time.sleep(step)
-    raise RuntimeError(f"timed out waiting for {what}")
+    raise RuntimeError(f"timed out after {seconds:g} s waiting for {what}")
 
 
 def percentile(values: list[float], percent: int) -> float:
+    """The ``percent``-th percentile of ``values`` (inclusive method)."""
     return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
 
 
@@ -152,5 +161,6 @@ def stamping_repo(path: Path, files: dict[str, str], stamps: Path) -> Path:
 
 
 def read_stamps(path: Path) -> list[tuple[float, str]]:
+    """(wall time, new commit) of each push ``stamping_repo``'s hook recorded, in order."""
     lines = path.read_text().splitlines() if path.exists() else []
     return [(float(when), sha) for when, sha in (line.split() for line in lines)]
