@@ -94,12 +94,33 @@ def test_a_status_change_wakes_exactly_its_dependants(
 ) -> None:
     reconciler = reconciler_for(changed.kind)
     assert reconciler is not None
-    assert reconciler.dependants(changed, before, after, OBJECTS) == expected
+    watched = reconciler.watched(before), reconciler.watched(after)
+    assert reconciler.dependants(changed, *watched, OBJECTS) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "status", "watched"),
+    [
+        pytest.param("ImageRepository", scanned("sha256:1"), "sha256:1", id="repository-revision"),
+        pytest.param("ImageRepository", None, None, id="repository-never-scanned"),
+        pytest.param(
+            "ImagePolicy", latest("1.0.0"), ImageRef(name="registry.example.com/app", tag="1.0.0"),
+            id="policy-latest-image",
+        ),
+        pytest.param("ImageUpdateAutomation", None, None, id="automation-nothing"),
+    ],
+)  # fmt: skip
+def test_between_runs_only_what_a_rule_watches_is_kept(
+    kind: str, status: Any, watched: object
+) -> None:
+    reconciler = reconciler_for(kind)
+    assert reconciler is not None
+    assert reconciler.watched(status) == watched
 
 
 def test_a_caller_changing_the_returned_list_does_not_change_the_index() -> None:
     reconciler = reconciler_for("ImageRepository")
     assert reconciler is not None
     changed = key("ImageRepository", "apps", "app")
-    reconciler.dependants(changed, None, scanned("sha256:1"), OBJECTS).clear()
-    assert len(reconciler.dependants(changed, None, scanned("sha256:1"), OBJECTS)) == 3
+    reconciler.dependants(changed, None, "sha256:1", OBJECTS).clear()
+    assert len(reconciler.dependants(changed, None, "sha256:1", OBJECTS)) == 3

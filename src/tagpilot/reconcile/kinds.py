@@ -99,6 +99,10 @@ class ObjectIndex(Mapping[ObjectKey, Any]):
 Objects = ObjectIndex
 Run = Callable[[Any, ReconcileContext, RunRequest], Awaitable[Outcome[Any]]]
 Dependants = Callable[[ObjectKey, Any, Any, Objects], list[ObjectKey]]
+"""Given an object, what its rule watches before and after a run, and the loaded objects:
+the objects to run now."""
+Watched = Callable[[Any], object]
+"""The part of a typed status a kind's dependants rule watches (compared with ``==``)."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,9 @@ class KindReconciler:
     descriptor: KindDescriptor
     run: Run
     dependants: Dependants
+    watched: Watched
+    """Reduces a status to what ``dependants`` compares; the scheduler keeps only that
+    between runs (an automation's status lists every policy it observed: thousands)."""
 
     @property
     def kind(self) -> str:
@@ -146,7 +153,7 @@ def _revision(status: object) -> str | None:
 def _policies_of_repository(
     key: ObjectKey, before: object, after: object, objects: Objects
 ) -> list[ObjectKey]:
-    if _revision(before) == _revision(after):
+    if before == after:
         return []
     return objects.group("policies by repository", _repository_of_policy, (key.namespace, key.name))
 
@@ -165,7 +172,7 @@ def _latest_ref(status: object) -> object:
 def _automations_of_namespace(
     key: ObjectKey, before: object, after: object, objects: Objects
 ) -> list[ObjectKey]:
-    if _latest_ref(before) == _latest_ref(after):
+    if before == after:
         return []
     return objects.group("automations by namespace", _namespace_of_automation, key.namespace)
 
@@ -189,7 +196,7 @@ def _kustomizations_of_source(
     key: ObjectKey, before: object, after: object, objects: Objects
 ) -> list[ObjectKey]:
     """A new artifact revision runs the Kustomizations that build it (Flux's source watch)."""
-    if _artifact_revision(before) == _artifact_revision(after):
+    if before == after:
         return []
     return objects.group("kustomizations by source", _source_of_kustomization, key)
 
@@ -205,13 +212,19 @@ def _nobody(key: ObjectKey, before: object, after: object, objects: Objects) -> 
     return []
 
 
+def _nothing(status: object) -> None:
+    return None
+
+
 RECONCILERS: tuple[KindReconciler, ...] = (
-    KindReconciler(IMAGE_REPOSITORY, _run_repository, _policies_of_repository),
-    KindReconciler(IMAGE_POLICY, _run_policy, _automations_of_namespace),
-    KindReconciler(IMAGE_UPDATE, _run_update, _nobody),
+    KindReconciler(IMAGE_REPOSITORY, _run_repository, _policies_of_repository, _revision),
+    KindReconciler(IMAGE_POLICY, _run_policy, _automations_of_namespace, _latest_ref),
+    KindReconciler(IMAGE_UPDATE, _run_update, _nobody, _nothing),
     # After the automations: a commit they pushed in this pass is fetched in the same pass.
-    KindReconciler(GIT_REPOSITORY, _run_git_repository, _kustomizations_of_source),
-    KindReconciler(KUSTOMIZATION, _run_kustomization, _nobody),
+    KindReconciler(
+        GIT_REPOSITORY, _run_git_repository, _kustomizations_of_source, _artifact_revision
+    ),
+    KindReconciler(KUSTOMIZATION, _run_kustomization, _nobody, _nothing),
 )
 """The reconciled kinds in the order one pass runs them: each sees its sources' statuses."""
 

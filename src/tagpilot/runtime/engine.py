@@ -303,8 +303,14 @@ class Engine:
                 RecordedEvent(key, event.type, event.reason, event.message, now)
             )
 
+    def watched(self, key: ObjectKey, status: Any) -> Any:
+        """What of ``key``'s typed status its dependants rule compares (None: nothing)."""
+        reconciler = reconciler_for(key.kind)
+        return None if reconciler is None else reconciler.watched(status)
+
     def dependants(self, key: ObjectKey, before: Any | None, after: Any) -> list[ObjectKey]:
-        """Objects to run now because ``key``'s typed status changed as it did."""
+        """Objects to run now because what ``key``'s rule watches (:meth:`watched`) went
+        from ``before`` to ``after``."""
         reconciler = reconciler_for(key.kind)
         if reconciler is None:
             return []

@@ -97,7 +97,8 @@ class _Entry:
     stalled_spec: str | None = None
     failures: int = 0
     last_status: Any | None = None
-    """The typed status of the last run, for the engine's dependants rule."""
+    """What the engine's dependants rule watches of the last run's status (not the whole
+    status: an automation's lists thousands of policies)."""
     removed: bool = False
 
 
@@ -372,7 +373,8 @@ class Scheduler:
             self._wake.set()
 
     def _after(self, entry: _Entry, outcome: Outcome, seconds: float) -> None:
-        before, entry.last_status = entry.last_status, outcome.status
+        watched = self._engine.watched(entry.key, outcome.status)
+        before, entry.last_status = entry.last_status, watched
         try:
             if not entry.removed:
                 self._reschedule(entry, self._plan(entry, outcome))
