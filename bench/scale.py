@@ -421,7 +421,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     result = measure(SIZES[args.size], interval_s=args.interval, name=args.size)
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-    text = json.dumps(result, indent=2) + "\n"
+    # A missed commit is an infinite latency; JSON has no infinity, so it is written as null.
+    finite = {k: None if isinstance(v, float) and math.isinf(v) else v for k, v in result.items()}
+    text = json.dumps(finite, indent=2) + "\n"
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(text)
