@@ -292,18 +292,21 @@ def _steady(daemon: Daemon, metrics_url: str, interval: float, window: float) ->
     oldest = max(
         (now - datetime.fromisoformat(when)).total_seconds() for when in after_scans.values()
     )
-    per_interval = {
-        key: round(
-            (after_requests.get(key, 0.0) - before_requests.get(key, 0.0)) * interval / wall, 1
-        )
+    in_window = {
+        key: after_requests.get(key, 0.0) - before_requests.get(key, 0.0)
         for key in after_requests
         if after_requests.get(key, 0.0) != before_requests.get(key, 0.0)
     }
+    # Rescans come in waves (every repository was first scanned at start-up), so the
+    # window's rate scaled to one interval can land between waves: per rescan says more.
+    per_interval = {key: round(count * interval / wall, 1) for key, count in in_window.items()}
     return {
         "window_s": round(wall, 1),
         "cpu_share_percent": round(share * 100, 2),
         "repositories_rescanned_in_window": rescanned,
         "oldest_scan_age_s": round(oldest, 1),
+        "registry_requests_in_window": in_window,
+        "registry_requests_per_rescan": round(sum(in_window.values()) / max(1, rescanned), 2),
         "registry_requests_per_interval": per_interval,
         "registry_requests_per_interval_total": round(sum(per_interval.values()), 1),
     }
