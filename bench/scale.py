@@ -29,6 +29,7 @@ import json
 import math
 import os
 import platform
+import signal
 import statistics
 import sys
 import tempfile
@@ -413,6 +414,10 @@ def measure(size: Size, *, interval_s: float, name: str) -> dict[str, object]:
     return result
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str]) -> int:
     """Parse the arguments, run the bench, print and write the JSON."""
     parser = argparse.ArgumentParser(
@@ -422,6 +427,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--interval", type=float, default=300.0, help="seconds (default 300)")
     parser.add_argument("--output", type=Path, default=ROOT / "bench/results/scale.json")
     args = parser.parse_args(argv)
+    # SIGTERM (and SIGINT, which a shell's background job ignores) unwind the context
+    # managers: the daemon, the registry and the git server stop, tmpfs is freed.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, _exit_on_signal)
     result = measure(SIZES[args.size], interval_s=args.interval, name=args.size)
     result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
     # A missed commit is an infinite latency; JSON has no infinity, so it is written as null.
