@@ -170,7 +170,10 @@ class Scheduler:
         elif not entry.queued:
             entry.urgent = entry.urgent or urgent
             self._schedule(entry, self._time.now(), reason)
-        elif urgent and not entry.urgent:
+        elif urgent and not entry.urgent and not self._startup.held(entry.key):
+            # (A key its start-up stage holds keeps its place: its first run is the one
+            # asked for, and thousands of held keys in the first lane would be walked on
+            # every launch.)
             entry.urgent = True
             self._urgent.append(entry)
             self._wake.set()
