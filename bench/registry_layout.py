@@ -10,8 +10,8 @@ Pushing two million manifests over HTTP would take hours; writing the files the 
   serve them;
 * ``repositories/<name>/_manifests/tags/<tag>/current/link``: the manifest a tag names.
 
-Two economies keep two million tags within tmpfs's inode limit (3 million on an 8 GB
-``/dev/shm``): every link file of one digest is a hard link of one file, and each tag's
+Two economies keep two million tags within a tmpfs's default inode limit (half the RAM
+pages: 3 million with 24 GB): every link file of one digest is a hard link of one file, and each tag's
 directory is a symbolic link to one shared ``<tag>``-shaped directory per manifest,
 outside the registry's tree (``tag-links/<hex>/current/link``).  The registry lists a tag
 directory's entries and reads ``current/link`` through the path, so it serves these as it
