@@ -11,9 +11,9 @@ Pushing two million manifests over HTTP would take hours; writing the files the 
 * ``repositories/<name>/_manifests/tags/<tag>/current/link``: the manifest a tag names.
 
 Two economies keep two million tags within a tmpfs's default inode limit (half the RAM
-pages: 3 million with 24 GB): every link file of one digest is a hard link of one file, and each tag's
-directory is a symbolic link to one shared ``<tag>``-shaped directory per manifest,
-outside the registry's tree (``tag-links/<hex>/current/link``).  The registry lists a tag
+pages: 3 million with 24 GB): every link file of one digest is a hard link of one file,
+and each tag's directory is a symbolic link to one shared ``<tag>``-shaped directory per
+manifest, outside the registry's tree (``tag-links/<hex>/current/link``).  The registry lists a tag
 directory's entries and reads ``current/link`` through the path, so it serves these as it
 serves the tags it wrote itself.  The ``index/`` directory a push also writes under each
 tag is left out: only deleting a tag reads it.  :func:`check_sample` proves the layout
