@@ -10,7 +10,7 @@ APT_PACKAGES := git docker-registry apache2-utils openssh-server openssh-client 
 # file each package provides, so a present tool skips apt entirely
 APT_PROBES := /usr/bin/git /usr/bin/docker-registry /usr/bin/htpasswd /usr/sbin/sshd /usr/bin/ssh /usr/bin/age /usr/bin/gpg /sbin/ip /usr/bin/chromium
 
-.PHONY: setup system-packages kube-binaries flux-binaries test lint bench bench-packages demo fuzz clean
+.PHONY: setup system-packages kube-binaries flux-binaries test lint bench bench-packages bench-scale demo fuzz clean
 
 setup: system-packages $(STAMP)
 
@@ -63,6 +63,11 @@ bench-packages:
 bench: setup bench-packages kube-binaries
 	-@$(MAKE) --no-print-directory flux-binaries
 	$(BIN)/python -m bench
+
+# The daemon at 5,000 repositories x 400 tags (about 20 minutes; SCALE_ARGS="--size small" for a
+# quick run); writes bench/results/scale.json.  Not part of `make bench`.
+bench-scale: setup
+	$(BIN)/python -m bench.scale $(SCALE_ARGS)
 
 fuzz: setup
 	$(BIN)/python -m pytest -q -m slow

@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common import Result
+from bench.daemon_kit import read_stamps as _stamps
+from bench.daemon_kit import wait as _wait
 from bench.manifests import automation_objects, image_objects, marked_deployment
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,15 +182,6 @@ def _answers(url: str) -> bool:
         return False
 
 
-def _wait(predicate: Callable[[], bool], seconds: float, what: str, step: float = 0.2) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(step)
-    raise RuntimeError(f"timed out after {seconds:g} s waiting for {what}")
-
-
 @contextmanager
 def _started(
     label: str, identity: Identity, argv: list[str], ready_url: str, log: Path
@@ -306,11 +299,6 @@ def _pushed(item: dict[str, object]) -> str:
 def _pushed_by(name: str, plane: ControlPlane) -> str:
     got = plane.kubectl("get", "imageupdateautomation", "-n", NS, name, "-o", "json")
     return _pushed(json.loads(got.stdout))
-
-
-def _stamps(path: Path) -> list[tuple[float, str]]:
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [(float(when), sha) for when, sha in (line.split() for line in lines)]
 
 
 @dataclass(frozen=True)

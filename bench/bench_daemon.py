@@ -16,39 +16,32 @@ server from ``tests/servers``, and ``tagpilot run`` as its own process.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import shutil
-import signal
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from bench.common import Result
-from bench.manifests import automation_objects, image_objects, marked_deployment
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
-
-from servers.git import (  # noqa: E402
-    SshServer,
-    free_port,
-    git,
-    make_bare_repo,
-    run_git_http,
-    run_sshd,
+from bench.daemon_kit import (
+    NS,
+    Daemon,
+    hook_path,
+    percentile,
+    read_stamps,
+    receiver,
+    secret,
+    stamping_repo,
+    start_daemon,
+    wait,
 )
-from servers.ocipush import seed  # noqa: E402
-from servers.registry import fast_storage, run_registry  # noqa: E402
+from bench.manifests import automation_objects, image_objects, marked_deployment
+from servers.git import SshServer, git, make_bare_repo, run_git_http, run_sshd
+from servers.ocipush import seed
+from servers.registry import fast_storage, run_registry
 
 __all__ = ["LATENCY_ROUNDS", "SCALE_SECONDS", "run"]
 
@@ -57,123 +50,9 @@ SCALE_SECONDS = float(os.environ.get("BENCH_DAEMON_SECONDS", "180"))
 SCALE_WARMUP_LIMIT = 600.0
 REPOSITORIES, TAGS, AUTOMATIONS = 1_000, 100, 50
 TRIGGER_GAP = 1.1
-NS = "flux-system"
-HOOK_TOKEN = "bench-receiver-token"
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-# -- manifests -----------------------------------------------------------------------------
-
-
-def _secret(name: str, values: dict[str, bytes]) -> str:
-    data = "".join(
-        f"  {key}: {base64.b64encode(value).decode()}\n" for key, value in values.items()
-    )
-    return (
-        f"apiVersion: v1\nkind: Secret\nmetadata:\n  name: {name}\n  namespace: {NS}\ndata:\n{data}"
-    )
-
-
-def _receiver(name: str, targets: str) -> str:
-    return (
-        "apiVersion: notification.toolkit.fluxcd.io/v1\nkind: Receiver\nmetadata:\n"
-        f"  name: {name}\n  namespace: {NS}\nspec:\n  type: generic\n"
-        f"  secretRef:\n    name: {name}-token\n  resources:\n"
-        f"    - apiVersion: image.toolkit.fluxcd.io/v1\n      kind: ImageRepository\n"
-        f"      name: {targets}\n---\n" + _secret(f"{name}-token", {"token": HOOK_TOKEN.encode()})
-    )
-
-
-def _hook_path(name: str) -> str:
-    return "/hook/" + hashlib.sha256(f"{HOOK_TOKEN}{name}{NS}".encode()).hexdigest()
-
-
-# -- the daemon process --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Daemon:
-    """A running ``tagpilot run`` process, read through ``/proc`` and its JSON API."""
-
-    process: subprocess.Popen[bytes]
-    url: str
-
-    def cpu_seconds(self, *, children: bool = False) -> float:
-        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        ticks = int(fields[11]) + int(fields[12])
-        if children:
-            ticks += int(fields[13]) + int(fields[14])
-        return ticks / TICKS
-
-    def peak_rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        raise RuntimeError("no VmHWM in /proc status")
-
-    def status(self, kind: str, name: str) -> dict[str, object]:
-        answer = httpx.get(f"{self.url}/api/v1/objects/{kind}/{NS}/{name}", timeout=30)
-        answer.raise_for_status()
-        status: dict[str, object] = answer.json()["status"]
-        return status
-
-
-@contextmanager
-def _daemon(cluster: Path, work: Path, *extra: str) -> Iterator[_Daemon]:
-    url = f"http://127.0.0.1:{free_port()}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
-    env["PYTHONPATH"] = str(ROOT / "src")
-    with (work / "daemon.log").open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tagpilot", "run", str(cluster), "--state",
-             str(work / "state.db"), "--http-address", url.removeprefix("http://"), *extra],
-            stdout=log, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    try:
-        daemon = _Daemon(process, url)
-        _wait(lambda: _ready(url), 120, "the daemon's /readyz")
-        yield daemon
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url + "/readyz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
-
-
-def _wait(predicate: Callable[[], bool], seconds: float, what: str, step: float = 0.2) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(step)
-    raise RuntimeError(f"timed out waiting for {what}")
-
-
-def _percentile(values: list[float], percent: int) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[percent - 1]
 
 
 # -- latency -------------------------------------------------------------------------------
-
-
-def _stamping_repo(path: Path, files: dict[str, str], stamps: Path) -> Path:
-    """A bare repo whose ``post-receive`` hook appends the wall time and new SHA of a push."""
-    make_bare_repo(path, files)
-    hook = path / "hooks/post-receive"
-    hook.write_text(
-        f"#!/bin/sh\nwhile read old new ref; do echo \"$(date +%s.%N) $new\" >> '{stamps}'; done\n"
-    )
-    hook.chmod(0o755)
-    return path
 
 
 def _latency_cluster(root: Path, image: str, ssh: SshServer, bare: Path) -> Path:
@@ -186,20 +65,15 @@ def _latency_cluster(root: Path, image: str, ssh: SshServer, bare: Path) -> Path
     )
     (cluster / "automation.yaml").write_text(automation)
     keys = {"identity": ssh.client_key, "known_hosts": ssh.known_hosts}
-    (cluster / "secret.yaml").write_text(_secret("app-ssh", keys))
-    (cluster / "receiver.yaml").write_text(_receiver("bench-ci", "app"))
+    (cluster / "secret.yaml").write_text(secret("app-ssh", keys))
+    (cluster / "receiver.yaml").write_text(receiver("bench-ci", "app"))
     return cluster
 
 
-def _stamps(path: Path) -> list[tuple[float, str]]:
-    lines = path.read_text().splitlines() if path.exists() else []
-    return [(float(when), sha) for when, sha in (line.split() for line in lines)]
-
-
 def _delivery_latencies(
-    daemon: _Daemon, registry_url: str, stamps: Path, rounds: int
+    daemon: Daemon, registry_url: str, stamps: Path, rounds: int
 ) -> list[float]:
-    hook, latencies, last_post = daemon.url + _hook_path("bench-ci"), [], 0.0
+    hook, latencies, last_post = daemon.url + hook_path("bench-ci"), [], 0.0
     with httpx.Client(timeout=10) as client:
         for number in range(1, rounds + 1):
             seed(registry_url, "bench/app", [f"1.0.{number}"])
@@ -214,16 +88,16 @@ def _delivery_latencies(
 
 def _wait_for_push(stamps: Path, number: int) -> tuple[float, str]:
     deadline = time.monotonic() + 30
-    while len(found := _stamps(stamps)) < number:
+    while len(found := read_stamps(stamps)) < number:
         if time.monotonic() > deadline:
             raise RuntimeError(f"push {number} did not arrive")
         time.sleep(0.002)
     return found[number - 1]
 
 
-def _wait_idle(daemon: _Daemon, sha: str) -> None:
+def _wait_idle(daemon: Daemon, sha: str) -> None:
     """Until the automation's run that pushed ``sha`` has finished (its status is written)."""
-    _wait(
+    wait(
         lambda: daemon.status("ImageUpdateAutomation", "app").get("lastPushCommit") == sha,
         30,
         f"the run that pushed {sha}",
@@ -265,17 +139,17 @@ def _latency(rounds: int) -> list[Result]:
             seed(registry.url, "bench/app", ["1.0.0"])
             stamps = root / "stamps"
             files = {"deploy.yaml": marked_deployment(NS, [(image, "app")])}
-            bare = _stamping_repo(root / "app.git", files, stamps)
-            with _daemon(_latency_cluster(root, image, ssh, bare), root) as daemon:
-                _wait(lambda: bool(daemon.status("ImageUpdateAutomation", "app")), 60, "startup")
+            bare = stamping_repo(root / "app.git", files, stamps)
+            with start_daemon(_latency_cluster(root, image, ssh, bare), root) as daemon:
+                wait(lambda: bool(daemon.status("ImageUpdateAutomation", "app")), 60, "startup")
                 latencies = _delivery_latencies(daemon, registry.url, stamps, rounds)
             floor = _push_costs(ssh, root, rounds)
     note = f"{rounds} tags, ssh on loopback, each delivery after the last run finished"
     return [
         Result("daemon: webhook -> pushed commit p50", "tagpilot run", statistics.median(latencies),
                "git push alone (p50)", statistics.median(floor), target="p50 < 1 s", note=note),
-        Result("daemon: webhook -> pushed commit p95", "tagpilot run", _percentile(latencies, 95),
-               "git push alone (p95)", _percentile(floor, 95), target="info", note=note),
+        Result("daemon: webhook -> pushed commit p95", "tagpilot run", percentile(latencies, 95),
+               "git push alone (p95)", percentile(floor, 95), target="info", note=note),
     ]  # fmt: skip
 
 
@@ -307,7 +181,7 @@ def _scale_cluster(root: Path, host: str, git_base: str, repos: Path) -> Path:
     return cluster
 
 
-def _all_pushed(daemon: _Daemon) -> bool:
+def _all_pushed(daemon: Daemon) -> bool:
     answer = httpx.get(
         f"{daemon.url}/api/v1/objects", params={"kind": "ImageUpdateAutomation"}, timeout=60
     )
@@ -315,7 +189,7 @@ def _all_pushed(daemon: _Daemon) -> bool:
     return len(items) == AUTOMATIONS and all(i["status"].get("lastPushCommit") for i in items)
 
 
-def _steady_state(daemon: _Daemon, seconds: float) -> tuple[float, float, float]:
+def _steady_state(daemon: Daemon, seconds: float) -> tuple[float, float, float]:
     """CPU share of one core (daemon alone, and with its git children) and peak RSS in MB."""
     started, own, total = time.monotonic(), daemon.cpu_seconds(), daemon.cpu_seconds(children=True)
     time.sleep(seconds)
@@ -332,9 +206,9 @@ def _scale(seconds: float) -> list[Result]:
         with run_registry(data / "registry") as registry, run_git_http(repos) as git_server:
             _seed_scale(registry.url, data / "registry/data")
             cluster = _scale_cluster(root, registry.host, git_server.base_url, repos)
-            with _daemon(cluster, root) as daemon:
+            with start_daemon(cluster, root) as daemon:
                 warm = time.monotonic()
-                _wait(lambda: _all_pushed(daemon), SCALE_WARMUP_LIMIT, "every automation's push", 5)
+                wait(lambda: _all_pushed(daemon), SCALE_WARMUP_LIMIT, "every automation's push", 5)
                 warmup = time.monotonic() - warm
                 time.sleep(30)  # let the startup wave's stragglers finish
                 own, total, peak = _steady_state(daemon, seconds)

@@ -150,6 +150,10 @@ class StateStore(Protocol):
         """The stored tag set of a repository, or None when never scanned."""
         ...
 
+    def get_scan_time(self, canonical_name: str) -> datetime | None:
+        """When the stored tag set of a repository was scanned, without reading the tags."""
+        ...
+
     def put_tags(self, stored: StoredTags) -> None:
         """Replace the tag set of a repository (never appends)."""
         ...

@@ -37,6 +37,25 @@ def test_a_tag_set_replaces_the_previous_one(tmp_path: Path) -> None:
     assert store.get_tags("r.example/other") is None
 
 
+def test_a_rescan_finding_the_same_tags_moves_only_the_scan_time(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    later = T0.replace(hour=13)
+    store.put_tags(StoredTags("r.example/app", ("b", "a"), "sha256:1", T0))
+    store.put_tags(StoredTags("r.example/app", ("b", "a"), "sha256:1", later))
+    assert store.get_tags("r.example/app") == StoredTags(
+        "r.example/app", ("b", "a"), "sha256:1", later
+    )
+    store.put_tags(StoredTags("r.example/app", ("c",), "sha256:2", later))
+    assert store.get_tags("r.example/app") == StoredTags("r.example/app", ("c",), "sha256:2", later)
+
+
+def test_the_scan_time_reads_without_the_tags(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    assert store.get_scan_time("r.example/app") is None
+    store.put_tags(StoredTags("r.example/app", ("b", "a"), "sha256:1", T0))
+    assert store.get_scan_time("r.example/app") == T0
+
+
 def test_state_survives_reopening_the_file(tmp_path: Path) -> None:
     SqliteStore(tmp_path / "state.db").put_status(REPO, {"a": 1})
     assert SqliteStore(tmp_path / "state.db").get_status(REPO) == {"a": 1}

@@ -174,6 +174,9 @@ class FakeEngine:
             self.running[key] -= 1
         return self._next_outcome(key)
 
+    def watched(self, key: ObjectKey, status: dict[str, Any]) -> dict[str, Any]:
+        return status
+
     def dependants(
         self, key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any]
     ) -> list[ObjectKey]:

@@ -294,6 +294,21 @@ async def test_triggers_while_running_run_the_object_once_more_after(
     assert engine.overlaps == []
 
 
+async def test_a_triggered_object_runs_before_objects_queued_for_their_interval(
+    clock: VirtualTime, make_scheduler: MakeScheduler
+) -> None:
+    first, *waiting = [key(f"app-{n}") for n in range(4)]
+    engine = engine_with(clock, first, *waiting, interval=timedelta(hours=1))
+    engine.gates[first] = asyncio.Event()
+    scheduler = make_scheduler(engine, concurrency=1)
+    await clock.advance(5)  # app-0 holds the only slot, app-1..3 wait in the queue
+    assert scheduler.trigger(waiting[-1], "webhook")
+    engine.gates[first].set()
+    await clock.advance(1)
+    assert [c.key for c in engine.calls] == [first, waiting[-1], *waiting[:-1]]
+    assert len(engine.calls) == 4
+
+
 async def test_a_scheduled_object_triggered_early_runs_early_and_only_then(
     clock: VirtualTime, make_scheduler: MakeScheduler
 ) -> None:

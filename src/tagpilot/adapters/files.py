@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterator
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
-from tagpilot.adapters.atomic import TEMP_MARK, is_leftover, write_atomically
+from tagpilot.adapters.atomic import write_atomically
+from tagpilot.adapters.treewalk import is_manifest_name, marked_files
 from tagpilot.core.changes import ChangeRecord, ChangeSet
 from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocation
 from tagpilot.core.setters import (
@@ -39,8 +41,6 @@ __all__ = [
     "marked_files",
     "update_tree",
 ]
-
-_MARKER_BYTES = b"$imagepolicy"  # wider than Flux's screen: see core.setters.may_hold_markers
 
 
 def confine(root: Path, relative: str, *, field_name: str = "update.path") -> Path:
@@ -73,80 +73,6 @@ def confine(root: Path, relative: str, *, field_name: str = "update.path") -> Pa
     return target
 
 
-def is_manifest_name(name: str) -> bool:
-    """Flux's file filter: ``*.yaml``, ``*.yml`` (case-sensitive) or exactly ``Kustomization``."""
-    return name.endswith((".yaml", ".yml")) or name == "Kustomization"
-
-
-def marked_files(
-    root: Path, leftovers: list[str] | None = None
-) -> Iterator[tuple[str, bytes | FileProblem]]:
-    """Yield (path relative to ``root``, bytes) for every manifest holding the marker token.
-
-    Files are visited in lexical order; a symlinked file leading outside ``root``
-    yields a ``FileProblem`` instead of its bytes.  ``leftovers`` collects the paths of
-    temporary files a killed write left (see :mod:`tagpilot.adapters.atomic`).
-    """
-    real_root = os.path.realpath(root)
-    yield from _walk(real_root, real_root, "", leftovers)
-
-
-def _walk(
-    real_root: str, directory: str, prefix: str, leftovers: list[str] | None
-) -> Iterator[tuple[str, bytes | FileProblem]]:
-    with os.scandir(directory) as scan:
-        entries = sorted(scan, key=lambda entry: entry.name)
-    for entry in entries:
-        relative = prefix + entry.name
-        if entry.is_dir(follow_symlinks=False):
-            yield from _walk(real_root, entry.path, relative + "/", leftovers)
-        elif leftovers is not None and TEMP_MARK in entry.name and is_leftover(entry.name):
-            if entry.is_file(follow_symlinks=False):
-                leftovers.append(entry.path)
-        elif is_manifest_name(entry.name):
-            found = _screen(real_root, entry, relative)
-            if found is not None:
-                yield relative, found
-
-
-def _screen(real_root: str, entry: os.DirEntry[str], relative: str) -> bytes | FileProblem | None:
-    if entry.is_symlink():
-        return _linked_file_problem(real_root, entry, relative)
-    if not entry.is_file(follow_symlinks=False):
-        return None
-    try:
-        data = _read(entry.path)
-    except OSError as error:
-        return FileProblem(relative, f"{relative}: cannot read ({error.strerror}); skipped")
-    return data if _MARKER_BYTES in data else None
-
-
-def _linked_file_problem(
-    real_root: str, entry: os.DirEntry[str], relative: str
-) -> FileProblem | None:
-    target = os.path.realpath(entry.path)
-    if not os.path.isfile(target):
-        return None  # dangling (or not a file): skipped, as Flux does
-    if os.path.commonpath([real_root, target]) == real_root:
-        return None  # handled when the walk reaches the target itself
-    return FileProblem(relative, f"{relative}: symlink leads outside the update path; not read")
-
-
-_CHUNK = 1 << 16  # below malloc's mmap threshold: a bigger buffer costs an mmap per file
-
-
-def _read(path: str) -> bytes:
-    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-    try:
-        # A short read of a regular file means end of file: most manifests take one call.
-        chunks = [os.read(descriptor, _CHUNK)]
-        while len(chunks[-1]) == _CHUNK:
-            chunks.append(os.read(descriptor, _CHUNK))
-        return b"".join(chunks)
-    finally:
-        os.close(descriptor)
-
-
 def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> TreeResult:
     """Apply ``table`` to every marked file under ``root``; write changed files unless dry-run."""
     records: list[ChangeRecord] = []
@@ -157,20 +83,21 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
     real_root = Path(os.path.realpath(root))
     # Temporary files of a run killed mid-write must not be committed: the walk finds them.
     leftovers: list[str] | None = None if dry_run else []
-    for relative, found in marked_files(real_root, leftovers):
-        if isinstance(found, FileProblem):
-            problems.append(found)
-            continue
-        result = _apply(relative, found, table)
-        unknown.extend(result.unknown)
-        malformed.extend(result.malformed)
-        if result.problem is not None:
-            problems.append(FileProblem(relative, result.problem))
-        if result.changed:
-            records.extend(result.records)
-            diffs[relative] = _unified_diff(relative, found.decode("utf-8"), result.new_text)
-            if not dry_run:
-                _write(real_root, relative, result.new_text)
+    with _Writer(real_root) as writer:
+        for relative, found in marked_files(real_root, leftovers):
+            if isinstance(found, FileProblem):
+                problems.append(found)
+                continue
+            result = _apply(relative, found, table)
+            unknown.extend(result.unknown)
+            malformed.extend(result.malformed)
+            if result.problem is not None:
+                problems.append(FileProblem(relative, result.problem))
+            if result.changed:
+                records.extend(result.records)
+                diffs[relative] = _unified_diff(relative, found.decode("utf-8"), result.new_text)
+                if not dry_run and not writer.write(relative, result.new_text):
+                    break
     for leftover in leftovers or ():
         Path(leftover).unlink(missing_ok=True)
     return TreeResult(
@@ -197,6 +124,51 @@ def _unified_diff(relative: str, old: str, new: str) -> str:
     return "".join(
         line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines
     )
+
+
+class _Writer:
+    """Replaces changed files on one background thread while the walk goes on.
+
+    A replacement is several system calls (create, write, chmod, rename; ext4 also starts
+    writing back a file renamed over another), all made without the GIL, so overlapped
+    with the walk a pass costs about the walk alone.  Writes keep their order.  After a
+    failure the writes still queued are skipped and the walk stops, as a sequential pass
+    stops at its first failed write; leaving the ``with`` block waits for the queue and
+    raises that failure.  The thread starts with the first changed file: a pass that
+    changes nothing starts none.
+    """
+
+    def __init__(self, real_root: Path) -> None:
+        self._root = real_root
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: list[Future[None]] = []
+        self._failed = threading.Event()
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def write(self, relative: str, text: str) -> bool:
+        """Queue ``relative``'s new text; False once an earlier write has failed."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="setters-write")
+        self._pending.append(self._pool.submit(self._replace, relative, text))
+        return not self._failed.is_set()
+
+    def _replace(self, relative: str, text: str) -> None:
+        if self._failed.is_set():
+            return
+        try:
+            _write(self._root, relative, text)
+        except BaseException:
+            self._failed.set()
+            raise
+
+    def __exit__(self, error_type: object, *_: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+        if error_type is None:
+            for pending in self._pending:
+                pending.result()  # the first failure, in file order
 
 
 def _write(real_root: Path, relative: str, text: str) -> None:

@@ -288,9 +288,28 @@ class SqliteStore:
             canonical_name, tuple(json.loads(row[0])), row[1], datetime.fromisoformat(row[2])
         )
 
+    def get_scan_time(self, canonical_name: str) -> datetime | None:
+        """When the stored tag set of a repository was scanned (None when never)."""
+        row = self._db.execute(
+            "SELECT scan_time FROM tags WHERE canonical_name=?", (canonical_name,)
+        ).fetchone()
+        return None if row is None else datetime.fromisoformat(row[0])
+
     def put_tags(self, stored: StoredTags) -> None:
-        """Replace the tag set of a repository (never appends)."""
+        """Replace the tag set of a repository (never appends).
+
+        ``revision`` identifies the tags (a hash of them): a set stored under the same
+        revision is the same set, and only its scan time is written.
+        """
         with self._transaction():
+            # Most rescans find the same tags: then only the scan time changes, and the
+            # list (thousands of tags, in JSON) is neither encoded nor written again.
+            unchanged = self._db.execute(
+                "UPDATE tags SET scan_time=? WHERE canonical_name=? AND revision=?",
+                (stored.scan_time.isoformat(), stored.canonical_name, stored.revision),
+            )
+            if unchanged.rowcount:
+                return
             self._db.execute(
                 "INSERT INTO tags (canonical_name, tags, revision, scan_time) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (canonical_name) DO UPDATE SET "

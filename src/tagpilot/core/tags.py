@@ -99,7 +99,12 @@ class Exclusions:
 
     def apply(self, tags: Iterable[str]) -> list[str]:
         """The tags no pattern matches, in their original order."""
-        return [tag for tag in tags if not self.excludes(tag)]
+        kept = list(tags)
+        # One pass per pattern with its bound search: every scan runs this over every tag.
+        for regex in self.compiled:
+            search = regex.search
+            kept = [tag for tag in kept if search(tag) is None]
+        return kept
 
 
 def _compile_one(index: int, pattern: str) -> Any:

@@ -8,7 +8,7 @@ repository; a new ``latestRef`` wakes the automations of the policy's namespace)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +22,6 @@ from tagpilot.api.descriptors import (
 )
 from tagpilot.api.image import ImagePolicy, ImagePolicyStatus, ImageRepositoryStatus
 from tagpilot.api.kustomization import Kustomization
-from tagpilot.api.meta import NamespacedName
 from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.errors import SourceLocation
 from tagpilot.ports import ObjectKey
@@ -34,7 +33,14 @@ from tagpilot.reconcile.image_update import reconcile_image_update
 from tagpilot.reconcile.kustomization import reconcile_kustomization
 from tagpilot.reconcile.outcome import Outcome
 
-__all__ = ["RECONCILERS", "KindReconciler", "RunRequest", "reconciler_for", "runnable_kinds"]
+__all__ = [
+    "RECONCILERS",
+    "KindReconciler",
+    "ObjectIndex",
+    "RunRequest",
+    "reconciler_for",
+    "runnable_kinds",
+]
 
 
 @dataclass(frozen=True)
@@ -49,9 +55,54 @@ class RunRequest:
     dry_run: bool = False
 
 
-Objects = Mapping[ObjectKey, Any]
+class ObjectIndex(Mapping[ObjectKey, Any]):
+    """The loaded objects by key, and the groupings the dependants rules look them up in.
+
+    A rule runs after every status change; scanning every loaded object each time made
+    the first scan of 5,000 repositories quadratic.  Each grouping is built once, on first
+    use, for the life of the index (the engine makes a new one when the manifests change).
+    """
+
+    def __init__(self, objects: Mapping[ObjectKey, Any]) -> None:
+        self._objects = dict(objects)
+        self._groups: dict[str, dict[Hashable, list[ObjectKey]]] = {}
+
+    def __getitem__(self, key: ObjectKey) -> Any:
+        return self._objects[key]
+
+    def __iter__(self) -> Iterator[ObjectKey]:
+        return iter(self._objects)
+
+    def __len__(self) -> int:
+        return len(self._objects)
+
+    def group(
+        self, name: str, by: Callable[[ObjectKey, Any], Hashable | None], value: Hashable
+    ) -> list[ObjectKey]:
+        """The keys, sorted, of the objects ``by`` maps to ``value`` (``None``: in no group).
+
+        ``name`` names the grouping ``by`` makes: one name, one function.
+        """
+        groups = self._groups.get(name)
+        if groups is None:
+            groups = {}
+            for key, obj in self._objects.items():
+                found = by(key, obj)
+                if found is not None:
+                    groups.setdefault(found, []).append(key)
+            for keys in groups.values():
+                keys.sort()
+            self._groups[name] = groups
+        return list(groups.get(value, ()))
+
+
+Objects = ObjectIndex
 Run = Callable[[Any, ReconcileContext, RunRequest], Awaitable[Outcome[Any]]]
 Dependants = Callable[[ObjectKey, Any, Any, Objects], list[ObjectKey]]
+"""Given an object, what its rule watches before and after a run, and the loaded objects:
+the objects to run now."""
+Watched = Callable[[Any], object]
+"""The part of a typed status a kind's dependants rule watches (compared with ``==``)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +112,9 @@ class KindReconciler:
     descriptor: KindDescriptor
     run: Run
     dependants: Dependants
+    watched: Watched
+    """Reduces a status to what ``dependants`` compares; the scheduler keeps only that
+    between runs (an automation's status lists every policy it observed: thousands)."""
 
     @property
     def kind(self) -> str:
@@ -99,14 +153,16 @@ def _revision(status: object) -> str | None:
 def _policies_of_repository(
     key: ObjectKey, before: object, after: object, objects: Objects
 ) -> list[ObjectKey]:
-    if _revision(before) == _revision(after):
+    if before == after:
         return []
-    wanted = NamespacedName(key.namespace, key.name)
-    return sorted(
-        other
-        for other, obj in objects.items()
-        if isinstance(obj, ImagePolicy) and obj.repository_key == wanted
-    )
+    return objects.group("policies by repository", _repository_of_policy, (key.namespace, key.name))
+
+
+def _repository_of_policy(key: ObjectKey, obj: object) -> Hashable | None:
+    if not isinstance(obj, ImagePolicy):
+        return None
+    wanted = obj.repository_key
+    return (wanted.namespace, wanted.name)
 
 
 def _latest_ref(status: object) -> object:
@@ -116,13 +172,13 @@ def _latest_ref(status: object) -> object:
 def _automations_of_namespace(
     key: ObjectKey, before: object, after: object, objects: Objects
 ) -> list[ObjectKey]:
-    if _latest_ref(before) == _latest_ref(after):
+    if before == after:
         return []
-    return sorted(
-        other
-        for other in objects
-        if other.kind == IMAGE_UPDATE.kind and other.namespace == key.namespace
-    )
+    return objects.group("automations by namespace", _namespace_of_automation, key.namespace)
+
+
+def _namespace_of_automation(key: ObjectKey, obj: object) -> Hashable | None:
+    return key.namespace if key.kind == IMAGE_UPDATE.kind else None
 
 
 def _artifact_revision(status: object) -> object:
@@ -140,33 +196,35 @@ def _kustomizations_of_source(
     key: ObjectKey, before: object, after: object, objects: Objects
 ) -> list[ObjectKey]:
     """A new artifact revision runs the Kustomizations that build it (Flux's source watch)."""
-    if _artifact_revision(before) == _artifact_revision(after):
+    if before == after:
         return []
-    found = []
-    for other, obj in objects.items():
-        if not isinstance(obj, Kustomization):
-            continue
-        ref = obj.spec.source_ref
-        if (
-            ref.kind == key.kind
-            and ref.name == key.name
-            and (ref.namespace or other.namespace) == key.namespace
-        ):
-            found.append(other)
-    return sorted(found)
+    return objects.group("kustomizations by source", _source_of_kustomization, key)
+
+
+def _source_of_kustomization(key: ObjectKey, obj: object) -> Hashable | None:
+    if not isinstance(obj, Kustomization):
+        return None
+    ref = obj.spec.source_ref
+    return ObjectKey(ref.kind, ref.namespace or key.namespace, ref.name)
 
 
 def _nobody(key: ObjectKey, before: object, after: object, objects: Objects) -> list[ObjectKey]:
     return []
 
 
+def _nothing(status: object) -> None:
+    return None
+
+
 RECONCILERS: tuple[KindReconciler, ...] = (
-    KindReconciler(IMAGE_REPOSITORY, _run_repository, _policies_of_repository),
-    KindReconciler(IMAGE_POLICY, _run_policy, _automations_of_namespace),
-    KindReconciler(IMAGE_UPDATE, _run_update, _nobody),
+    KindReconciler(IMAGE_REPOSITORY, _run_repository, _policies_of_repository, _revision),
+    KindReconciler(IMAGE_POLICY, _run_policy, _automations_of_namespace, _latest_ref),
+    KindReconciler(IMAGE_UPDATE, _run_update, _nobody, _nothing),
     # After the automations: a commit they pushed in this pass is fetched in the same pass.
-    KindReconciler(GIT_REPOSITORY, _run_git_repository, _kustomizations_of_source),
-    KindReconciler(KUSTOMIZATION, _run_kustomization, _nobody),
+    KindReconciler(
+        GIT_REPOSITORY, _run_git_repository, _kustomizations_of_source, _artifact_revision
+    ),
+    KindReconciler(KUSTOMIZATION, _run_kustomization, _nobody, _nothing),
 )
 """The reconciled kinds in the order one pass runs them: each sees its sources' statuses."""
 

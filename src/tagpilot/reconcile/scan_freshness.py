@@ -37,7 +37,9 @@ def unscanned_repositories(
             canonical = parse_repository(repo.spec.image, insecure=repo.spec.insecure)
         except TagpilotError:
             continue  # the repository's own reconcile reports it
-        stored = ctx.store.get_tags(canonical.canonical_name)
-        if stored is None or is_stale(stored.scan_time, ctx.started_at):
+        # The scan time alone: an automation over 5,000 policies would otherwise decode
+        # every repository's whole tag list on each run.
+        scanned = ctx.store.get_scan_time(canonical.canonical_name)
+        if scanned is None or is_stale(scanned, ctx.started_at):
             waiting.add(str(policy.repository_key))
     return sorted(waiting)

@@ -37,7 +37,13 @@ from tagpilot.core.errors import RetryableError, SourceLocation, TagpilotError
 from tagpilot.core.imageref import parse_repository
 from tagpilot.ports import EventRecorder, ObjectKey, RecordedEvent, StatusWriter
 from tagpilot.reconcile.context import ReconcileContext
-from tagpilot.reconcile.kinds import RECONCILERS, RunRequest, reconciler_for, runnable_kinds
+from tagpilot.reconcile.kinds import (
+    RECONCILERS,
+    ObjectIndex,
+    RunRequest,
+    reconciler_for,
+    runnable_kinds,
+)
 from tagpilot.reconcile.outcome import Outcome, failed_outcome, progressing, read_status
 
 __all__ = ["KINDS", "Engine", "ReloadResult"]
@@ -92,6 +98,7 @@ class Engine:
         self._suspended: dict[ObjectKey, bool] = {}
         self._requests: dict[ObjectKey, str] = {}
         self._objects: dict[ObjectKey, LoadedObject] = {}
+        self._index = ObjectIndex({})
         self._hashes: dict[ObjectKey, tuple[Any, str]] = {}
         self.kinds = tuple(kind for kind in runnable_kinds(ctx) if kind in self._reconciled)
         """The kinds this engine reconciles, in run order (a subset of ``KINDS``)."""
@@ -105,6 +112,7 @@ class Engine:
             if item.obj is not None and item.obj.kind in LOADED_KINDS:
                 objects[ObjectKey(item.obj.kind, item.obj.namespace, item.obj.name)] = item
         self._objects = objects
+        self._index = ObjectIndex({key: item.obj for key, item in objects.items()})
         self._hashes = {k: v for k, v in self._hashes.items() if k in objects}
         self.ctx.secrets = manifests.secrets
         self.ctx.repositories = self._by_name(ImageRepository)
@@ -295,13 +303,18 @@ class Engine:
                 RecordedEvent(key, event.type, event.reason, event.message, now)
             )
 
+    def watched(self, key: ObjectKey, status: Any) -> Any:
+        """What of ``key``'s typed status its dependants rule compares (None: nothing)."""
+        reconciler = reconciler_for(key.kind)
+        return None if reconciler is None else reconciler.watched(status)
+
     def dependants(self, key: ObjectKey, before: Any | None, after: Any) -> list[ObjectKey]:
-        """Objects to run now because ``key``'s typed status changed as it did."""
+        """Objects to run now because what ``key``'s rule watches (:meth:`watched`) went
+        from ``before`` to ``after``."""
         reconciler = reconciler_for(key.kind)
         if reconciler is None:
             return []
-        loaded = {other: item.obj for other, item in self._objects.items()}
-        return reconciler.dependants(key, before, after, loaded)
+        return reconciler.dependants(key, before, after, self._index)
 
     def repositories_for_image(self, image: str) -> list[ObjectKey]:
         """ImageRepositories whose ``spec.image`` or canonical name is ``image``."""

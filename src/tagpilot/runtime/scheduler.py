@@ -8,6 +8,9 @@ events.  Guarantees:
 * one reconcile of a key at a time; at most ``concurrency`` reconciles overall;
 * a key triggered while queued is queued once; triggered while running, it runs once
   more right after;
+* triggered keys (webhooks, the API, a dependency's change) run before keys that are due
+  on their interval: a rescan wave of thousands of repositories does not hold back the
+  new tag a webhook announced;
 * after each run the key is rescheduled by ``tagpilot.runtime.backoff.plan_next_run``
   and the engine's dependants of the status change run at once;
 * at startup every object runs exactly once: the kinds run in stages, in the order the
@@ -97,8 +100,11 @@ class _Entry:
     stalled_spec: str | None = None
     failures: int = 0
     last_status: Any | None = None
-    """The typed status of the last run, for the engine's dependants rule."""
+    """What the engine's dependants rule watches of the last run's status (not the whole
+    status: an automation's lists thousands of policies)."""
     removed: bool = False
+    urgent: bool = False
+    """Triggered rather than due on its interval: queued in the scheduler's first lane."""
 
 
 class Scheduler:
@@ -127,6 +133,9 @@ class Scheduler:
         self._entries: dict[ObjectKey, _Entry] = {}
         self._heap: list[tuple[float, int, ObjectKey]] = []
         self._ready: deque[_Entry] = deque()
+        self._urgent: deque[_Entry] = deque()
+        """Triggered keys, launched before ``_ready`` (a key queued in ``_ready`` and then
+        triggered is in both; the later copy is skipped)."""
         self._tasks: dict[ObjectKey, asyncio.Task[None]] = {}
         self._sequence = 0
         self._wake = asyncio.Event()
@@ -147,14 +156,27 @@ class Scheduler:
         self._dispatcher = asyncio.get_running_loop().create_task(self._dispatch())
 
     def trigger(self, key: ObjectKey, reason: str) -> bool:
-        """Run ``key`` as soon as a slot is free; False when the key is unknown or stopping."""
+        """Run ``key`` as soon as a slot is free, before keys due on their interval; False
+        when the key is unknown or stopping."""
+        return self._trigger(key, reason, urgent=True)
+
+    def _trigger(self, key: ObjectKey, reason: str, *, urgent: bool) -> bool:
         entry = self._entries.get(key)
         if entry is None or entry.removed or self._stopping:
             return False
         if entry.running:
             entry.rerun = entry.rerun or reason
+            entry.urgent = entry.urgent or urgent
         elif not entry.queued:
+            entry.urgent = entry.urgent or urgent
             self._schedule(entry, self._time.now(), reason)
+        elif urgent and not entry.urgent and not self._startup.held(entry.key):
+            # (A key its start-up stage holds keeps its place: its first run is the one
+            # asked for, and thousands of held keys in the first lane would be walked on
+            # every launch.)
+            entry.urgent = True
+            self._urgent.append(entry)
+            self._wake.set()
         return True
 
     def on_reload(self, changes: ReloadChanges) -> None:
@@ -226,7 +248,7 @@ class Scheduler:
         # A key removed while running and added back stays one entry: it runs once more
         # after the old run instead of beside it.
         entry.removed = False
-        self.trigger(key, reason)
+        self._trigger(key, reason, urgent=False)
 
     def _remove(self, key: ObjectKey) -> None:
         entry = self._entries.get(key)
@@ -285,23 +307,26 @@ class Scheduler:
             if entry is None or entry.token != token or entry.due is None:
                 continue
             entry.due, entry.queued = None, True
-            self._ready.append(entry)
+            (self._urgent if entry.urgent else self._ready).append(entry)
 
     def _launch(self) -> None:
-        held: list[_Entry] = []
-        while self._ready and len(self._tasks) < self._concurrency:
-            entry = self._ready.popleft()
-            if self._startup.held(entry.key):
-                held.append(entry)
-                continue
-            entry.queued = False
-            if entry.removed or not self._may_run(entry):
-                self._started(entry.key)
-                continue
-            entry.running = True
-            task = asyncio.get_running_loop().create_task(self._run(entry))
-            self._tasks[entry.key] = task
-        self._ready.extendleft(reversed(held))
+        for lane in (self._urgent, self._ready):
+            held: list[_Entry] = []
+            while lane and len(self._tasks) < self._concurrency:
+                entry = lane.popleft()
+                if not entry.queued:
+                    continue  # launched from the other lane already
+                if self._startup.held(entry.key):
+                    held.append(entry)
+                    continue
+                entry.queued = entry.urgent = False
+                if entry.removed or not self._may_run(entry):
+                    self._started(entry.key)
+                    continue
+                entry.running = True
+                task = asyncio.get_running_loop().create_task(self._run(entry))
+                self._tasks[entry.key] = task
+            lane.extendleft(reversed(held))
 
     def _started(self, key: ObjectKey) -> None:
         if self._startup.done(key):
@@ -372,7 +397,8 @@ class Scheduler:
             self._wake.set()
 
     def _after(self, entry: _Entry, outcome: Outcome, seconds: float) -> None:
-        before, entry.last_status = entry.last_status, outcome.status
+        watched = self._engine.watched(entry.key, outcome.status)
+        before, entry.last_status = entry.last_status, watched
         try:
             if not entry.removed:
                 self._reschedule(entry, self._plan(entry, outcome))

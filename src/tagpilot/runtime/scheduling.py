@@ -67,9 +67,14 @@ class ReconcileEngine(Protocol):
         """Run the object's reconciler and persist its status; never raises TagpilotError."""
         ...
 
+    def watched(self, key: ObjectKey, status: Any) -> Any:
+        """What of ``key``'s typed status the dependants rule compares; the scheduler keeps
+        only this between runs."""
+        ...
+
     def dependants(self, key: ObjectKey, before: Any | None, after: Any) -> list[ObjectKey]:
-        """Objects to reconcile now because ``key``'s typed status went from ``before`` to
-        ``after``."""
+        """Objects to reconcile now because what ``watched`` gave for ``key`` went from
+        ``before`` to ``after``."""
         ...
 
 

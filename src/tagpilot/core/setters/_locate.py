@@ -11,13 +11,17 @@ marker where no value scalar consults it — come back as ``StrayMarker``s with 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
 
 from tagpilot.api.yamlguard import YamlLimitError, YamlTooDeepError, check_yaml_limits
 from tagpilot.core.changes import ObjectIdentity
@@ -26,7 +30,8 @@ from tagpilot.core.setters._markers import MARKER_KEY, marker_problem, marker_se
 __all__ = ["LIBYAML_PARSER", "LocatedMarkers", "MarkedScalar", "StrayMarker", "locate_markers"]
 
 _NULL_TAG = "tag:yaml.org,2002:null"
-_HAS_C_PARSER = YAML(typ="safe").Parser is not YAML(typ="safe", pure=True).Parser
+_C_PARSER: type | None = YAML(typ="safe").Parser
+_HAS_C_PARSER = _C_PARSER is not YAML(typ="safe", pure=True).Parser
 LIBYAML_PARSER = _HAS_C_PARSER
 """True when ruamel.yaml's libyaml extension (``ruamel.yaml.clib``) speeds up parsing."""
 _BLOCK_STYLES = ("|", ">")
@@ -186,11 +191,52 @@ def _compose(text: str) -> list[Node]:
     """
     if _HAS_C_PARSER and not text.startswith("\ufeff"):
         try:
-            return list(YAML(typ="safe").compose_all(text))
+            return _c_compose_all(text)
         except (YAMLError, UnicodeEncodeError):
             # libyaml takes UTF-8 bytes: lone surrogates fail there, the reference words it.
             pass
     return list(YAML(typ="safe", pure=True).compose_all(text))
+
+
+def _c_compose_all(text: str) -> list[Node]:
+    """What ``YAML(typ="safe").compose_all`` does with libyaml, without its set-up cost.
+
+    A ``YAML()`` instance globs for plug-ins and builds a loader class on every call,
+    which costs as much as composing a whole manifest; the class is built once here from
+    the same parts (libyaml parser, safe constructor, versioned resolver).
+    """
+    loader = _c_loader_class()(text)
+    try:
+        documents = []
+        while loader.check_node():
+            documents.append(loader.get_node())
+        return documents
+    finally:
+        loader.dispose()
+
+
+@functools.cache
+def _c_loader_class() -> type[Any]:
+    parser: Any = _C_PARSER
+
+    class _CLoader(parser, SafeConstructor, VersionedResolver):  # type: ignore[misc]
+        def __init__(self, stream: str) -> None:
+            parser.__init__(self, stream)
+            self._parser = self._composer = self
+            SafeConstructor.__init__(self, loader=self)
+            self.allow_duplicate_keys = False
+            VersionedResolver.__init__(self, version=None, loadumper=self)
+
+        @property
+        def processing_version(self) -> Any:
+            return version
+
+    # ruamel works the version out per scalar through two caught AttributeErrors (a libyaml
+    # loader has no scanner to carry a %YAML directive): ask it once, answer it ever after.
+    probe = _CLoader("")
+    version = VersionedResolver.processing_version.fget(probe)  # type: ignore[attr-defined]
+    probe.dispose()
+    return _CLoader
 
 
 def _parse_problem(error: YAMLError, path: str) -> str:
