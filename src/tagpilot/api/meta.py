@@ -45,6 +45,7 @@ __all__ = [
     "REASON_SOURCE_MANAGER_FAILED",
     "REASON_SUCCEEDED",
     "REASON_UPDATE_FAILED",
+    "REQUESTED_AT_ANNOTATION",
     "Condition",
     "FluxModel",
     "ImageRef",
@@ -56,6 +57,10 @@ __all__ = [
     "ObjectMeta",
     "SpecError",
 ]
+
+REQUESTED_AT_ANNOTATION = "reconcile.fluxcd.io/requestedAt"
+"""Flux's on-demand reconcile request: ``flux reconcile`` sets it, a controller echoes it in
+``status.lastHandledReconcileAt`` once handled."""
 
 DEFAULT_NAMESPACE = "default"
 """Namespace of an object whose manifest names none (what ``kubectl apply`` would use)."""

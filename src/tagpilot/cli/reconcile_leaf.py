@@ -31,6 +31,7 @@ from tagpilot.adapters.kube.resources import (
     Resource,
 )
 from tagpilot.api.descriptors import GIT_REPOSITORY, KUSTOMIZATION, KindDescriptor
+from tagpilot.api.meta import REQUESTED_AT_ANNOTATION as REQUESTED_AT
 from tagpilot.cli.actions import (
     WaitSettings,
     daemon_needed,
@@ -45,9 +46,8 @@ from tagpilot.cli.views import view_of
 from tagpilot.core.errors import InvalidInputError, RetryableError, SourceLocation
 from tagpilot.ports import ObjectKey
 
-__all__ = ["REQUESTED_AT", "reconcile_leaf", "source_key"]
+__all__ = ["reconcile_leaf", "source_key"]
 
-REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 _RESOURCES: dict[str, Resource] = {
     r.kind: r
     for r in (

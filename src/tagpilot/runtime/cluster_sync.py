@@ -35,6 +35,7 @@ from tagpilot.adapters.cluster.objects import (
     secret_data,
 )
 from tagpilot.api.loader import LoadedObject
+from tagpilot.api.meta import REQUESTED_AT_ANNOTATION as REQUESTED_AT
 from tagpilot.core.secrets import SecretData
 from tagpilot.ports import ObjectKey
 from tagpilot.runtime.engine import Engine, ReloadResult
@@ -48,7 +49,6 @@ __all__ = [
     "WatchCache",
 ]
 
-REQUESTED_AT = "reconcile.fluxcd.io/requestedAt"
 FINALIZED_KINDS = frozenset({"Kustomization"})
 """The kinds that get Flux's finalizer when this process reconciles them."""
 

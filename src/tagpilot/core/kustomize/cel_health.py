@@ -11,20 +11,16 @@ object does not have yet) gives Unknown with the error, so the wait goes on unti
 ``timeout``, as Flux's reader error does.  An expression that does not compile refuses the
 Kustomization at once: Stalled, ``InvalidCELExpression``.
 
-The expressions run in cel-python (pure Python, no I/O).
+The expressions run in cel-python (pure Python, no I/O), imported on first use: it costs about
+60 ms, which a Kustomization without ``healthCheckExprs`` (and every other command) never pays.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import celpy
-from celpy import celtypes
-from celpy.adapter import json_to_cel
-from celpy.celparser import CELParseError
-from celpy.evaluation import CELEvalError
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from tagpilot.api.kustomization import CustomHealthCheck
 from tagpilot.core.errors import StalledError
@@ -33,9 +29,19 @@ from tagpilot.core.kustomize.kstatus import Result, Status
 __all__ = ["INVALID_CEL_EXPRESSION", "HealthExpressions", "InvalidCELExpressionError"]
 
 INVALID_CEL_EXPRESSION = "InvalidCELExpression"
-_ENVIRONMENT = celpy.Environment()
 _ORDER = (("in_progress", Status.IN_PROGRESS), ("failed", Status.FAILED),
           ("current", Status.CURRENT))  # fmt: skip
+
+
+if TYPE_CHECKING:
+    import celpy
+
+
+@cache
+def _environment() -> celpy.Environment:
+    import celpy  # noqa: PLC0415  (deferred: see the module docstring)
+
+    return celpy.Environment()
 
 
 class InvalidCELExpressionError(StalledError):
@@ -57,13 +63,16 @@ def _group(api_version: str) -> str:
 
 
 def _compile(entry: CustomHealthCheck, index: int) -> _Rule:
+    from celpy.celparser import CELParseError  # noqa: PLC0415  (deferred)
+
+    environment = _environment()
     programs = []
     for field, status in _ORDER:
         text = getattr(entry, field)
         if not text:
             continue
         try:
-            program = _ENVIRONMENT.program(_ENVIRONMENT.compile(text))
+            program = environment.program(environment.compile(text))
         except CELParseError as error:
             where = f"spec.healthCheckExprs[{index}].{_camel(field)}"
             first = str(error).splitlines()[0] if str(error) else "parse error"
@@ -98,6 +107,11 @@ class HealthExpressions:
         rule = self._rules.get((_group(str(obj.get("apiVersion", ""))), str(obj.get("kind", ""))))
         if rule is None:
             return None
+        # celpy is loaded: a rule exists, so _compile imported it.
+        from celpy import celtypes  # noqa: PLC0415
+        from celpy.adapter import json_to_cel  # noqa: PLC0415
+        from celpy.evaluation import CELEvalError  # noqa: PLC0415
+
         metadata = obj.get("metadata") or {}
         if metadata.get("deletionTimestamp"):
             return Result(Status.TERMINATING, "Resource scheduled for deletion")
