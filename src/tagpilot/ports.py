@@ -138,6 +138,11 @@ class StateStore(Protocol):
         """Replace the object's status."""
         ...
 
+    def status_field(self, kind: str, namespace: str, field: str) -> dict[str, str]:
+        """Object name -> JSON text of one top-level status field, for the objects of
+        ``kind`` in ``namespace`` whose status has it (one read for them all)."""
+        ...
+
     def put_object(self, key: ObjectKey, document: Mapping[str, Any]) -> None:
         """Keep the object as last reconciled (apiVersion, kind, metadata, spec)."""
         ...
@@ -375,6 +380,10 @@ class GitUpdate:
     commit: CommitSpec
     signing: SigningKey | None = None
     timeout_seconds: float = 60.0
+    known_result: Callable[[str], bool] | None = None
+    """Asked with the commit a worktree would be made at, before it is made: True when the
+    caller already knows ``apply`` would change nothing there, so the run ends up-to-date
+    without a checkout (``apply`` is then not called)."""
 
 
 class TreeEditor(Protocol):

@@ -80,6 +80,7 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
     problems: list[FileProblem] = []
     unknown: list[UnknownMarker] = []
     malformed: list[MalformedMarker] = []
+    named: set[str] = set()
     real_root = Path(os.path.realpath(root))
     # Temporary files of a run killed mid-write must not be committed: the walk finds them.
     leftovers: list[str] | None = None if dry_run else []
@@ -91,6 +92,7 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
             result = _apply(relative, found, table)
             unknown.extend(result.unknown)
             malformed.extend(result.malformed)
+            named.update(result.named)
             if result.problem is not None:
                 problems.append(FileProblem(relative, result.problem))
             if result.changed:
@@ -101,7 +103,12 @@ def update_tree(root: Path, table: SetterTable, *, dry_run: bool = False) -> Tre
     for leftover in leftovers or ():
         Path(leftover).unlink(missing_ok=True)
     return TreeResult(
-        ChangeSet.of(records), diffs, tuple(problems), tuple(unknown), tuple(malformed)
+        ChangeSet.of(records),
+        diffs,
+        tuple(problems),
+        tuple(unknown),
+        tuple(malformed),
+        frozenset(named),
     )
 
 

@@ -20,6 +20,7 @@ from tagpilot.ports import (
     StateStore,
     TreeEditor,
 )
+from tagpilot.reconcile.update_memory import UpdateMemory
 
 __all__ = ["ReconcileContext"]
 
@@ -47,6 +48,8 @@ class ReconcileContext:
     """Let stored scans count across processes (``--respect-intervals``); by default a scan
     stored before this context was built is stale, so a one-shot run or a restarted daemon
     scans each repository before acting on its tags."""
+    update_memory: UpdateMemory = field(default_factory=UpdateMemory)
+    """What this process's update runs proved (up-to-date passes, fresh scans)."""
     started_at: datetime = field(init=False)
     """When this context (the process's run) started, by ``clock``."""
 

@@ -11,6 +11,7 @@ been scanned since the run started (``ReconcileContext.started_at``).  With
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from tagpilot.api.meta import NamespacedName
 from tagpilot.core.decisions import is_stale
@@ -27,19 +28,31 @@ def unscanned_repositories(
     """``ns/name`` of each repository behind the policies whose tags predate this run."""
     if ctx.trust_stored_scans:
         return []
+    # A scan time only moves forward: once scanned since the start, a repository stays so,
+    # and the thousands of policies an automation selects need no read on later runs.
+    scanned_since_start = ctx.update_memory.scanned
     waiting: set[str] = set()
     for name in policy_names:
         policy = ctx.policies.get(NamespacedName(namespace, name))
         repo = ctx.repositories.get(policy.repository_key) if policy is not None else None
         if policy is None or repo is None:
             continue
-        try:
-            canonical = parse_repository(repo.spec.image, insecure=repo.spec.insecure)
-        except TagpilotError:
-            continue  # the repository's own reconcile reports it
+        canonical = _canonical_name(repo.spec.image, repo.spec.insecure)
+        if canonical is None or canonical in scanned_since_start:
+            continue  # an unparsable image: the repository's own reconcile reports it
         # The scan time alone: an automation over 5,000 policies would otherwise decode
         # every repository's whole tag list on each run.
-        scanned = ctx.store.get_scan_time(canonical.canonical_name)
+        scanned = ctx.store.get_scan_time(canonical)
         if scanned is None or is_stale(scanned, ctx.started_at):
             waiting.add(str(policy.repository_key))
+        else:
+            scanned_since_start.add(canonical)
     return sorted(waiting)
+
+
+@lru_cache(maxsize=16384)
+def _canonical_name(image: str, insecure: bool) -> str | None:
+    try:
+        return parse_repository(image, insecure=insecure).canonical_name
+    except TagpilotError:
+        return None

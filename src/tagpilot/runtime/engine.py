@@ -22,6 +22,7 @@ from typing import Any
 from tagpilot.adapters.manifests import Manifests
 from tagpilot.api.descriptors import (
     DESCRIPTORS,
+    IMAGE_POLICY,
     IMAGE_REPOSITORY,
     RECEIVER,
     cli_kinds,
@@ -45,6 +46,7 @@ from tagpilot.reconcile.kinds import (
     runnable_kinds,
 )
 from tagpilot.reconcile.outcome import Outcome, failed_outcome, progressing, read_status
+from tagpilot.reconcile.update_memory import run_first
 
 __all__ = ["KINDS", "Engine", "ReloadResult"]
 
@@ -314,7 +316,13 @@ class Engine:
         reconciler = reconciler_for(key.kind)
         if reconciler is None:
             return []
-        return reconciler.dependants(key, before, after, self._index)
+        found = reconciler.dependants(key, before, after, self._index)
+        if key.kind == IMAGE_POLICY.kind:
+            # A new latest image wakes every automation of the namespace; the ones with a
+            # marker for it go first, so its commit does not wait behind the others' runs.
+            policy = NamespacedName(key.namespace, key.name)
+            found = run_first(self.ctx.update_memory, policy, found)
+        return found
 
     def repositories_for_image(self, image: str) -> list[ObjectKey]:
         """ImageRepositories whose ``spec.image`` or canonical name is ``image``."""

@@ -42,10 +42,12 @@ from tagpilot.adapters.git.workspace import (
     worktree,
 )
 
-__all__ = ["ApplyFn", "PushPlan", "plan_push", "run_git_flow"]
+__all__ = ["ApplyFn", "KnownFn", "PushPlan", "plan_push", "run_git_flow"]
 
 ApplyFn = Callable[[Path], bool]
 """The caller's step between checkout and commit: edit files under the path, say if changed."""
+KnownFn = Callable[[str], bool]
+"""Asked with the base commit before the worktree is made: True skips it (nothing to do)."""
 
 _CANNOT_INFER = (
     "failed configuring source manager: push spec not provided, and cannot be inferred from "
@@ -96,12 +98,14 @@ def run_git_flow(
     signing: SigningKey | None = None,
     timeout: float = 60.0,
     max_attempts: int = 3,
+    known_result: KnownFn | None = None,
 ) -> FlowResult:
     """Run the whole flow against ``url`` with the mirror under ``state_dir``.
 
     Raises :class:`SourceManagerError` (no push branch), ``GitAuthError`` / ``StalledError``
     (Secret, URL, ref, refspec or push option must change) or :class:`GitCommandError`
-    (retry later).
+    (retry later).  ``known_result(base)`` returning True ends an attempt up-to-date
+    before any worktree is made: the caller knows ``apply`` would change nothing at ``base``.
     """
     check_checkout(checkout)
     check_push(push_spec)
@@ -115,7 +119,7 @@ def run_git_flow(
     ):
         git = GitRunner(signed_env, timeout=timeout)
         mirror.ensure(git)
-        run = _Run(mirror, git, plan, checkout, commit, apply, signed=signing is not None)
+        run = _Run(mirror, git, plan, checkout, commit, apply, signing is not None, known_result)
         return run.until_pushed(max_attempts)
 
 
@@ -128,6 +132,7 @@ class _Run:
     commit: CommitSpec
     apply: ApplyFn
     signed: bool
+    known_result: KnownFn | None = None
 
     def until_pushed(self, max_attempts: int) -> FlowResult:
         for attempt in range(1, max_attempts + 1):
@@ -141,7 +146,10 @@ class _Run:
 
     def attempt(self, attempt: int) -> FlowResult:
         checkout = resolve_checkout(self.mirror, self.git, self.checkout)
-        path = worktree(self.mirror, self.git, self._base(checkout))
+        base = self._base(checkout)
+        if self.known_result is not None and self.known_result(base):
+            return _up_to_date(checkout, attempt)
+        path = worktree(self.mirror, self.git, base)
         if not self.apply(path):
             return _up_to_date(checkout, attempt)
         sha = commit_all(self.git, path, self.commit, signed=self.signed)

@@ -31,4 +31,5 @@ class CliGitUpdater:
             apply=apply,
             signing=request.signing,
             timeout=request.timeout_seconds,
+            known_result=request.known_result,
         )

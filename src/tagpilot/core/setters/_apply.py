@@ -76,6 +76,8 @@ class FileResult:
     unknown: list[UnknownMarker] = field(default_factory=list)
     problem: str | None = None
     malformed: list[MalformedMarker] = field(default_factory=list)
+    named: frozenset[str] = frozenset()
+    """Every setter a marker of the file names, whether the table has it or not."""
 
     @property
     def changed(self) -> bool:
@@ -117,7 +119,8 @@ def apply_setters(text: str, path: str, table: SetterTable) -> FileResult:
             records.append(ChangeRecord(path, scalar.identity, change))
             splices.append(splice_for(text, scalar, new_value))
     malformed = [_malformed(path, stray) for stray in located.stray]
-    return FileResult(_spliced(text, splices), records, unknown, malformed=malformed)
+    named = frozenset(scalar.setter for scalar in located.scalars)
+    return FileResult(_spliced(text, splices), records, unknown, malformed=malformed, named=named)
 
 
 def _malformed(path: str, stray: StrayMarker) -> MalformedMarker:

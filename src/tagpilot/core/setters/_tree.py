@@ -27,6 +27,9 @@ class TreeResult:
     problems: tuple[FileProblem, ...] = ()
     unknown: tuple[UnknownMarker, ...] = ()
     malformed: tuple[MalformedMarker, ...] = ()
+    named: frozenset[str] = frozenset()
+    """Every setter a marker names (``ns:policy[:field]``), known to the table or not: the
+    pass read nothing else of the table but these entries (and, for ``unknown``, its keys)."""
 
     @property
     def diagnostics(self) -> tuple[str, ...]:

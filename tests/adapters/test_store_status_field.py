@@ -1,0 +1,31 @@
+"""One status field of every object of a kind in a namespace, in one read."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tagpilot.adapters.store import SqliteStore
+from tagpilot.ports import ObjectKey
+
+
+def test_one_field_of_a_namespace_s_statuses_comes_back_as_json_text(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    latest = {"name": "registry.example.com/app", "tag": "1.2.3"}
+    store.put_status(ObjectKey("ImagePolicy", "apps", "app"), {"latestRef": latest})
+    store.put_status(ObjectKey("ImagePolicy", "apps", "pending"), {"conditions": []})
+    store.put_status(ObjectKey("ImagePolicy", "other", "app"), {"latestRef": latest})
+    store.put_status(ObjectKey("ImageRepository", "apps", "app"), {"latestRef": latest})
+
+    found = store.status_field("ImagePolicy", "apps", "latestRef")
+
+    assert {name: json.loads(text) for name, text in found.items()} == {"app": latest}
+
+
+@pytest.mark.parametrize("field", ["latestRef.tag", "a'b", 'x"', ""])
+def test_a_field_name_is_never_a_json_path(tmp_path: Path, field: str) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    with pytest.raises(ValueError, match="not a status field name"):
+        store.status_field("ImagePolicy", "apps", field)
