@@ -42,7 +42,7 @@ from tagpilot.api.meta import (
 from tagpilot.api.source import GitRepository
 from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
 from tagpilot.core.message import render_commit_message
-from tagpilot.core.setters import PolicyTarget, TreeResult
+from tagpilot.core.setters import PolicyTarget, SetterTable, TreeResult
 from tagpilot.ports import AutomationRun, CommitSpec, FlowResult, GitUpdate, ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.git_access import checkout_ref, git_auth, push_spec, signing_key
@@ -218,8 +218,7 @@ class _Run:
 
         def apply(worktree: Path) -> bool:
             self.tree = editor.update(worktree, path, table, dry_run=self.dry_run)
-            if not self.dry_run and (known := known_pass(bases[-1], path, table, self.tree)):
-                passes[key] = known
+            self._remember(bases, path, table)
             return bool(self.tree.changes) and not self.dry_run
 
         result = await self.ctx.git.update(self._request(source, known_result), apply)
@@ -230,6 +229,15 @@ class _Run:
             }
         )
         return self._outcome(result, fields)
+
+    def _remember(self, bases: list[str], path: str, table: SetterTable) -> None:
+        """Keep an up-to-date pass for later runs; a dry run's is not kept, nor one made
+        without the flow naming its base commit."""
+        if self.dry_run or not bases:
+            return
+        known = known_pass(bases[-1], path, table, self.tree)
+        if known is not None:
+            self.ctx.update_memory.passes[_key(self.auto)] = known
 
     def _deferred(self, waiting: list[str]) -> Outcome[ImageUpdateAutomationStatus]:
         """Not now: a policy's tags predate this run; its repository's scan comes first."""
