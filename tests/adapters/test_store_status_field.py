@@ -18,10 +18,13 @@ def test_one_field_of_a_namespace_s_statuses_comes_back_as_json_text(tmp_path: P
     store.put_status(ObjectKey("ImagePolicy", "apps", "pending"), {"conditions": []})
     store.put_status(ObjectKey("ImagePolicy", "other", "app"), {"latestRef": latest})
     store.put_status(ObjectKey("ImageRepository", "apps", "app"), {"latestRef": latest})
+    store.put_status(ObjectKey("ImagePolicy", "apps", "odd"), {"latestRef": 'a "tag"'})
+    store.put_status(ObjectKey("ImagePolicy", "apps", "none"), {"latestRef": None})
 
     found = store.status_field("ImagePolicy", "apps", "latestRef")
 
-    assert {name: json.loads(text) for name, text in found.items()} == {"app": latest}
+    decoded = {name: json.loads(text) for name, text in found.items()}
+    assert decoded == {"app": latest, "odd": 'a "tag"', "none": None}
 
 
 @pytest.mark.parametrize("field", ["latestRef.tag", "a'b", 'x"', ""])

@@ -166,10 +166,14 @@ class SqliteStore:
         if not field.isidentifier():
             raise ValueError(f"not a status field name: {field!r}")
         path = f'$."{field}"'
+        # json_extract gives objects and arrays as JSON text but strings bare: quote the
+        # rest (``->`` would do it, but needs SQLite 3.38).
         rows = self._db.execute(
-            "SELECT name, body -> ? FROM status WHERE kind=? AND namespace=? AND body -> ? "
-            "IS NOT NULL",
-            (path, kind, namespace, path),
+            "SELECT name, CASE WHEN json_type(body, :path) IN ('object', 'array') "
+            "THEN json_extract(body, :path) ELSE json_quote(json_extract(body, :path)) END "
+            "FROM status WHERE kind=:kind AND namespace=:namespace "
+            "AND json_type(body, :path) IS NOT NULL",
+            {"path": path, "kind": kind, "namespace": namespace},
         ).fetchall()
         return {str(name): str(text) for name, text in rows}
 
