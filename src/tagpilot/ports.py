@@ -138,6 +138,10 @@ class StateStore(Protocol):
         """Replace the object's status."""
         ...
 
+    def status_version(self, kind: str) -> tuple[int, int]:
+        """Changes whenever a status of ``kind`` may have changed (in any process)."""
+        ...
+
     def status_field(self, kind: str, namespace: str, field: str) -> dict[str, str]:
         """Object name -> JSON text of one top-level status field, for the objects of
         ``kind`` in ``namespace`` whose status has it (one read for them all)."""

@@ -32,3 +32,22 @@ def test_a_field_name_is_never_a_json_path(tmp_path: Path, field: str) -> None:
     store = SqliteStore(tmp_path / "state.db")
     with pytest.raises(ValueError, match="not a status field name"):
         store.status_field("ImagePolicy", "apps", field)
+
+
+def test_the_status_version_of_a_kind_moves_with_every_write_that_may_change_it(
+    tmp_path: Path,
+) -> None:
+    store, other_process = SqliteStore(tmp_path / "state.db"), SqliteStore(tmp_path / "state.db")
+    policy = ObjectKey("ImagePolicy", "apps", "app")
+    seen = [store.status_version("ImagePolicy")]
+
+    store.put_status(ObjectKey("ImageRepository", "apps", "app"), {"conditions": []})
+    unchanged_by_another_kind = store.status_version("ImagePolicy")
+    store.put_status(policy, {"latestRef": {"name": "app", "tag": "1"}})
+    seen.append(store.status_version("ImagePolicy"))
+    other_process.put_status(policy, {"latestRef": {"name": "app", "tag": "2"}})
+    seen.append(store.status_version("ImagePolicy"))
+
+    assert unchanged_by_another_kind == seen[0]
+    assert len(set(seen)) == 3
+    assert json.loads(store.status_field("ImagePolicy", "apps", "latestRef")["app"])["tag"] == "2"

@@ -239,3 +239,21 @@ async def test_a_dry_run_always_makes_its_pass(setup: Setup) -> None:
 
     assert editor.passes == 2
     assert outcome.preview is not None and outcome.preview.diffs == {}
+
+
+async def test_a_latest_image_written_by_another_process_is_seen(
+    setup: Setup, tmp_path: Path
+) -> None:
+    ctx, editor, automation = setup.process()
+    await _run(ctx, automation, setup.store)
+    await _run(ctx, automation, setup.store)  # up-to-date: remembered, nothing read again
+    other = SqliteStore(tmp_path / "state.db")
+    status = {"latestRef": {"name": "registry.example.com/frontend", "tag": "1.5.0"}}
+    other.put_status(ObjectKey("ImagePolicy", NS, "frontend"), status)
+    other.close()
+
+    outcome = await _run(ctx, automation, setup.store)
+
+    assert editor.passes == 2
+    assert outcome.status.last_push_commit == setup.head()
+    assert "registry.example.com/frontend:1.5.0" in setup.file_at_head()

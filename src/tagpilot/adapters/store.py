@@ -74,6 +74,7 @@ class SqliteStore:
         self.path = str(path)
         self.write_failure: str | None = None
         """Why the last write failed; None once a write succeeds again (for ``/readyz``)."""
+        self._status_writes: dict[str, int] = {}
         if self.path != ":memory:":
             file = Path(self.path)
             file.parent.mkdir(parents=True, exist_ok=True)
@@ -177,6 +178,13 @@ class SqliteStore:
         ).fetchall()
         return {str(name): str(text) for name, text in rows}
 
+    def status_version(self, kind: str) -> tuple[int, int]:
+        """A value that changes whenever a status of ``kind`` may have changed: this
+        connection's writes of that kind, and SQLite's ``data_version``, which moves with
+        every commit of another connection (another process on the same file)."""
+        (others,) = self._db.execute("PRAGMA data_version").fetchone()
+        return int(others), self._status_writes.get(kind, 0)
+
     def put_status(self, key: ObjectKey, status: Mapping[str, Any]) -> None:
         """Replace the object's status, except records newer than the ones given.
 
@@ -184,6 +192,8 @@ class SqliteStore:
         write in the opposite order from the one they worked in; the read and the write
         share one transaction, so a newer push, automation run or scan always wins.
         """
+        # Counted before the write: a failed one only makes readers read again.
+        self._status_writes[key.kind] = self._status_writes.get(key.kind, 0) + 1
         with self._transaction():
             row = self._db.execute(
                 "SELECT body FROM status WHERE kind=? AND namespace=? AND name=?", _key_tuple(key)

@@ -57,7 +57,7 @@ from tagpilot.reconcile.outcome import (
     success,
 )
 from tagpilot.reconcile.scan_freshness import unscanned_repositories
-from tagpilot.reconcile.update_memory import Selection, known_pass
+from tagpilot.reconcile.update_memory import Chosen, Selection, known_pass
 from tagpilot.reconcile.update_report import (
     pushed_summary,
     ready_message,
@@ -97,14 +97,28 @@ async def reconcile_image_update(
 
 def selected_policies(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> dict[str, ImageRef]:
     """Policies of the automation's namespace matching ``policySelector`` with a latestRef."""
+    return dict(_chosen(auto, ctx).policies)
+
+
+def _chosen(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> Chosen:
+    """The selected policies' latest images and their setter table, read again only when a
+    policy status changed since the last read (a wave of automations woken by one new image
+    shares one read)."""
+    selection, version = _selection(auto, ctx), ctx.store.status_version(IMAGE_POLICY.kind)
+    known = ctx.update_memory.chosen.get(_key(auto))
+    if known is not None and known.selection is selection and known.version == version:
+        return known
     # One read for the namespace's latest images: a read and a decode per policy cost more
     # than the rest of an up-to-date run at 5,000 policies.
     latest = ctx.store.status_field(IMAGE_POLICY.kind, auto.namespace, "latestRef")
-    chosen: dict[str, ImageRef] = {}
-    for name in _selection(auto, ctx).names:
+    policies: dict[str, ImageRef] = {}
+    for name in selection.names:
         ref = _image_ref(latest.get(name))
         if ref is not None:
-            chosen[name] = ref
+            policies[name] = ref
+    table = {f"{auto.namespace}:{name}": _target(ref) for name, ref in policies.items()}
+    chosen = Chosen(selection, version, policies, table)
+    ctx.update_memory.chosen[_key(auto)] = chosen
     return chosen
 
 
@@ -198,11 +212,11 @@ class _Run:
         self, started: ImageUpdateAutomationStatus
     ) -> Outcome[ImageUpdateAutomationStatus]:
         source = self._source()
-        policies = selected_policies(self.auto, self.ctx)
+        chosen = _chosen(self.auto, self.ctx)
+        policies, table = dict(chosen.policies), chosen.table
         waiting = _unscanned(self.auto, self.ctx, policies)
         if waiting:
             return self._deferred(waiting)
-        table = {f"{self.auto.namespace}:{name}": _target(ref) for name, ref in policies.items()}
         assert self.ctx.git is not None and self.ctx.editor is not None
         editor, path = self.ctx.editor, self.auto.spec.update.path or ""
         passes, key = self.ctx.update_memory.passes, _key(self.auto)

@@ -19,11 +19,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from tagpilot.api.meta import LabelSelector, NamespacedName
+from tagpilot.api.meta import ImageRef, LabelSelector, NamespacedName
 from tagpilot.core.setters import PolicyTarget, SetterTable, TreeResult
 from tagpilot.ports import ObjectKey
 
-__all__ = ["KnownPass", "Selection", "UpdateMemory", "known_pass", "run_first", "setter_keys"]
+__all__ = [
+    "Chosen",
+    "KnownPass",
+    "Selection",
+    "UpdateMemory",
+    "known_pass",
+    "run_first",
+    "setter_keys",
+]
 
 _FIELDS = (":tag", ":name", ":digest")
 
@@ -90,6 +98,17 @@ class Selection:
         return policies is self.policies and selector == self.selector
 
 
+@dataclass(frozen=True)
+class Chosen:
+    """The latest images of a selection's policies, as of one version of their statuses."""
+
+    selection: Selection
+    version: object
+    """``StateStore.status_version`` of the policies when they were read."""
+    policies: Mapping[str, ImageRef]
+    table: SetterTable
+
+
 def run_first(
     memory: UpdateMemory, policy: NamespacedName, automations: list[ObjectKey]
 ) -> list[ObjectKey]:
@@ -117,3 +136,5 @@ class UpdateMemory:
     """Canonical names of the repositories scanned since the process started."""
     selections: dict[ObjectKey, Selection] = field(default_factory=dict)
     """Each automation's last policy selection."""
+    chosen: dict[ObjectKey, Chosen] = field(default_factory=dict)
+    """Each automation's last read of its policies' latest images."""
