@@ -25,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -52,7 +53,6 @@ from tagpilot.reconcile.outcome import (
     Preview,
     failed_outcome,
     format_time,
-    read_status,
     ready_condition,
     success,
 )
@@ -86,13 +86,32 @@ async def reconcile_image_update(
 
     Suspension is the caller's decision (the engine): this always reconciles.
     """
-    previous = read_status(ctx.store, _key(auto), ImageUpdateAutomationStatus)
+    stored = ctx.store.get_status(_key(auto))
     now = ctx.clock.now()
     started = ImageUpdateAutomationStatus(last_automation_run_time=format_time(now))
     try:
-        return await _Run(auto, ctx, previous, now, generation, dry_run).run(started)
+        return await _Run(auto, ctx, stored, now, generation, dry_run).run(started)
     except TagpilotError as error:
+        previous = _previous(stored)
         return failed_outcome(previous, started, error, generation=generation, now=now)
+
+
+def _previous(
+    stored: dict[str, Any] | None, *, observed: bool = True
+) -> ImageUpdateAutomationStatus | None:
+    """The stored status (None when absent or unreadable, as ``read_status``).
+
+    Without ``observed``, its ``observedPolicies`` are left out: a run that succeeds writes
+    its own, and decoding thousands of them was most of an up-to-date run's cost.
+    """
+    if not stored:
+        return None
+    if not observed:
+        stored = {k: v for k, v in stored.items() if k != "observedPolicies"}
+    try:
+        return ImageUpdateAutomationStatus.model_validate(stored)
+    except ValidationError:
+        return None
 
 
 def selected_policies(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> dict[str, ImageRef]:
@@ -198,12 +217,13 @@ class _Run:
         self,
         auto: ImageUpdateAutomation,
         ctx: ReconcileContext,
-        previous: ImageUpdateAutomationStatus | None,
+        stored: dict[str, Any] | None,
         now: datetime,
         generation: int,
         dry_run: bool,
     ) -> None:
-        self.auto, self.ctx, self.previous = auto, ctx, previous
+        self.auto, self.ctx, self.stored = auto, ctx, stored
+        self.previous = _previous(stored, observed=False)
         self.now, self.generation, self.dry_run = now, generation, dry_run
         self.who = f"{KIND} {auto.namespace}/{auto.name}"
         self.tree = TreeResult()
@@ -259,7 +279,7 @@ class _Run:
             f"{HELD_BACK} ImageRepository {', '.join(waiting)} not scanned since this run "
             "started (a scan still running, or failed); tags scanned earlier are not written"
         )
-        status = self.previous or ImageUpdateAutomationStatus()
+        status = _previous(self.stored) or ImageUpdateAutomationStatus()
         event = Event("Trace", REASON_DEPENDENCY_NOT_READY, message)
         return Outcome(status, (event,), requeue_after=SCAN_WAIT, warnings=(message,))
 
