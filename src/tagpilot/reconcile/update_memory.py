@@ -11,7 +11,9 @@ git flow skips the worktree and the setters and the run reports the remembered p
 
 The memory lives in the process (``ReconcileContext.update_memory``): a restarted daemon
 starts empty and makes full runs.  It also keeps which repositories were scanned since the
-process started, since a scan time only moves forward (``scan_freshness``).
+process started, since a scan time only moves forward (``scan_freshness``), and each
+automation's policy selection and the latest images it last read, until the loaded objects
+or a policy status change.
 """
 
 from __future__ import annotations
