@@ -9,7 +9,9 @@ from tagpilot.core.changes import Change, ChangeRecord, ChangeSet, ObjectIdentit
 from tagpilot.core.setters import PolicyTarget, TreeResult, UnknownMarker, apply_setters
 from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.update_memory import (
+    Chosen,
     KnownPass,
+    Selection,
     UpdateMemory,
     known_pass,
     run_first,
@@ -110,3 +112,12 @@ def _remembered(*named: str) -> KnownPass:
     known = known_pass("c1", "", TABLE, TreeResult(named=frozenset(named)))
     assert known is not None
     return known
+
+
+def test_reads_of_selections_no_automation_makes_any_more_are_forgotten() -> None:
+    memory = UpdateMemory()
+    key = ObjectKey("ImageUpdateAutomation", "ns", "a")
+    memory.selections[key] = Selection({}, None, ("app",))
+    memory.keep_chosen(("ns", ("app", "db")), Chosen(1, {}, {}))
+    memory.keep_chosen(("ns", ("app",)), Chosen(2, {}, {}))
+    assert list(memory.chosen) == [("ns", ("app",))]

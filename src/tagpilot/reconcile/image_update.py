@@ -124,8 +124,9 @@ def _chosen(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> Chosen:
     policy status changed since the last read (a wave of automations woken by one new image
     shares one read)."""
     selection, version = _selection(auto, ctx), ctx.store.status_version(IMAGE_POLICY.kind)
-    known = ctx.update_memory.chosen.get(_key(auto))
-    if known is not None and known.selection is selection and known.version == version:
+    shared = (auto.namespace, selection.names)
+    known = ctx.update_memory.chosen.get(shared)
+    if known is not None and known.version == version:
         return known
     # One read for the namespace's latest images: a read and a decode per policy cost more
     # than the rest of an up-to-date run at 5,000 policies.
@@ -136,8 +137,8 @@ def _chosen(auto: ImageUpdateAutomation, ctx: ReconcileContext) -> Chosen:
         if ref is not None:
             policies[name] = ref
     table = {f"{auto.namespace}:{name}": _target(ref) for name, ref in policies.items()}
-    chosen = Chosen(selection, version, policies, table)
-    ctx.update_memory.chosen[_key(auto)] = chosen
+    chosen = Chosen(version, policies, table)
+    ctx.update_memory.keep_chosen(shared, chosen)
     return chosen
 
 

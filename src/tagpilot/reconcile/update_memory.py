@@ -102,9 +102,9 @@ class Selection:
 
 @dataclass(frozen=True)
 class Chosen:
-    """The latest images of a selection's policies, as of one version of their statuses."""
+    """The latest images of a selection's policies, as of one version of their statuses;
+    shared by the automations selecting the same policies."""
 
-    selection: Selection
     version: object
     """``StateStore.status_version`` of the policies when they were read."""
     policies: Mapping[str, ImageRef]
@@ -138,5 +138,12 @@ class UpdateMemory:
     """Canonical names of the repositories scanned since the process started."""
     selections: dict[ObjectKey, Selection] = field(default_factory=dict)
     """Each automation's last policy selection."""
-    chosen: dict[ObjectKey, Chosen] = field(default_factory=dict)
-    """Each automation's last read of its policies' latest images."""
+    chosen: dict[tuple[str, tuple[str, ...]], Chosen] = field(default_factory=dict)
+    """The last read of the latest images, by namespace and selected policy names."""
+
+    def keep_chosen(self, key: tuple[str, tuple[str, ...]], chosen: Chosen) -> None:
+        """Remember ``chosen``; forget reads of selections no automation makes any more."""
+        wanted = {(k.namespace, s.names) for k, s in self.selections.items()}
+        for stale in [k for k in self.chosen if k not in wanted]:
+            del self.chosen[stale]
+        self.chosen[key] = chosen
