@@ -65,6 +65,8 @@ class ReloadResult:
     changed: list[ObjectKey] = field(default_factory=list)
     removed: list[ObjectKey] = field(default_factory=list)
     error: str | None = None
+    secrets_changed: bool = False
+    """A Secret was added, removed or changed (credentials rotated, a key fixed)."""
 
 
 class Engine:
@@ -338,12 +340,14 @@ class Engine:
     def replace(self, manifests: Manifests) -> ReloadResult:
         """Take ``manifests`` as the desired objects; say which were added, changed, removed."""
         before = {key: self.spec_hash(key) for key in self.keys()}
+        secrets_before = self.ctx.secrets
         self._install(manifests)
         after = {key: self.spec_hash(key) for key in self.keys()}
         return ReloadResult(
             added=sorted(set(after) - set(before)),
             changed=sorted(k for k in set(after) & set(before) if after[k] != before[k]),
             removed=sorted(set(before) - set(after)),
+            secrets_changed=manifests.secrets != secrets_before,
         )
 
 

@@ -52,6 +52,7 @@ from tagpilot.runtime.scheduling import (
     REASON_ADDED,
     REASON_CHANGED,
     REASON_RESUMED,
+    REASON_SECRETS_CHANGED,
     REASON_STARTUP,
     CrashHook,
     KeyState,
@@ -154,7 +155,8 @@ class Scheduler:
         """Apply a manifest reload: run added and changed keys now, forget removed ones.
 
         Stalled keys whose spec hash moved and suspended keys now resumed run too, so a
-        reload that reports nothing still unblocks them.
+        reload that reports nothing still unblocks them; when a Secret changed, keys
+        failing or stalled run at once (rotated credentials need no spec edit).
         """
         for key in changes.removed:
             self._remove(key)
@@ -165,6 +167,8 @@ class Scheduler:
                 self._add(key, REASON_CHANGED)
             self.trigger(key, REASON_CHANGED)
         self._unpark_changed()
+        if changes.secrets_changed:
+            self._retry_failing()
 
     def state_of(self, key: ObjectKey) -> KeyState | None:
         """The key's place in the queue, or None for an unknown key."""
@@ -247,6 +251,11 @@ class Scheduler:
                     self.trigger(entry.key, REASON_CHANGED)
             elif entry.parked == PARKED_SUSPENDED and not self._engine.is_suspended(entry.key):
                 self.trigger(entry.key, REASON_RESUMED)
+
+    def _retry_failing(self) -> None:
+        for entry in list(self._entries.values()):
+            if entry.failures or entry.parked == PARKED_STALLED:
+                self.trigger(entry.key, REASON_SECRETS_CHANGED)
 
     # -- dispatching ---------------------------------------------------------------------
 

@@ -99,9 +99,9 @@ def run_git_flow(
 ) -> FlowResult:
     """Run the whole flow against ``url`` with the mirror under ``state_dir``.
 
-    Raises :class:`SourceManagerError` (no push branch), ``GitAuthError`` / ``StalledError``
-    (Secret, URL, ref, refspec or push option must change) or :class:`GitCommandError`
-    (retry later).
+    Raises :class:`SourceManagerError` (no push branch), ``StalledError`` (URL, ref,
+    refspec or push option must change), ``GitAuthError`` (the Secret must change; retried)
+    or :class:`GitCommandError` (retry later).
     """
     check_checkout(checkout)
     check_push(push_spec)
