@@ -41,8 +41,9 @@ kube-binaries: setup
 flux-binaries: setup
 	$(BIN)/python -m tests.kube.flux_build
 
+# one worker per core, at most 4: the suite waits on real servers more than it computes
 test: setup kube-binaries
-	$(BIN)/python -m pytest -q -m "not slow"
+	$(BIN)/python -m pytest -q -m "not slow" -n auto --maxprocesses 4
 
 lint: setup
 	$(BIN)/ruff check src tests bench
