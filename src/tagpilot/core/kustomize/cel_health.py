@@ -26,7 +26,12 @@ from tagpilot.api.kustomization import CustomHealthCheck
 from tagpilot.core.errors import StalledError
 from tagpilot.core.kustomize.kstatus import Result, Status
 
-__all__ = ["INVALID_CEL_EXPRESSION", "HealthExpressions", "InvalidCELExpressionError"]
+__all__ = [
+    "INVALID_CEL_EXPRESSION",
+    "HealthExpressions",
+    "InvalidCELExpressionError",
+    "cel_environment",
+]
 
 INVALID_CEL_EXPRESSION = "InvalidCELExpression"
 _ORDER = (("in_progress", Status.IN_PROGRESS), ("failed", Status.FAILED),
@@ -38,7 +43,8 @@ if TYPE_CHECKING:
 
 
 @cache
-def _environment() -> celpy.Environment:
+def cel_environment() -> celpy.Environment:
+    """The CEL environment (cel-python is imported on the first call: see the docstring)."""
     import celpy  # noqa: PLC0415  (deferred: see the module docstring)
 
     return celpy.Environment()
@@ -65,7 +71,7 @@ def _group(api_version: str) -> str:
 def _compile(entry: CustomHealthCheck, index: int) -> _Rule:
     from celpy.celparser import CELParseError  # noqa: PLC0415  (deferred)
 
-    environment = _environment()
+    environment = cel_environment()
     programs = []
     for field, status in _ORDER:
         text = getattr(entry, field)
