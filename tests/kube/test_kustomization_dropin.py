@@ -11,10 +11,7 @@ looks at what was applied.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
-import tarfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -26,6 +23,7 @@ import pytest
 
 from .controller_support import apply, controller, install_crds, kubectl_json, wait_for
 from .controlplane import ControlPlane
+from .kustomization_support import deployment, digest_of, tarball
 
 SOURCE = """\
 apiVersion: source.toolkit.fluxcd.io/v1
@@ -44,16 +42,6 @@ spec:
   wait: false
   targetNamespace: %(ns)s
   sourceRef: {kind: GitRepository, name: app}
-"""
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: "%s"}]}
 """
 
 
@@ -80,17 +68,10 @@ class ArtifactServer:
 
     def publish(self, name: str, files: dict[str, str]) -> tuple[str, str]:
         """A gzip tarball of ``files`` at ``/name``: its URL and ``sha256:`` digest."""
-        buffer = io.BytesIO()
-        with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
-            for path, text in files.items():
-                data = text.encode()
-                info = tarfile.TarInfo(path)
-                info.size = len(data)
-                bundle.addfile(info, io.BytesIO(data))
-        self.files[f"/{name}"] = buffer.getvalue()
+        data = tarball(files)
+        self.files[f"/{name}"] = data
         host, port = self.http.server_address[:2]
-        digest = "sha256:" + hashlib.sha256(buffer.getvalue()).hexdigest()
-        return f"http://{host!s}:{port}/{name}", digest
+        return f"http://{host!s}:{port}/{name}", digest_of(data)
 
 
 @pytest.fixture
@@ -145,7 +126,7 @@ def test_the_kustomize_controller_alone_applies_the_artifacts_another_controller
 ) -> None:
     install_crds(control_plane)
     first = "main@sha1:" + "1" * 40
-    url, digest = artifacts.publish("one.tar.gz", {"deploy/web.yaml": DEPLOYMENT % "web:1"})
+    url, digest = artifacts.publish("one.tar.gz", {"deploy/web.yaml": deployment("web", "web:1")})
     apply(control_plane, SOURCE % {"ns": namespace})
     _source_controller_writes(control_plane, namespace, url, digest, first)
     apply(control_plane, KUSTOMIZATION % {"ns": namespace})
@@ -163,7 +144,9 @@ def test_the_kustomize_controller_alone_applies_the_artifacts_another_controller
         )
 
         second = "main@sha1:" + "2" * 40
-        url, digest = artifacts.publish("two.tar.gz", {"deploy/web.yaml": DEPLOYMENT % "web:2"})
+        url, digest = artifacts.publish(
+            "two.tar.gz", {"deploy/web.yaml": deployment("web", "web:2")}
+        )
         _source_controller_writes(control_plane, namespace, url, digest, second)
         wait_for(
             "the new revision applied at once (the interval is an hour)",
@@ -175,7 +158,7 @@ def test_the_kustomize_controller_alone_applies_the_artifacts_another_controller
         ) == ("True", "ReconciliationSucceeded", f"Applied revision: {second}", second)
 
         third = "main@sha1:" + "3" * 40
-        url, _ = artifacts.publish("three.tar.gz", {"deploy/web.yaml": DEPLOYMENT % "web:3"})
+        url, _ = artifacts.publish("three.tar.gz", {"deploy/web.yaml": deployment("web", "web:3")})
         _source_controller_writes(control_plane, namespace, url, "sha256:" + "0" * 64, third)
         status, reason, message, applied = wait_for(
             "the digest mismatch reported",

@@ -15,7 +15,7 @@ from pathlib import Path
 from tagpilot.adapters.kube.client import KubeClient
 
 from .controlplane import ControlPlane
-from .kustomization_support import Harness, config_map, kustomization, ready
+from .kustomization_support import DEPLOYER, Harness, config_map, kustomization, ready
 
 COUNT = 6
 FILES = {f"deploy/{n}.yaml": config_map(f"cm-{n}", "1") for n in range(COUNT)}
@@ -66,31 +66,15 @@ async def test_each_object_costs_one_request_unless_it_drifted(
     assert value == "1"
 
 
-ACCOUNT = """\
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: deployer, namespace: %(ns)s}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: no-list, namespace: %(ns)s}
-rules:
-  - apiGroups: [""]
-    resources: [configmaps]
-    verbs: [get, create, update, patch, delete]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: deployer, namespace: %(ns)s}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: no-list}
-subjects: [{kind: ServiceAccount, name: deployer, namespace: %(ns)s}]
-"""
-
-
 async def test_an_account_that_may_not_list_is_read_object_by_object(
     kube: KubeClient, namespace: str, tmp_path: Path, control_plane: ControlPlane
 ) -> None:
-    control_plane.kubectl("apply", "-f", "-", stdin=ACCOUNT % {"ns": namespace})
+    control_plane.kubectl(
+        "apply",
+        "-f",
+        "-",
+        stdin=DEPLOYER % {"ns": namespace, "verbs": "get, create, update, patch, delete"},
+    )
     harness = Harness(kube, namespace, tmp_path)
     harness.publish(FILES, "main@sha1:" + "1" * 40)
     ks = kustomization(namespace, "  serviceAccountName: deployer\n")
