@@ -21,8 +21,10 @@ from typing import Any
 
 import pytest
 
+from .build import ControlPlaneBinaries
 from .controller_support import apply, controller, install_crds, kubectl_json, wait_for
-from .controlplane import ControlPlane
+from .controlplane import ControlPlane, run_control_plane
+from .install_support import export
 from .kustomization_support import deployment, digest_of, tarball
 
 SOURCE = """\
@@ -121,10 +123,43 @@ def _image(plane: ControlPlane, namespace: str) -> str | None:
     return found.stdout if found.returncode == 0 else None
 
 
+_DEPLOY_CRDS = (
+    "gitrepositories.source.toolkit.fluxcd.io",
+    "kustomizations.kustomize.toolkit.fluxcd.io",
+)
+
+
+def _deploy_crds_only(plane: ControlPlane) -> None:
+    """The CRDs of a default Flux install: sources and Kustomizations, no image API."""
+    documents = export("--source-crds", "--controllers=kustomize").split("\n---\n")
+    crds = [d for d in documents if any(f"name: {name}\n" in d for name in _DEPLOY_CRDS)]
+    assert len(crds) == len(_DEPLOY_CRDS)
+    plane.kubectl("apply", "--server-side", "-f", "-", stdin="\n---\n".join(crds))
+    plane.kubectl("wait", "--for=condition=Established", "--timeout=60s", "crd", "--all")
+
+
+@pytest.fixture(params=["image API served", "no image API"])
+def cluster(
+    request: pytest.FixtureRequest, kube_binaries: ControlPlaneBinaries,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ControlPlane, str]]:  # fmt: skip
+    """A cluster with tagpilot's CRDs (the session's), or a fresh one without the image API
+    (Flux's default install), and a namespace in it."""
+    if request.param == "image API served":
+        plane = request.getfixturevalue("control_plane")
+        install_crds(plane)
+        yield plane, request.getfixturevalue("namespace")
+        return
+    with run_control_plane(kube_binaries, tmp_path_factory.mktemp("flux-default")) as plane:
+        _deploy_crds_only(plane)
+        plane.kubectl("create", "namespace", "apps")
+        yield plane, "apps"
+
+
 def test_the_kustomize_controller_alone_applies_the_artifacts_another_controller_publishes(
-    control_plane: ControlPlane, namespace: str, artifacts: ArtifactServer, tmp_path: Path
+    cluster: tuple[ControlPlane, str], artifacts: ArtifactServer, tmp_path: Path
 ) -> None:
-    install_crds(control_plane)
+    control_plane, namespace = cluster
     first = "main@sha1:" + "1" * 40
     url, digest = artifacts.publish("one.tar.gz", {"deploy/web.yaml": deployment("web", "web:1")})
     apply(control_plane, SOURCE % {"ns": namespace})
