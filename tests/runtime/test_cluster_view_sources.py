@@ -105,3 +105,14 @@ def test_a_new_artifact_revision_runs_the_kustomizations_built_from_it(
     assert [key for key, _ in view.sync().triggered] == [DEPLOY], "the first artifact runs it"
     sources.cache[("apps", "app")] = _source("3", revision, message)
     assert [key for key, _ in view.sync().triggered] == triggered
+
+
+def test_a_source_recreated_without_a_status_leaves_no_old_artifact_behind() -> None:
+    view, sources, engine = _view(leading=True)
+    sources.cache[("apps", "app")] = _source("2", "main@sha1:1")
+    view.sync()
+    recreated = _source("9", None)
+    recreated["status"] = {}
+    sources.cache[("apps", "app")] = recreated
+    view.sync()
+    assert not engine.ctx.store.get_status(SOURCE)

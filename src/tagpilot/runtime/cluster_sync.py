@@ -216,13 +216,13 @@ class ClusterView:
                 if known is not None and known[0] == version and version:
                     continue
                 status = raw.get("status")
-                if isinstance(status, Mapping) and status:
-                    store.put_status(key, status)
+                # An empty status clears the stored one (a recreated source has no artifact yet).
+                store.put_status(key, dict(status) if isinstance(status, Mapping) else {})
                 watched = self._engine.watched(key, _typed_status(kind, status))
                 before = None if known is None else known[1]
                 self._inputs[key] = (version, watched)
                 for dependant in self._engine.dependants(key, before, watched):
-                    triggered.append((dependant, f"{kind} {key.namespace}/{key.name} changed"))
+                    triggered.append((dependant, f"{key} changed"))  # as the scheduler says
         for key in [k for k in self._inputs if k not in seen]:
             del self._inputs[key]
         return triggered
