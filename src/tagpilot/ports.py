@@ -208,6 +208,22 @@ class ObjectApplier(Protocol):
         """Apply ``obj``; write nothing when a dry run shows no change."""
         ...
 
+    async def read(
+        self, objects: Sequence[Mapping[str, Any]]
+    ) -> dict[int, Mapping[str, Any] | None]:
+        """The live copies of ``objects`` by position (None: absent), read in bulk (a list
+        per kind and namespace); positions left out were not read (read them with ``get``)."""
+        ...
+
+    async def unchanged(self, obj: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+        """Whether applying ``obj`` over ``live`` would change nothing (a dry run decides)."""
+        ...
+
+    async def write(self, obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> AppliedObject:
+        """Apply ``obj`` without a dry run: ``created`` when ``live`` is None, else
+        ``configured``."""
+        ...
+
     async def delete(self, obj: Mapping[str, Any]) -> bool:
         """Delete ``obj`` in the background; False when it was already gone."""
         ...

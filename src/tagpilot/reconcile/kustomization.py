@@ -14,12 +14,10 @@ message: errors name objects and files, never data.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from tagpilot.api.kustomization import (
     HistoryEntry,
@@ -37,25 +35,19 @@ from tagpilot.core.kustomize import changeset as cs
 from tagpilot.core.kustomize.cel_health import HealthExpressions
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
-    entry_for,
     retained_after_prune,
     stale_entries,
 )
 from tagpilot.core.kustomize.stages import (
-    is_immutable_error,
-    plan_stages,
     prepare,
-    recreate_on_immutable,
-    skip_reason,
 )
 from tagpilot.ports import ManifestBuilder, ObjectApplier, ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.kustomization_apply import apply_all
 from tagpilot.reconcile.kustomization_health import (
     HEALTH_CHECK_FAILED,
-    POLL_SECONDS,
     check_health,
     kept_healthy,
-    wait_for,
     with_healthy,
 )
 from tagpilot.reconcile.kustomization_prune import prune_entries
@@ -66,7 +58,6 @@ __all__ = ["KIND", "reconcile_kustomization"]
 
 KIND = "Kustomization"
 SUCCEEDED = "ReconciliationSucceeded"
-_STAGE_WAIT = timedelta(seconds=60)
 
 
 def _fail(reason: str, message: str, *, retry: bool = True) -> TagpilotError:
@@ -131,7 +122,9 @@ async def _pipeline(
         common_labels=metadata.labels if metadata else None,
         common_annotations=metadata.annotations if metadata else None,
     )
-    changes = await _apply_all(ks, applier, prepared, ctx)
+    changes = await apply_all(
+        ks, applier, prepared, ctx, lambda message: _fail("ReconciliationFailed", message)
+    )
     inventory = changes.inventory()
     old = _old_inventory(previous)
     if ks.spec.prune:
@@ -223,52 +216,6 @@ def _age_keys(ks: Kustomization, ctx: ReconcileContext) -> Mapping[str, bytes] |
         reason="DecryptionFailed",
     )
     return dict(secret.values)
-
-
-async def _apply_all(
-    ks: Kustomization,
-    applier: ObjectApplier,
-    objects: list[dict[str, Any]],
-    ctx: ReconcileContext,
-) -> cs.ChangeSet:
-    changes = cs.ChangeSet()
-    for stage in plan_stages(objects):
-        for obj in stage.objects:
-            try:
-                changes = changes.add(await _apply_one(ks, applier, obj, ctx))
-            except TagpilotError as error:
-                raise _fail(
-                    "ReconciliationFailed", cs.apply_failed_message(error.message, changes)
-                ) from error
-        if stage.wait:
-            await wait_for(applier, list(stage.objects), ctx.clock, _STAGE_WAIT)
-    return changes
-
-
-async def _apply_one(
-    ks: Kustomization, applier: ObjectApplier, obj: dict[str, Any], ctx: ReconcileContext
-) -> cs.ChangeSetEntry:
-    entry = entry_for(obj)
-    live = await applier.get(obj)
-    if skip_reason(obj, live) is not None:
-        return cs.ChangeSetEntry(entry.meta, entry.v, cs.Action.SKIPPED)
-    try:
-        applied = await applier.apply(obj)
-    except TagpilotError as error:
-        status = int(getattr(error, "status", 0) or 0)
-        if not (
-            is_immutable_error(status, error.message)
-            and recreate_on_immutable(obj, live, spec_force=ks.spec.force)
-        ):
-            raise
-        await applier.delete(obj)
-        deadline = ctx.clock.now() + ks.spec.effective_timeout.timedelta
-        while await applier.get(obj) is not None:
-            if ctx.clock.now() >= deadline:
-                raise
-            await asyncio.sleep(POLL_SECONDS)
-        applied = await applier.apply(obj)
-    return cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(applied.action))
 
 
 def _old_inventory(previous: KustomizationStatus | None) -> list[InventoryEntry]:
