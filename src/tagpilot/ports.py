@@ -197,6 +197,10 @@ class AppliedObject:
     live: Mapping[str, Any]
 
 
+IgnoredPaths = Sequence[tuple[str, ...]]
+"""JSON pointers, as segment tuples, of fields drift detection and apply leave alone."""
+
+
 class ObjectApplier(Protocol):
     """Applies, reads and deletes arbitrary objects in a cluster (server-side apply)."""
 
@@ -215,13 +219,19 @@ class ObjectApplier(Protocol):
         per kind and namespace); positions left out were not read (read them with ``get``)."""
         ...
 
-    async def unchanged(self, obj: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
-        """Whether applying ``obj`` over ``live`` would change nothing (a dry run decides)."""
+    async def unchanged(
+        self, obj: Mapping[str, Any], live: Mapping[str, Any], ignored: IgnoredPaths = ()
+    ) -> bool:
+        """Whether applying ``obj`` over ``live`` would change nothing (a dry run decides);
+        the fields at ``ignored`` (``spec.ignore``) are no drift."""
         ...
 
-    async def write(self, obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> AppliedObject:
+    async def write(
+        self, obj: Mapping[str, Any], live: Mapping[str, Any] | None, ignored: IgnoredPaths = ()
+    ) -> AppliedObject:
         """Apply ``obj`` without a dry run: ``created`` when ``live`` is None, else
-        ``configured``."""
+        ``configured``; each field at ``ignored`` is left to its other Apply owner or kept
+        at its live value."""
         ...
 
     async def delete(self, obj: Mapping[str, Any]) -> bool:

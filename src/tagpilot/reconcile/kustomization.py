@@ -1,7 +1,9 @@
 """The Kustomization reconciler: a source revision built, applied, pruned and waited for.
 
-Flux's kustomize-controller pipeline (reasons in brackets): compile the ``healthCheckExprs``
-[InvalidCELExpression, terminal], find the source's artifact
+Flux's kustomize-controller pipeline (reasons in brackets): refuse ``kubeConfig`` (another
+cluster) [ReconciliationFailed, terminal], compile the ``healthCheckExprs`` and ``dependsOn``
+``readyExpr`` [InvalidCELExpression, terminal] and the ``ignore`` rules [InvalidInput,
+terminal], find the source's artifact
 [ArtifactFailed], check ``dependsOn`` [DependencyNotReady], build with kustomize and SOPS
 [BuildFailed], substitute ``postBuild`` variables [BuildFailed], prepare the objects (owner
 labels, ``commonMetadata``), apply them in stages with server-side apply
@@ -33,17 +35,20 @@ from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
 from tagpilot.core.kustomize import changeset as cs
 from tagpilot.core.kustomize.cel_health import HealthExpressions
+from tagpilot.core.kustomize.drift_ignore import compile_rules
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
     retained_after_prune,
     stale_entries,
 )
+from tagpilot.core.kustomize.ready_expr import ReadyExpressions
 from tagpilot.core.kustomize.stages import (
     prepare,
 )
 from tagpilot.ports import ManifestBuilder, ObjectApplier, ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.kustomization_apply import apply_all
+from tagpilot.reconcile.kustomization_depends import check_dependencies
 from tagpilot.reconcile.kustomization_health import (
     HEALTH_CHECK_FAILED,
     check_health,
@@ -107,9 +112,13 @@ async def _pipeline(
     own_identity = applier
     if ks.spec.service_account_name:
         applier = applier.as_service_account(ks.namespace, ks.spec.service_account_name)
-    expressions = HealthExpressions(ks.spec.health_check_exprs)  # Stalled when invalid
+    _refuse_remote_cluster(ks)
+    # Configuration errors stall before anything is fetched or applied.
+    expressions = HealthExpressions(ks.spec.health_check_exprs)
+    ready_exprs = ReadyExpressions(ks.spec.depends_on)
+    ignore = compile_rules(ks.spec.drift_ignore[1], field=ks.spec.drift_ignore[0])
     url, digest, revision = _artifact(ks, ctx)
-    _check_dependencies(ks, ctx, revision)
+    check_dependencies(ks, ctx, revision, ready_exprs)
     attempted.append(revision)
     age_keys = _age_keys(ks, ctx)
     built = await builder.build(url, digest, ks.spec.path or "./", ks.spec, age_keys)
@@ -123,7 +132,7 @@ async def _pipeline(
         common_annotations=metadata.annotations if metadata else None,
     )
     changes = await apply_all(
-        ks, applier, prepared, ctx, lambda message: _fail("ReconciliationFailed", message)
+        ks, applier, prepared, ctx, lambda message: _fail("ReconciliationFailed", message), ignore
     )
     inventory = changes.inventory()
     old = _old_inventory(previous)
@@ -188,21 +197,16 @@ def _artifact(ks: Kustomization, ctx: ReconcileContext) -> tuple[str, str | None
     return artifact.url, artifact.digest, artifact.revision
 
 
-def _check_dependencies(ks: Kustomization, ctx: ReconcileContext, revision: str) -> None:
-    for dependency in ks.spec.depends_on or ():
-        namespace = dependency.namespace or ks.namespace
-        status = read_status(
-            ctx.store, ObjectKey(KIND, namespace, dependency.name), KustomizationStatus
+def _refuse_remote_cluster(ks: Kustomization) -> None:
+    # Applying to the controller's own cluster instead would be silently wrong.
+    if ks.spec.kube_config is not None:
+        raise _fail(
+            "ReconciliationFailed",
+            "spec.kubeConfig is not supported: tagpilot applies only to the cluster it runs "
+            "in; reconcile this Kustomization with Flux's kustomize-controller, or run "
+            "tagpilot in the target cluster",
+            retry=False,
         )
-        ready = (
-            next((c for c in (status.conditions or []) if c.type == "Ready"), None)
-            if status
-            else None
-        )
-        if ready is None or ready.status != "True":
-            raise _fail(
-                "DependencyNotReady", f"dependency '{namespace}/{dependency.name}' is not ready"
-            )
 
 
 def _age_keys(ks: Kustomization, ctx: ReconcileContext) -> Mapping[str, bytes] | None:

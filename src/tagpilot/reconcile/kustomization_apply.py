@@ -23,6 +23,7 @@ from typing import Any
 from tagpilot.api.kustomization import Kustomization
 from tagpilot.core.errors import TagpilotError
 from tagpilot.core.kustomize import changeset as cs
+from tagpilot.core.kustomize.drift_ignore import IgnoreRules
 from tagpilot.core.kustomize.inventory import entry_for
 from tagpilot.core.kustomize.stages import (
     is_immutable_error,
@@ -62,15 +63,18 @@ async def apply_all(
     objects: list[dict[str, Any]],
     ctx: ReconcileContext,
     fail: Fail,
+    ignore: IgnoreRules | None = None,
 ) -> cs.ChangeSet:
     """Apply ``objects`` in Flux's stages; ``fail`` turns a failure's message (the change
-    lines applied so far included) into the error to raise."""
+    lines applied so far included) into the error to raise.  ``ignore`` (``spec.ignore``)
+    names the fields drift detection and apply leave alone on each object."""
     changes = cs.ChangeSet()
+    rules = ignore or IgnoreRules()
     for stage in plan_stages(objects):
-        checked = await _check(applier, stage.objects)
+        checked = await _check(applier, stage.objects, rules)
         for obj, seen in zip(stage.objects, checked, strict=True):
             try:
-                changes = changes.add(await _write(ks, applier, obj, seen, ctx))
+                changes = changes.add(await _write(ks, applier, obj, seen, ctx, rules))
             except TagpilotError as error:
                 raise fail(cs.apply_failed_message(error.message, changes)) from error
         if stage.wait:
@@ -78,7 +82,9 @@ async def apply_all(
     return changes
 
 
-async def _check(applier: ObjectApplier, objects: Sequence[dict[str, Any]]) -> list[_Checked]:
+async def _check(
+    applier: ObjectApplier, objects: Sequence[dict[str, Any]], rules: IgnoreRules
+) -> list[_Checked]:
     known = await applier.read(objects)
     lanes = asyncio.Semaphore(_CHECKS_AT_ONCE)
 
@@ -91,7 +97,8 @@ async def _check(applier: ObjectApplier, objects: Sequence[dict[str, Any]]) -> l
             if live is None or skip_reason(obj, live) is not None:
                 return _Checked(live)
             try:
-                return _Checked(live, unchanged=await applier.unchanged(obj, live))
+                ignored = rules.paths_for(obj)
+                return _Checked(live, unchanged=await applier.unchanged(obj, live, ignored))
             except TagpilotError as error:
                 return _Checked(live, check_error=error)
 
@@ -104,6 +111,7 @@ async def _write(
     obj: dict[str, Any],
     seen: _Checked,
     ctx: ReconcileContext,
+    rules: IgnoreRules,
 ) -> cs.ChangeSetEntry:
     entry = entry_for(obj)
     if seen.read_error is not None:
@@ -115,7 +123,7 @@ async def _write(
     try:
         if seen.check_error is not None:
             raise seen.check_error
-        applied = await applier.write(obj, seen.live)
+        applied = await applier.write(obj, seen.live, rules.paths_for(obj))
     except TagpilotError as error:
         status = int(getattr(error, "status", 0) or 0)
         if not (

@@ -29,6 +29,7 @@ from tagpilot.api.descriptors import (
 )
 from tagpilot.api.export import export_document
 from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.kustomization import Kustomization
 from tagpilot.api.loader import LoadedObject
 from tagpilot.api.meta import NamespacedName
 from tagpilot.api.server_defaults import with_server_defaults
@@ -120,6 +121,7 @@ class Engine:
         self.ctx.repositories = self._by_name(ImageRepository)
         self.ctx.policies = self._by_name(ImagePolicy)
         self.ctx.git_repositories = self._by_name(GitRepository)
+        self.ctx.kustomizations = self._by_name(Kustomization)
 
     def _by_name(self, model: type[Any]) -> dict[NamespacedName, Any]:
         return {

@@ -23,7 +23,8 @@ from tagpilot.adapters.kube.client import KubeClient
 from tagpilot.adapters.kube.errors import KubeRequestRefused, NotFoundError
 from tagpilot.adapters.kube.resources import Resource
 from tagpilot.core.errors import StalledError
-from tagpilot.ports import AppliedObject
+from tagpilot.core.kustomize.drift_ignore import payload_without_ignored, without_paths
+from tagpilot.ports import AppliedObject, IgnoredPaths
 
 __all__ = ["FIELD_MANAGER", "ApiApplier", "Applied", "RestMapper", "UnknownKindError"]
 
@@ -172,21 +173,29 @@ class ApiApplier:
             return None
         return {str((item.get("metadata") or {}).get("name", "")): item for item in listed.items}
 
-    async def unchanged(self, obj: Mapping[str, Any], live: Mapping[str, Any]) -> bool:
+    async def unchanged(
+        self, obj: Mapping[str, Any], live: Mapping[str, Any], ignored: IgnoredPaths = ()
+    ) -> bool:
         """Whether a forced server-side dry run of ``obj`` equals ``live`` (labels,
-        annotations, everything outside metadata and status)."""
+        annotations, everything outside metadata and status), the ``ignored`` fields
+        removed from both sides."""
         resource, scope, name = await self._target(obj)
+        body = payload_without_ignored(obj, live, ignored, manager=self._manager)
         trial = await self._client.apply(
-            resource, scope, name, dict(obj), field_manager=self._manager, dry_run=True
+            resource, scope, name, body, field_manager=self._manager, dry_run=True
         )
-        return _comparable(trial) == _comparable(live)
+        return _comparable(without_paths(trial, ignored)) == _comparable(
+            without_paths(live, ignored)
+        )
 
-    async def write(self, obj: Mapping[str, Any], live: Mapping[str, Any] | None) -> Applied:
-        """Apply ``obj`` (forced): ``created`` when there was no ``live`` copy."""
+    async def write(
+        self, obj: Mapping[str, Any], live: Mapping[str, Any] | None, ignored: IgnoredPaths = ()
+    ) -> Applied:
+        """Apply ``obj`` (forced): ``created`` when there was no ``live`` copy.  Each
+        ``ignored`` field is left to another Apply owner or kept at its live value."""
         resource, scope, name = await self._target(obj)
-        applied = await self._client.apply(
-            resource, scope, name, dict(obj), field_manager=self._manager
-        )
+        body = payload_without_ignored(obj, live, ignored, manager=self._manager)
+        applied = await self._client.apply(resource, scope, name, body, field_manager=self._manager)
         return Applied("created" if live is None else "configured", applied)
 
     async def _target(self, obj: Mapping[str, Any]) -> tuple[Resource, str | None, str]:
