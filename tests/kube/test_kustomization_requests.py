@@ -85,3 +85,20 @@ async def test_an_account_that_may_not_list_is_read_object_by_object(
     assert [e.type for e in again.events] == ["Trace"], "nothing changed, nothing announced"
     spent = _requests(kube, before)
     assert (spent["get"], spent["apply"]) == (COUNT, COUNT), "a get and a dry run each"
+
+
+async def test_waiting_for_health_reads_the_objects_with_one_list(
+    kube: KubeClient, namespace: str, tmp_path: Path
+) -> None:
+    harness = Harness(kube, namespace, tmp_path)
+    harness.publish(FILES, "main@sha1:" + "1" * 40)
+    ks = kustomization(namespace, "  wait: true\n  timeout: 30s\n")
+    await harness.run(ks)
+
+    before = Counter(kube.requests)
+    again = await harness.run(ks)
+
+    assert ready(again)[0] == "True"
+    assert _requests(kube, before) == {"list": 2, "apply": COUNT}, (
+        "one list to apply, one to check health; no get per object"
+    )
