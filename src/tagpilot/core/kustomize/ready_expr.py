@@ -19,11 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tagpilot.api.kustomization import DependencyReference
-from tagpilot.core.kustomize.cel_health import (
-    INVALID_CEL_EXPRESSION,
-    InvalidCELExpressionError,
-    cel_environment,
-)
+from tagpilot.core.kustomize.cel_health import compile_cel
 
 __all__ = ["ReadyExpressions", "Verdict"]
 
@@ -46,7 +42,7 @@ class ReadyExpressions:
             if dependency.ready_expr:
                 self._programs[index] = (
                     dependency.ready_expr,
-                    _compile(dependency.ready_expr, f"spec.dependsOn[{index}].readyExpr"),
+                    compile_cel(dependency.ready_expr, f"spec.dependsOn[{index}].readyExpr"),
                 )
 
     def has(self, index: int) -> bool:
@@ -71,18 +67,3 @@ class ReadyExpressions:
         if value is True or (isinstance(value, celtypes.BoolType) and bool(value)):
             return Verdict(True)
         return Verdict(False, f"readyExpr {text!r} is not true")
-
-
-def _compile(text: str, where: str) -> Any:
-    from celpy.celparser import CELParseError  # noqa: PLC0415  (deferred)
-
-    environment = cel_environment()
-    try:
-        return environment.program(environment.compile(text))
-    except CELParseError as error:
-        first = str(error).splitlines()[0] if str(error) else "parse error"
-        raise InvalidCELExpressionError(
-            "Reconciliation failed terminally due to configuration error: "
-            f"{where}: failed to parse {text!r}: {first}",
-            reason=INVALID_CEL_EXPRESSION,
-        ) from None
