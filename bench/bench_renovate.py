@@ -29,7 +29,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,7 +57,7 @@ CACHE = ROOT / ".bench-cache" / "renovate"
 SETUP = Path(__file__).with_name("renovate_setup.sh")
 NAME = "renovate: 20 images x 100 tags"
 TARGET = "<= 1/3 Renovate"
-ROUNDS = 3
+ROUNDS = 5
 
 
 class RenovateUnavailableError(RuntimeError):
@@ -275,11 +276,21 @@ def _tagpilot_choices(rows: list[dict[str, object]]) -> dict[str, str]:
     return chosen
 
 
+def _tagpilot_env() -> dict[str, str]:
+    """The environment without SOPS keys, and with bytecode written as after ``pip install``.
+
+    A checkout run with ``PYTHONDONTWRITEBYTECODE`` would recompile every module on each
+    start and time the compiler; the first run writes the bytecode the timed ones read.
+    """
+    dropped = ("SOPS_", "PYTHONDONTWRITEBYTECODE")
+    return {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+
+
 def _tagpilot_once(workspace: Workspace) -> dict[str, str]:
     state = Path(tempfile.mkdtemp(prefix="tagpilot-state-", dir=workspace.scratch))
     argv = [sys.executable, "-m", "tagpilot", "reconcile", str(workspace.cluster)]
     argv += ["--once", "--dry-run", "-o", "json", "--state", str(state / "state.db")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+    env = _tagpilot_env()
     try:
         done = subprocess.run(
             argv,
@@ -321,6 +332,16 @@ def _newest_count(chosen: Mapping[str, str]) -> str:
     return f"tagpilot chose {newest} for {right}/{IMAGES}"
 
 
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def _compare(workspace: Workspace, executable: Path) -> list[Result]:
     ours = _tagpilot_once(workspace)  # the first runs warm the disk cache and give the tags
     theirs = _renovate_once(executable, workspace).chosen
@@ -329,10 +350,22 @@ def _compare(workspace: Workspace, executable: Path) -> list[Result]:
     def renovate() -> None:
         phases.append(_renovate_once(executable, workspace).repository_phase)
 
-    tagpilot_time = best_of(lambda: _tagpilot_once(workspace), rounds=ROUNDS)
-    renovate_time = best_of(renovate, rounds=ROUNDS)
+    # Rounds alternate between the tools, so a load that comes and goes weighs on both.
+    load_before = _load()
+    tagpilot_times: list[float] = []
+    renovate_times: list[float] = []
+    for _ in range(ROUNDS):
+        tagpilot_times.append(_timed(lambda: _tagpilot_once(workspace)))
+        renovate_times.append(_timed(renovate))
+    load = f"load average {load_before}-{_load()}"
+    tagpilot_time = statistics.median(tagpilot_times)
+    renovate_time = statistics.median(renovate_times)
     engine_time = best_of(lambda: _tagpilot_in_process(workspace), rounds=ROUNDS)
-    note = f"{_agreement(ours, theirs)}; processes, fresh caches, median of {ROUNDS}"
+    note = (
+        f"{_agreement(ours, theirs)}; processes, fresh caches, alternating, median of "
+        f"{ROUNDS}; tagpilot {_spread(tagpilot_times)}, Renovate {_spread(renovate_times)}; "
+        f"{load}"
+    )
     return [
         Result(NAME, "tagpilot --once --dry-run", tagpilot_time, "Renovate --platform=local",
                renovate_time, target=TARGET, note=note),
@@ -340,6 +373,10 @@ def _compare(workspace: Workspace, executable: Path) -> list[Result]:
                "Renovate repository phase", statistics.median(phases), target="info",
                note="start-up excluded on both sides"),
     ]  # fmt: skip
+
+
+def _spread(times: list[float]) -> str:
+    return f"{min(times):.2f}-{max(times):.2f} s"
 
 
 def _without_renovate(workspace: Workspace, reason: str) -> list[Result]:

@@ -55,7 +55,7 @@ class LazyGroup(GuardedGroup):
 
 def _reconcile() -> click.Command:
     """``reconcile``: manifest paths with ``--once``, or one object through the daemon."""
-    from tagpilot.cli.actions import reconcile_command as daemon_reconcile  # noqa: PLC0415
+    from tagpilot.cli.reconcile_group import reconcile_command as daemon_reconcile  # noqa: PLC0415
     from tagpilot.cli.reconcile_once import reconcile_command  # noqa: PLC0415
 
     return daemon_reconcile(reconcile_command)

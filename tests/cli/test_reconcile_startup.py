@@ -1,0 +1,129 @@
+"""What ``tagpilot reconcile PATH --once`` loads, and the kind words the verbs build lazily.
+
+A one-shot run is often a process of its own (CI, cron), so what it imports is most of what
+it costs: the daemon's client, the cluster client, the views and httpx's own command line
+must stay out.  The check is on the modules loaded by a real run against a real registry,
+never on a time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from servers.ocipush import seed
+from servers.registry import RunningRegistry, run_registry
+from tagpilot.api.descriptors import cli_kinds
+from tagpilot.cli.actions import resume_group, suspend_group
+from tagpilot.cli.get import export_group, get_group
+from tagpilot.cli.kind_commands import command_words
+from tagpilot.cli.reconcile_group import reconcile_command
+
+TAGS = ["1.0.0", "1.1.0", "1.2.0"]
+
+NOT_FOR_A_ONE_SHOT_RUN = (
+    "tagpilot.cli.actions",  # the daemon's reconcile, suspend and resume
+    "tagpilot.cli.daemon_client",
+    "tagpilot.cli.reconcile_leaf",
+    "tagpilot.cli.get",
+    "tagpilot.cli.views",
+    "tagpilot.adapters.kube",  # the cluster client
+    "tagpilot.server",  # the daemon's web stack
+    "rich",  # httpx's command line pulls these in unless it is kept out
+    "pygments",
+)
+
+PROBE = """
+import json, sys
+from tagpilot.cli.main import main
+sys.argv = ["tagpilot", "reconcile", *sys.argv[1:]]
+try:
+    main()
+except SystemExit as done:
+    assert not done.code, done.code
+loaded = sorted(sys.modules)
+print(json.dumps({"modules": loaded, "httpx_cli": sys.modules.get("httpx._main") is not None}),
+      file=sys.stderr)
+"""
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegistry]:
+    with run_registry(tmp_path_factory.mktemp("registry")) as running:
+        seed(running.url, "team/app", TAGS)
+        yield running
+
+
+def _cluster(directory: Path, host: str) -> Path:
+    header = "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
+    meta = "metadata:\n  name: app\n  namespace: flux-system\n"
+    (directory / "images.yaml").write_text(
+        f"{header}kind: ImageRepository\n{meta}"
+        f"spec:\n  image: {host}/team/app\n  interval: 1h\n---\n"
+        f"{header}kind: ImagePolicy\n{meta}"
+        "spec:\n  imageRepositoryRef:\n    name: app\n"
+        "  policy:\n    semver:\n      range: '>=1.0.0'\n"
+    )
+    return directory
+
+
+def test_a_one_shot_run_loads_no_daemon_client_cluster_client_or_http_command_line(
+    registry: RunningRegistry, tmp_path: Path
+) -> None:
+    cluster = _cluster(tmp_path, registry.host)
+    argv = [sys.executable, "-c", PROBE, str(cluster), "--once", "-o", "json"]
+    argv += ["--state", str(tmp_path / "state.db")]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    rows = {row["kind"]: row for row in json.loads(done.stdout)}
+    assert rows["ImagePolicy"]["status"]["latestRef"]["tag"] == "1.2.0"  # the run did its work
+    probe = json.loads(done.stderr.strip().splitlines()[-1])
+    loaded = set(probe["modules"])
+    assert "tagpilot.runtime.once" in loaded
+    heavy = sorted(
+        name
+        for name in loaded
+        for top in NOT_FOR_A_ONE_SHOT_RUN
+        if name == top or name.startswith(top + ".")
+    )
+    assert heavy == []
+    assert probe["httpx_cli"] is False
+
+
+VERBS = [
+    pytest.param(reconcile_command, id="reconcile"),
+    pytest.param(lambda: get_group, id="get"),
+    pytest.param(lambda: export_group, id="export"),
+    pytest.param(lambda: suspend_group, id="suspend"),
+    pytest.param(lambda: resume_group, id="resume"),
+]
+
+
+@pytest.mark.parametrize("verb", VERBS)
+def test_the_kind_words_known_without_building_are_the_ones_each_verb_builds(
+    verb: Callable[[], click.Group],
+) -> None:
+    group = verb()
+    built = set(group.list_commands(click.Context(group)))
+    assert built == command_words(cli_kinds())
+
+
+def test_reconcile_sends_a_path_to_the_manifests_without_building_the_kind_words() -> None:
+    @click.command("reconcile")
+    @click.argument("targets", nargs=-1)
+    @click.option("--once", is_flag=True)
+    def manifests(targets: tuple[str, ...], once: bool) -> None:
+        click.echo(f"manifests {' '.join(targets)} once={once}")
+
+    group = reconcile_command(manifests)
+    root = click.Group("tagpilot", commands={"reconcile": group})
+    result = CliRunner().invoke(root, ["reconcile", "clusters/dev", "--once"])
+    assert (result.exit_code, result.stdout) == (0, "manifests clusters/dev once=True\n")
+    assert group.commands == {}
