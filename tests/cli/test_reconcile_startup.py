@@ -18,6 +18,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from servers.git import GitHttpServer, make_bare_repo, run_git_http
 from servers.ocipush import seed
 from servers.registry import RunningRegistry, run_registry
 from tagpilot.api.descriptors import cli_kinds
@@ -27,6 +28,7 @@ from tagpilot.cli.kind_commands import command_words
 from tagpilot.cli.reconcile_group import reconcile_command
 
 TAGS = ["1.0.0", "1.1.0", "1.2.0"]
+RUN_ORDER = ("ImageRepository", "ImagePolicy", "ImageUpdateAutomation", "GitRepository")
 
 NOT_FOR_A_ONE_SHOT_RUN = (
     "tagpilot.cli.actions",  # the daemon's reconcile, suspend and resume
@@ -61,32 +63,56 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningRegist
         yield running
 
 
-def _cluster(directory: Path, host: str) -> Path:
-    header = "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
+@pytest.fixture(scope="module")
+def git_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GitHttpServer]:
+    with run_git_http(tmp_path_factory.mktemp("repos")) as server:
+        yield server
+
+
+def _cluster(directory: Path, host: str, url: str) -> Path:
+    image = "apiVersion: image.toolkit.fluxcd.io/v1beta2\n"
     meta = "metadata:\n  name: app\n  namespace: flux-system\n"
     (directory / "images.yaml").write_text(
-        f"{header}kind: ImageRepository\n{meta}"
+        f"{image}kind: ImageRepository\n{meta}"
         f"spec:\n  image: {host}/team/app\n  interval: 1h\n---\n"
-        f"{header}kind: ImagePolicy\n{meta}"
+        f"{image}kind: ImagePolicy\n{meta}"
         "spec:\n  imageRepositoryRef:\n    name: app\n"
-        "  policy:\n    semver:\n      range: '>=1.0.0'\n"
+        "  policy:\n    semver:\n      range: '>=1.0.0'\n---\n"
+        f"{image}kind: ImageUpdateAutomation\n{meta}"
+        "spec:\n  interval: 1h\n  sourceRef:\n    kind: GitRepository\n    name: app\n"
+        "  git:\n    commit:\n      author:\n        name: tagpilot\n"
+        "        email: tagpilot@example.com\n"
+        "  update:\n    strategy: Setters\n    path: ./k8s\n---\n"
+        f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n{meta}"
+        f"spec:\n  interval: 1h\n  url: {url}\n  ref:\n    branch: main\n"
     )
     return directory
 
 
-def test_a_one_shot_run_loads_no_daemon_client_cluster_client_or_http_command_line(
-    registry: RunningRegistry, tmp_path: Path
+def _app_repository(server: GitHttpServer, host: str, name: str) -> str:
+    marker = json.dumps({"$imagepolicy": "flux-system:app"})
+    deployment = f"image: {host}/team/app:1.0.0 # {marker}\n"
+    make_bare_repo(server.root / f"{name}.git", {"k8s/app.yaml": deployment})
+    return f"{server.base_url}/{name}.git"
+
+
+def test_a_one_shot_dry_run_loads_no_daemon_client_cluster_client_or_http_command_line(
+    registry: RunningRegistry, git_server: GitHttpServer, tmp_path: Path
 ) -> None:
-    cluster = _cluster(tmp_path, registry.host)
-    argv = [sys.executable, "-c", PROBE, str(cluster), "--once", "-o", "json"]
+    url = _app_repository(git_server, registry.host, tmp_path.name)
+    cluster = _cluster(tmp_path, registry.host, url)
+    argv = [sys.executable, "-c", PROBE, str(cluster), "--once", "--dry-run", "-o", "json"]
     argv += ["--state", str(tmp_path / "state.db")]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
-    rows = {row["kind"]: row for row in json.loads(done.stdout)}
-    assert rows["ImagePolicy"]["status"]["latestRef"]["tag"] == "1.2.0"  # the run did its work
+    rows = json.loads(done.stdout)
+    assert [row["kind"] for row in rows] == list(RUN_ORDER)  # the order the kinds depend in
+    policy, automation, source = rows[1], rows[2], rows[3]
+    assert policy["status"]["latestRef"]["tag"] == "1.2.0"
+    assert "app:1.2.0" in "".join(automation["preview"]["diffs"].values())  # the work was done
+    assert source["ready"] is True
     probe = json.loads(done.stderr.strip().splitlines()[-1])
     loaded = set(probe["modules"])
-    assert "tagpilot.runtime.once" in loaded
     heavy = sorted(
         name
         for name in loaded
