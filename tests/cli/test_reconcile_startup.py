@@ -38,6 +38,9 @@ NOT_FOR_A_ONE_SHOT_RUN = (
     "tagpilot.cli.views",
     "tagpilot.adapters.kube",  # the cluster client
     "tagpilot.server",  # the daemon's web stack
+    "tagpilot.reconcile.kustomization",  # no cluster to apply to: no Kustomization runs
+    "tagpilot.core.kustomize",
+    "cryptography",  # SOPS's cipher, for encrypted manifests only
     "rich",  # httpx's command line pulls these in unless it is kept out
     "pygments",
 )
