@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from servers.git import GitHttpServer, make_bare_repo, run_git_http
 from servers.ocipush import seed
 from servers.registry import RunningRegistry, run_registry
+from tagpilot import __version__
 from tagpilot.api.descriptors import cli_kinds
 from tagpilot.cli.actions import resume_group, suspend_group
 from tagpilot.cli.get import export_group, get_group
@@ -156,3 +157,21 @@ def test_reconcile_sends_a_path_to_the_manifests_without_building_the_kind_words
     result = CliRunner().invoke(root, ["reconcile", "clusters/dev", "--once"])
     assert (result.exit_code, result.stdout) == (0, "manifests clusters/dev once=True\n")
     assert group.commands == {}
+
+
+EXIT_PROBE = """
+import atexit, gc, sys
+# registered before the command line runs, so it runs after the command line's own handlers
+atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0, file=sys.stderr))
+from tagpilot.cli.entry import main
+sys.argv = ["tagpilot", "version"]
+main()
+"""
+
+
+def test_the_objects_left_at_exit_are_frozen_not_collected_one_by_one() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (done.returncode, done.stdout) == (0, f"tagpilot {__version__}\n")
+    assert "frozen at exit: True" in done.stderr
