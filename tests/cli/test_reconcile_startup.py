@@ -159,19 +159,54 @@ def test_reconcile_sends_a_path_to_the_manifests_without_building_the_kind_words
     assert group.commands == {}
 
 
-EXIT_PROBE = """
+COLLECTOR_PROBE = """
 import atexit, gc, sys
+import click
+
+seen = []
+invoke = click.Command.invoke
+
+
+def probed(self, ctx):
+    if not isinstance(self, click.Group):  # the command itself, after start-up
+        frozen = gc.get_freeze_count() > 0
+        seen.append(f"command ran: collector on {gc.isenabled()}, frozen {frozen}")
+    return invoke(self, ctx)
+
+
+click.Command.invoke = probed
 # registered before the command line runs, so it runs after the command line's own handlers
-atexit.register(lambda: print("frozen at exit:", gc.get_freeze_count() > 0, file=sys.stderr))
+atexit.register(lambda: print(*seen, f"at exit: frozen {gc.get_freeze_count() > 0}",
+                              file=sys.stderr))
 from tagpilot.cli.entry import main
-sys.argv = ["tagpilot", "version"]
+sys.argv = ["tagpilot", *sys.argv[1:]]
 main()
 """
 
+POLICY = (
+    "apiVersion: image.toolkit.fluxcd.io/v1beta2\nkind: ImagePolicy\n"
+    "metadata:\n  name: app\nspec:\n  imageRepositoryRef:\n    name: app\n"
+    "  policy:\n    semver:\n      range: '>=1.0.0'\n"
+)
 
-def test_the_objects_left_at_exit_are_frozen_not_collected_one_by_one() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", EXIT_PROBE], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert (done.returncode, done.stdout) == (0, f"tagpilot {__version__}\n")
-    assert "frozen at exit: True" in done.stderr
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        pytest.param(["version"], id="a-command-of-the-group"),
+        pytest.param(["policy", "eval", "--tag", "1.2.0", "--tag", "1.10.0"], id="one-on-demand"),
+    ],
+)
+def test_the_command_runs_with_the_collector_on_and_what_start_up_made_frozen(
+    args: list[str], tmp_path: Path
+) -> None:
+    """Start-up's modules and models are not collected while it runs, nor ever after."""
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    if args[0] == "policy":
+        args = [*args, "-f", str(policy)]
+    argv = [sys.executable, "-c", COLLECTOR_PROBE, *args]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() in {f"tagpilot {__version__}", "1.10.0"}
+    assert done.stderr == "command ran: collector on True, frozen True at exit: frozen True\n"
