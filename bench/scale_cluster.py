@@ -33,26 +33,24 @@ import itertools
 import json
 import os
 import platform
-import re
 import shutil
 import signal
 import statistics
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import registry_layout
-from bench.bench_cluster import _apply, requests_by_user
-from bench.daemon_kit import NS, ROOT, Daemon, read_stamps, stamping_repo, wait
+from bench.bench_cluster import _apply
+from bench.cluster_process import controllers, first_scan, ownership, steady
+from bench.daemon_kit import NS, ROOT, read_stamps, stamping_repo, wait
 from bench.manifests import automation_objects, marked_deployment
-from bench.scale import Size, _name, _objects, _registry_metrics, _registry_requests, _seed, _tags
+from bench.scale import Size, _name, _objects, _registry_metrics, _seed, _tags
 from servers.git import GitHttpServer, run_git_http
 from servers.ocipush import seed
 from servers.registry import fast_storage, run_registry
@@ -62,9 +60,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from tests.kube.build import binaries
 from tests.kube.controller_support import (
-    RunningController,
     install_crds,
-    start_controller,
 )
 from tests.kube.controlplane import ControlPlane, run_control_plane
 
@@ -72,7 +68,6 @@ __all__ = ["SHARDS", "main", "measure"]
 
 SHARD_LABEL = "sharding.fluxcd.io/key"
 SHARDS = ("shard1", "shard2")
-_TAGS_SERIES = re.compile(r'^tagpilot_repository_tags\{name="([^"]+)",namespace="[^"]*"\} (\S+)$')
 
 
 # -- the objects -----------------------------------------------------------------------------
@@ -116,86 +111,6 @@ def _shard_repositories(size: Size) -> dict[str, set[str]]:
     for index in range(share * size.automations):
         found[_shard_of(index // share, size)].add(_name(index))
     return found
-
-
-# -- one controller process ------------------------------------------------------------------
-
-
-@dataclass
-class _Process:
-    """One controller process, the identity of its API requests and the repositories it owns."""
-
-    label: str
-    selector: str | None
-    user: str
-    running: RunningController
-    expected: set[str]
-    started: float
-    first_scan_s: float | None = None
-    figures: dict[str, Any] = field(default_factory=dict)
-
-    def metrics(self) -> str:
-        with urllib.request.urlopen(self.running.url + "/metrics", timeout=30) as answer:
-            text: str = answer.read().decode()
-        return text
-
-    def scanned(self, tags: int) -> set[str]:
-        """The repositories whose last scan (in this process) found at least ``tags`` tags."""
-        found = set()
-        for line in self.metrics().splitlines():
-            match = _TAGS_SERIES.match(line)
-            if match and float(match[2]) >= tags:
-                found.add(match[1])
-        return found
-
-    def counter(self, name: str) -> dict[str, float]:
-        """One counter's samples by label set, from this process's ``/metrics``."""
-        found = {}
-        for line in self.metrics().splitlines():
-            if line.startswith(name + "{"):
-                labels, value = line.rsplit(" ", 1)
-                found[labels[len(name) :]] = float(value)
-        return found
-
-    def synced_objects(self) -> int | None:
-        """The objects its watches gave it, from its ``watches synced`` log line."""
-        for line in self.running.lines():
-            if line.get("event") == "watches synced":
-                return int(line["objects"])
-        return None
-
-
-@contextmanager
-def _controllers(
-    plane: ControlPlane, work: Path, plan: list[tuple[str, str | None, set[str]]]
-) -> Iterator[list[_Process]]:
-    """Start one process per ``(label, selector, repositories)``, each with its own identity."""
-    with ExitStack() as stack:
-        processes = []
-        for label, selector, expected in plan:
-            identity = plane.identity(f"tagpilot-{label}", ("system:masters",))
-            args = ["--enable-leader-election", "--concurrent=4", "--log-format=json"]
-            args += [f"--watch-label-selector={selector}"] if selector else []
-            started = time.monotonic()
-            running = start_controller(identity.kubeconfig, work / label, namespace=NS, args=args)
-            stack.callback(running.stop, signal.SIGTERM, 120.0)
-            processes.append(_Process(label, selector, identity.user, running, expected, started))
-        yield processes
-
-
-# -- measuring -------------------------------------------------------------------------------
-
-
-def _first_scan(processes: list[_Process], size: Size, limit: float) -> None:
-    deadline = time.monotonic() + limit
-    while any(p.first_scan_s is None for p in processes):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the first full scan did not finish within {limit:.0f} s")
-        for process in processes:
-            if process.first_scan_s is None and process.scanned(size.tags) >= process.expected:
-                process.first_scan_s = round(time.monotonic() - process.started, 1)
-                print(f"  {process.label}: scanned after {process.first_scan_s} s", file=sys.stderr)
-        time.sleep(2)
 
 
 def _items(plane: ControlPlane, kind: str) -> list[dict[str, Any]]:
@@ -246,64 +161,6 @@ def _all_pushed(plane: ControlPlane, size: Size, limit: float) -> None:
         return sum(bool(_status(i).get("lastPushCommit")) for i in items) == size.automations
 
     wait(pushed, limit, "every automation's first push", step=5)
-
-
-def _total(samples: dict[str, float], needle: str = "") -> float:
-    return sum(value for labels, value in samples.items() if needle in labels)
-
-
-def _window_counts(process: _Process) -> dict[str, float]:
-    """What one process has done so far: CPU seconds (git children included), registry
-    requests and ImageRepository scans, by its own counters."""
-    cpu = Daemon(process.running.process, process.running.url).cpu_seconds(children=True)
-    registry = _total(process.counter("tagpilot_registry_requests_total"))
-    scans = _total(process.counter("tagpilot_reconcile_total"), "ImageRepository")
-    return {"cpu_s": cpu, "registry_requests": registry, "scans": scans}
-
-
-def _rates(counts: dict[str, float], wall: float, interval: float) -> dict[str, float]:
-    """A window's counts as rates, and per scan: the rescans come in waves (every
-    repository was first scanned at start-up), so a window holds whole waves or not and the
-    per-scan figures compare two runs best."""
-    scans = max(counts["scans"], 1.0)
-    return {
-        "cpu_share_percent": round(counts["cpu_s"] / wall * 100, 2),
-        "api_requests_per_minute": round(counts["api_requests"] * 60 / wall, 1),
-        "registry_requests_per_interval": round(counts["registry_requests"] * interval / wall, 1),
-        "repository_scans_per_interval": round(counts["scans"] * interval / wall, 1),
-        "cpu_ms_per_scan": round(counts["cpu_s"] * 1000 / scans, 2),
-        "api_requests_per_scan": round(counts["api_requests"] / scans, 3),
-        "registry_requests_per_scan": round(counts["registry_requests"] / scans, 3),
-    }
-
-
-def _steady(
-    plane: ControlPlane, processes: list[_Process], metrics_url: str, interval: float,
-    window: float,
-) -> dict[str, Any]:  # fmt: skip
-    """Each process's window counts (raw, in ``figures["window"]``) and rates; the totals."""
-    assert plane.audit_log is not None
-    audit_start = plane.audit_log.stat().st_size
-    registry_before = _registry_requests(metrics_url)
-    before = [_window_counts(process) for process in processes]
-    started = time.monotonic()
-    time.sleep(window)
-    wall = time.monotonic() - started
-    users = requests_by_user(plane.audit_log, audit_start, plane.audit_log.stat().st_size)
-    total = dict.fromkeys(("cpu_s", "registry_requests", "scans", "api_requests"), 0.0)
-    for process, earlier in zip(processes, before, strict=True):
-        counts = {key: value - earlier[key] for key, value in _window_counts(process).items()}
-        counts = {key: round(value, 2) for key, value in counts.items()}
-        counts["api_requests"] = users[process.user]
-        total = {key: total[key] + counts[key] for key in total}
-        process.figures |= {"window": counts, **_rates(counts, wall, interval)}
-    registry = sum(_registry_requests(metrics_url).values()) - sum(registry_before.values())
-    return {
-        "window_s": round(wall, 1),
-        "window": total,
-        "registry_requests_per_interval_seen_by_the_registry": round(registry * interval / wall, 1),
-        **_rates(total, wall, interval),
-    }
 
 
 def _delivery(plane: ControlPlane, registry_url: str, stamps: Path, name: str, tag: str) -> float:
@@ -384,20 +241,18 @@ def _phase(
         print(
             f"{phase}: {size.repositories} repositories applied in {apply_s:.0f} s", file=sys.stderr
         )
-        with _controllers(plane, work, _plan(phase, size)) as processes:
-            _first_scan(processes, size, limit=1800)
+        with controllers(plane, work, _plan(phase, size)) as processes:
+            first_scan(processes, size.tags, limit=1800)
             _all_pushed(plane, size, limit=900)
             pushed_s = round(time.monotonic() - min(p.started for p in processes), 1)
             checked = _check_api(plane, size, pushed)
             time.sleep(30)  # the start-up wave's stragglers
             print(f"{phase}: steady state for {setting.window:.0f} s ...", file=sys.stderr)
-            steady = _steady(
-                plane, processes, setting.metrics_url, setting.interval, setting.window
-            )
+            window = steady(plane, processes, setting.metrics_url, setting.interval, setting.window)
             latencies = _latencies(plane, setting, repos, pushed, numbers)
             leases = sorted(str(item["metadata"]["name"]) for item in _items(plane, "leases"))
             for process in processes:
-                process.figures |= _ownership(process, size)
+                process.figures |= ownership(process, size.tags)
                 if setting.logs is not None:
                     setting.logs.mkdir(parents=True, exist_ok=True)
                     shutil.copy(process.running.log, setting.logs / f"{phase}-{process.label}.log")
@@ -410,7 +265,7 @@ def _phase(
                 "leases": leases,
                 "processes": {p.label: p.figures for p in processes},
                 "total": {
-                    **steady,
+                    **window,
                     "first_full_scan_s": max(float(f["first_full_scan_s"]) for f in figures),
                     **{key: round(sum(f[key] for f in figures), 1) for key in _SUMMED},
                     "latency_p50_s": round(statistics.median(every), 3),
@@ -424,21 +279,6 @@ def _phase(
 
 
 _SUMMED = ("peak_rss_mb", "repositories_scanned", "objects_synced")
-
-
-def _ownership(process: _Process, size: Size) -> dict[str, Any]:
-    """What the process handled: its first scan, peak RSS, the objects its watches gave it,
-    the repositories it scanned (its own gauges) and how many of those are not its shard's."""
-    scanned = process.scanned(size.tags)
-    return {
-        "selector": process.selector,
-        "first_full_scan_s": process.first_scan_s,
-        "peak_rss_mb": round(Daemon(process.running.process, process.running.url).peak_rss_mb(), 1),
-        "objects_synced": process.synced_objects() or 0,
-        "repositories_expected": len(process.expected),
-        "repositories_scanned": len(scanned),
-        "repositories_scanned_outside_its_shard": len(scanned - process.expected),
-    }
 
 
 def _comparison(unsharded: dict[str, Any], sharded: dict[str, Any]) -> dict[str, Any]:
