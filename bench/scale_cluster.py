@@ -50,7 +50,7 @@ from bench.bench_cluster import _apply
 from bench.cluster_process import controllers, first_scan, ownership, steady
 from bench.daemon_kit import NS, ROOT, read_stamps, stamping_repo, wait
 from bench.manifests import automation_objects, marked_deployment
-from bench.scale import Size, _name, _objects, _registry_metrics, _seed, _tags
+from bench.scale import Size, _exit_on_signal, _name, _objects, _registry_metrics, _seed, _tags
 from servers.git import GitHttpServer, run_git_http
 from servers.ocipush import seed
 from servers.registry import fast_storage, run_registry
@@ -297,9 +297,9 @@ def _comparison(unsharded: dict[str, Any], sharded: dict[str, Any]) -> dict[str,
     return {"sharded_over_unsharded": ratios, "share_of_repositories_per_shard": shares}
 
 
-def measure(setting_args: argparse.Namespace) -> dict[str, Any]:
-    """Seed the registry, run both phases, return the figures as JSON-ready data."""
-    args = setting_args
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    """Seed the registry, run both phases (``args`` as :func:`main` parses them); the figures
+    as JSON-ready data."""
     size = Size(args.repositories, args.tags, args.automations)
     load_before = os.getloadavg()
     numbers = iter(range(1, 1_000_000))
@@ -341,10 +341,6 @@ def measure(setting_args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def _exit_on_signal(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)
-
-
 def main(argv: list[str]) -> int:
     """Parse the arguments, run the bench, print and write the JSON."""
     parser = argparse.ArgumentParser(
@@ -368,15 +364,22 @@ def main(argv: list[str]) -> int:
     os.environ["PYTHONPATH"] = os.pathsep.join(
         filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])
     )
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, _exit_on_signal)
-    result = measure(args)
-    result["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
-    text = json.dumps(result, indent=2) + "\n"
-    print(text)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text)
+    # SIGTERM and SIGINT unwind the context managers: controllers, control planes and servers
+    # stop, tmpfs is freed.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGINT, _exit_on_signal)
+    _write(
+        {**measure(args), "finished": datetime.now(UTC).isoformat(timespec="seconds")}, args.output
+    )
     return 0
+
+
+def _write(result: dict[str, Any], output: Path) -> None:
+    """Print the figures and write them to ``output``."""
+    text = json.dumps(result, indent=2) + "\n"
+    sys.stdout.write(text)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
 
 
 if __name__ == "__main__":
