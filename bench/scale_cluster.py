@@ -21,8 +21,10 @@ included), peak RSS (``VmHWM``), API requests per minute (audit events of its id
 registry requests per interval (its own ``tagpilot_registry_requests_total``; the
 registry's counters give the total), and new tag -> pushed commit (a tag pushed over HTTP,
 ``reconcile.fluxcd.io/requestedAt`` set on its ImageRepository, until the bare repository's
-``post-receive`` hook fires; rounds alternate between the shards).  The repositories each
-process scanned show that every shard handled its half and only its half.  Written to
+``post-receive`` hook fires; rounds alternate between the shards).  The steady-state window
+is two intervals by default; its figures are also given per rescan, since rescans come in
+waves that a window catches whole or not.  The repositories each process scanned show that
+every shard handled its half and only its half.  Written to
 ``bench/results/scale-cluster.json`` with the ratios sharded / unsharded.
 """
 
