@@ -35,6 +35,7 @@ from tagpilot.adapters.cluster.objects import (
     ParsedObjects,
     Refused,
     cluster_manifests,
+    content_version,
     key_of,
     resource_version,
     secret_data,
@@ -109,6 +110,8 @@ class ClusterView:
         self._refused: dict[ObjectKey, str] = {}
         self._inputs: dict[ObjectKey, tuple[str, Any]] = {}
         self._finalized = FINALIZED_KINDS & set(engine.kinds) & set(watches)
+        self._synced: dict[ObjectKey, tuple[Any, ...]] = {}
+        """What the last sync saw of each reconciled object, status aside."""
         self.leading = False
 
     def live(self, key: ObjectKey) -> Mapping[str, Any] | None:
@@ -116,16 +119,33 @@ class ClusterView:
         watch = self._watches.get(key.kind)
         return None if watch is None else watch.cache.get((key.namespace, key.name))
 
+    def needs_sync(self, event_type: str, obj: Mapping[str, Any]) -> bool:
+        """Whether a watch event can change what a sync finds.
+
+        Not when the leader sees a status-only change of an object it reconciles: those
+        are mostly its own status writes coming back, the store (not the API) holds the
+        statuses it works from, and rebuilding thousands of objects for each burst of
+        them would cost more than the scans.  Everything else (other kinds, Secrets, a
+        replica that does not lead, spec, label, annotation, finalizer or deletion
+        changes, additions and deletions) syncs."""
+        kind = str(obj.get("kind", ""))
+        if event_type != "MODIFIED" or not self.leading or kind not in self._engine.kinds:
+            return True
+        return self._synced.get(key_of(kind, obj)) != _signature(obj)
+
     def sync(self) -> SyncResult:
         """Rebuild the engine's objects from the watches; report what changed."""
         loaded: list[LoadedObject] = []
         refused: list[Refused] = []
         present: list[ObjectKey] = []
+        synced: dict[ObjectKey, tuple[Any, ...]] = {}
         for kind, watch in self._watches.items():
             for raw in list(watch.cache.values()):
                 key = key_of(kind, raw)
                 parsed = self._parsed.parse(kind, raw)
                 present.append(key)
+                if kind in self._engine.kinds:
+                    synced[key] = _signature(raw)
                 if kind in self._finalized and is_deleting(raw):
                     continue  # deleted: the finalizer's, no longer reconciled
                 if isinstance(parsed, Refused):
@@ -136,6 +156,7 @@ class ClusterView:
                 self._refused.pop(key, None)
                 loaded.append(parsed)
         self._parsed.forget_missing(present)
+        self._synced = synced
         reload = self._engine.replace(cluster_manifests(loaded, self._secret_values()))
         self._seed_statuses(force=False)
         triggered = self._seed_inputs()
@@ -250,3 +271,11 @@ def _typed_status(kind: str, status: Any) -> Any:
         return model.model_validate(status)
     except ValidationError:
         return None
+
+
+def _signature(raw: Mapping[str, Any]) -> tuple[Any, ...]:
+    """An object's spec, labels and annotations (its content version), finalizers and
+    deletion: what a sync reads of a reconciled object while leading."""
+    metadata = raw.get("metadata") or {}
+    finalizers = tuple(metadata.get("finalizers") or ())
+    return content_version(raw), finalizers, metadata.get("deletionTimestamp")

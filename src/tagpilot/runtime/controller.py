@@ -163,8 +163,9 @@ class _Controller:
         return status if isinstance(status, Mapping) else None
 
     def changed(self, event_type: str, obj: Mapping[str, Any]) -> None:
-        """A watch event: sync soon."""
-        self.dirty.set()
+        """A watch event: sync soon (unless it cannot change what a sync finds)."""
+        if self.view.needs_sync(event_type, obj):
+            self.dirty.set()
 
     async def keep_in_sync(self) -> None:
         """Sync the engine with the watches after each burst of events, forever."""
