@@ -9,13 +9,14 @@ created), then from setting ``reconcile.fluxcd.io/requestedAt`` to
 ``status.lastHandledReconcileAt`` answering it (re-apply, nothing changed); and the API requests
 of the peer's identity in each window (audit events at stage ResponseComplete). The peers:
 
-* tagpilot: ``tagpilot controller --controllers source,kustomize`` (build with kustomize, a dry
-  run per object deciding what to write, inventory, status); its own source controller fetches
-  the same files from a git repository over smart HTTP before the measured window;
+* tagpilot: ``tagpilot controller --controllers kustomize`` (build with kustomize, the live
+  objects listed per kind and namespace, a dry run per existing object deciding what to write,
+  inventory, status);
 * Flux: kustomize-controller built from its Go module by ``tests.kube.flux_build`` (the build
-  is attempted on every run; where the module proxy refuses a dependency, the rows say so),
-  with the GitRepository's status written through the API as source-controller leaves it,
-  naming a gzip tarball of the files served over HTTP;
+  is attempted on every run; where the module proxy refuses a dependency, the rows say so);
+
+both beside a GitRepository whose status is written through the API as source-controller
+leaves it, naming a gzip tarball of the files served over HTTP;
 * the baseline, timed in the same run: ``kubectl apply --server-side -f`` of the same objects
   as rendered by ``kubectl kustomize`` (no inventory, no status), twice, on its own fresh
   control plane.
@@ -60,7 +61,7 @@ from tests.kube.flux_build import (
     kustomize_binaries,
 )
 
-from servers.git import free_port, make_bare_repo, run_git_http
+from servers.git import free_port
 from servers.httpserver import QuietHandler, serve
 
 __all__ = ["manifests", "run"]
@@ -185,25 +186,6 @@ def _written_source(plane: ControlPlane, url: str, digest: str) -> str:
     return REVISION
 
 
-def _fetched_source(plane: ControlPlane, api: httpx.Client, url: str) -> str:
-    """The GitRepository of the served repository, fetched by tagpilot's own source controller
-    (``--controllers kustomize`` alone does not take the statuses another source-controller
-    writes into its store yet); its revision once the artifact is stored."""
-    _kubectl(plane, "apply", "-f", "-", stdin=(
-        f"apiVersion: source.toolkit.fluxcd.io/v1\nkind: GitRepository\n"
-        f"metadata: {{name: bench, namespace: {NS}}}\n"
-        f"spec: {{interval: 1h, url: '{url}', ref: {{branch: main}}}}\n"
-    ))  # fmt: skip
-    path = f"/apis/source.toolkit.fluxcd.io/v1/namespaces/{NS}/gitrepositories/bench"
-    deadline = time.monotonic() + _WAIT_LIMIT
-    while time.monotonic() < deadline:
-        artifact = (api.get(path).json().get("status") or {}).get("artifact") or {}
-        if artifact.get("revision"):
-            return str(artifact["revision"])
-        time.sleep(0.1)
-    raise RuntimeError("timed out waiting for the GitRepository's artifact")
-
-
 KUSTOMIZATION = f"""\
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -308,7 +290,7 @@ def _tagpilot(plane: ControlPlane, work: Path) -> Iterator[str]:
     address = f"127.0.0.1:{free_port()}"
     argv = [
         sys.executable, "-m", "tagpilot", "controller", "--kubeconfig", str(identity.kubeconfig),
-        "--controllers=source,kustomize", "--watch-all-namespaces",
+        "--controllers=kustomize", "--watch-all-namespaces",
         "--state-dir", str(work / "state"), "--http-address", address,
     ]  # fmt: skip
     ready = f"http://{address}/readyz"
@@ -412,14 +394,11 @@ def run() -> list[Result]:
             TAGPILOT: _tagpilot,
             FLUX: lambda plane, work: _flux(plane, work, target),
         }
-        make_bare_repo(served / "git" / "bench.git", files)
-        with serve(_artifact_handler(data)) as base, run_git_http(served / "git") as git_server:
-            prepares: dict[str, _Prepare] = {
-                TAGPILOT: lambda plane, api: _fetched_source(
-                    plane, api, f"{git_server.base_url}/bench.git"
-                ),
-                FLUX: lambda plane, api: _written_source(plane, f"{base}/bench.tar.gz", digest),
-            }
+        with serve(_artifact_handler(data)) as base:
+
+            def prepare(plane: ControlPlane, api: httpx.Client) -> str:
+                return _written_source(plane, f"{base}/bench.tar.gz", digest)
+
             for peer in (TAGPILOT, FLUX, KUBECTL):
                 if reasons.get(peer):
                     continue
@@ -428,7 +407,7 @@ def run() -> list[Result]:
                     if peer == KUBECTL:
                         figures[peer] = _kubectl_run(rendered)
                     else:
-                        figures[peer] = _controller_run(starts[peer], crds, prepares[peer])
+                        figures[peer] = _controller_run(starts[peer], crds, prepare)
                 except Exception as exc:  # one peer failing must not lose the others' figures
                     reasons[peer] = f"failed: {exc}"
     return _rows(count, figures, reasons)

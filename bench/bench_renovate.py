@@ -11,8 +11,9 @@ per image plus an ImageUpdateAutomation over the app repository.
 * tagpilot runs ``tagpilot reconcile CLUSTER --once --dry-run -o json`` as a process:
   scan, select, clone, apply the setters and diff, pushing nothing.
 
-Both are whole processes, start-up included.  The row's note says how many of the 20
-images both tools moved to the same tag.  Renovate and Node 24 are installed from npm by
+Both are whole processes, start-up included, timed in alternating rounds.  The row's note
+says how many of the 20 images both tools moved to the same tag, each tool's range and the
+load average.  Renovate and Node 24 are installed from npm by
 ``bench/renovate_setup.sh`` into ``.bench-cache/renovate`` when missing; when that is not
 possible the row says why and carries no baseline.
 
@@ -29,11 +30,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import tagpilot
 from bench.common import Result, best_of
 from tagpilot.cli.app import build_app
 from tagpilot.runtime.once import run_once
@@ -54,9 +57,11 @@ REPO_PREFIX = "bench/many/r"
 NAMESPACE = "flux-system"
 CACHE = ROOT / ".bench-cache" / "renovate"
 SETUP = Path(__file__).with_name("renovate_setup.sh")
+SOURCE = Path(tagpilot.__file__).resolve().parent.parent
+"""Where the tagpilot under test is imported from (``src`` in a checkout)."""
 NAME = "renovate: 20 images x 100 tags"
-TARGET = "<= 1/3 Renovate"
-ROUNDS = 3
+TARGET = "<= 1/5 Renovate"
+ROUNDS = 5
 
 
 class RenovateUnavailableError(RuntimeError):
@@ -275,11 +280,26 @@ def _tagpilot_choices(rows: list[dict[str, object]]) -> dict[str, str]:
     return chosen
 
 
+def _tagpilot_env() -> dict[str, str]:
+    """The environment without SOPS keys, and with bytecode written as after ``pip install``.
+
+    A checkout run with ``PYTHONDONTWRITEBYTECODE`` would recompile every module on each
+    start and time the compiler; the first run writes the bytecode the timed ones read.
+    The process imports the tagpilot this module imported, as the in-process row does.
+    """
+    dropped = ("SOPS_", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    # the process runs in a scratch directory: a relative PYTHONPATH (``src``) would not
+    # reach this checkout, so it would time whichever tagpilot is installed instead
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SOURCE), env.get("PYTHONPATH")]))
+    return env
+
+
 def _tagpilot_once(workspace: Workspace) -> dict[str, str]:
     state = Path(tempfile.mkdtemp(prefix="tagpilot-state-", dir=workspace.scratch))
     argv = [sys.executable, "-m", "tagpilot", "reconcile", str(workspace.cluster)]
     argv += ["--once", "--dry-run", "-o", "json", "--state", str(state / "state.db")]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+    env = _tagpilot_env()
     try:
         done = subprocess.run(
             argv,
@@ -321,6 +341,16 @@ def _newest_count(chosen: Mapping[str, str]) -> str:
     return f"tagpilot chose {newest} for {right}/{IMAGES}"
 
 
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def _load() -> str:
+    return f"{os.getloadavg()[0]:.1f}"
+
+
 def _compare(workspace: Workspace, executable: Path) -> list[Result]:
     ours = _tagpilot_once(workspace)  # the first runs warm the disk cache and give the tags
     theirs = _renovate_once(executable, workspace).chosen
@@ -329,10 +359,22 @@ def _compare(workspace: Workspace, executable: Path) -> list[Result]:
     def renovate() -> None:
         phases.append(_renovate_once(executable, workspace).repository_phase)
 
-    tagpilot_time = best_of(lambda: _tagpilot_once(workspace), rounds=ROUNDS)
-    renovate_time = best_of(renovate, rounds=ROUNDS)
+    # Rounds alternate between the tools, so a load that comes and goes weighs on both.
+    load_before = _load()
+    tagpilot_times: list[float] = []
+    renovate_times: list[float] = []
+    for _ in range(ROUNDS):
+        tagpilot_times.append(_timed(lambda: _tagpilot_once(workspace)))
+        renovate_times.append(_timed(renovate))
+    load = f"load average {load_before}-{_load()}"
+    tagpilot_time = statistics.median(tagpilot_times)
+    renovate_time = statistics.median(renovate_times)
     engine_time = best_of(lambda: _tagpilot_in_process(workspace), rounds=ROUNDS)
-    note = f"{_agreement(ours, theirs)}; processes, fresh caches, median of {ROUNDS}"
+    note = (
+        f"{_agreement(ours, theirs)}; processes, fresh caches, alternating, median of "
+        f"{ROUNDS}; tagpilot {_spread(tagpilot_times)}, Renovate {_spread(renovate_times)}; "
+        f"{load}"
+    )
     return [
         Result(NAME, "tagpilot --once --dry-run", tagpilot_time, "Renovate --platform=local",
                renovate_time, target=TARGET, note=note),
@@ -342,10 +384,14 @@ def _compare(workspace: Workspace, executable: Path) -> list[Result]:
     ]  # fmt: skip
 
 
+def _spread(times: list[float]) -> str:
+    return f"{min(times):.2f}-{max(times):.2f} s"
+
+
 def _without_renovate(workspace: Workspace, reason: str) -> list[Result]:
     ours = _tagpilot_once(workspace)
     tagpilot_time = best_of(lambda: _tagpilot_once(workspace), rounds=ROUNDS)
-    note = f"Renovate not measured ({reason}); {_newest_count(ours)}"
+    note = f"Renovate not measured ({reason}); {_newest_count(ours)}; load average {_load()}"
     return [
         Result(NAME, "tagpilot --once --dry-run", tagpilot_time, "Renovate (unavailable)",
                0.0, target=TARGET, note=note),

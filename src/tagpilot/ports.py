@@ -206,6 +206,10 @@ class AppliedObject:
     live: Mapping[str, Any]
 
 
+IgnoredPaths = Sequence[tuple[str, ...]]
+"""JSON pointers, as segment tuples, of fields drift detection and apply leave alone."""
+
+
 class ObjectApplier(Protocol):
     """Applies, reads and deletes arbitrary objects in a cluster (server-side apply)."""
 
@@ -215,6 +219,28 @@ class ObjectApplier(Protocol):
 
     async def apply(self, obj: Mapping[str, Any]) -> AppliedObject:
         """Apply ``obj``; write nothing when a dry run shows no change."""
+        ...
+
+    async def read(
+        self, objects: Sequence[Mapping[str, Any]]
+    ) -> dict[int, Mapping[str, Any] | None]:
+        """The live copies of ``objects`` by position (None: absent), read in bulk (a list
+        per kind and namespace); positions left out were not read (read them with ``get``)."""
+        ...
+
+    async def unchanged(
+        self, obj: Mapping[str, Any], live: Mapping[str, Any], ignored: IgnoredPaths = ()
+    ) -> bool:
+        """Whether applying ``obj`` over ``live`` would change nothing (a dry run decides);
+        the fields at ``ignored`` (``spec.ignore``) are no drift."""
+        ...
+
+    async def write(
+        self, obj: Mapping[str, Any], live: Mapping[str, Any] | None, ignored: IgnoredPaths = ()
+    ) -> AppliedObject:
+        """Apply ``obj`` without a dry run: ``created`` when ``live`` is None, else
+        ``configured``; each field at ``ignored`` is left to its other Apply owner or kept
+        at its live value."""
         ...
 
     async def delete(self, obj: Mapping[str, Any]) -> bool:

@@ -27,7 +27,7 @@ from git_faults_support import (
     tag_name,
 )
 
-from e2e.e2e_support import DEPLOYMENT, DEV, FIRST_TAGS, TOKEN, USER
+from e2e.e2e_support import DEPLOYMENT, DEV, FIRST_TAGS, TOKEN, USER, secret
 from servers.git import SshServer, git, run_sshd
 from servers.ocipush import seed
 from servers.registry import RunningRegistry, run_registry, write_htpasswd
@@ -323,3 +323,44 @@ def test_a_push_spec_that_reads_as_a_git_option_stalls_and_the_remote_is_untouch
     assert "Traceback" not in run.stdout + run.stderr
     assert _conditions(scene)["Stalled"]["status"] == "True"
     assert git("for-each-ref", cwd=scene.bare) == refs_before
+
+
+def _other_ssh_key(directory: Path) -> str:
+    directory.mkdir()
+    key = directory / "id_ed25519"
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True, timeout=30
+    )
+    return key.read_text()
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        pytest.param("identity", "authentication failed", id="key-the-server-does-not-know"),
+        pytest.param("known_hosts", "known_hosts", id="known-hosts-without-the-server"),
+    ],
+)
+def test_a_wrong_git_secret_is_retried_and_the_run_after_it_is_fixed_pushes(
+    scene: Scene, sshd: SshServer, fault: str, expected: str
+) -> None:
+    # Flux retries credential failures with backoff (Reconciling=ProgressingWithRetry):
+    # the user rotates the Secret and the automation recovers without a spec change.
+    secret_file = scene.cluster / "flux-system/secrets/flux-ssh-auth.yaml"
+    good = secret_file.read_text()
+    wrong = {
+        "identity": _other_ssh_key(scene.root / "other-key"),
+        "known_hosts": "example.invalid " + sshd.known_hosts.decode().split(" ", 1)[1],
+    }
+    data = {"identity": sshd.client_key.decode(), "known_hosts": sshd.known_hosts.decode()}
+    secret_file.write_text(secret("flux-ssh-auth", {**data, fault: wrong[fault]}))
+    push_tag(scene, 52)
+
+    failed = reconcile_once(scene)
+    assert expected in assert_failed_retryably(scene, failed)
+
+    secret_file.write_text(good)
+    fixed = reconcile_once(scene)
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert committed_tags(scene) == [tag_name(51), tag_name(52)]
+    assert_history_sound(scene)

@@ -28,7 +28,16 @@ from tagpilot.ports import ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
 from tagpilot.reconcile.kustomization import reconcile_kustomization
 
-__all__ = ["Harness", "config_map", "kustomization", "ready"]
+__all__ = [
+    "DEPLOYER",
+    "Harness",
+    "config_map",
+    "deployment",
+    "digest_of",
+    "kustomization",
+    "ready",
+    "tarball",
+]
 
 SOURCE = """\
 apiVersion: source.toolkit.fluxcd.io/v1
@@ -55,8 +64,8 @@ spec:
     return obj
 
 
-def _artifact(tmp: Path, files: dict[str, str]) -> tuple[str, str]:
-    """A gzip tarball of ``files``, as a source artifact: its file:// URL and digest."""
+def tarball(files: dict[str, str]) -> bytes:
+    """A gzip tarball of ``files`` (path to text), as source-controller packs an artifact."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as bundle:
         for name, text in files.items():
@@ -64,9 +73,20 @@ def _artifact(tmp: Path, files: dict[str, str]) -> tuple[str, str]:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             bundle.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def digest_of(data: bytes) -> str:
+    """An artifact's ``sha256:`` digest."""
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _artifact(tmp: Path, files: dict[str, str]) -> tuple[str, str]:
+    """A tarball of ``files`` as a source artifact: its file:// URL and digest."""
+    data = tarball(files)
     path = tmp / f"artifact-{secrets.token_hex(3)}.tar.gz"
-    path.write_bytes(buffer.getvalue())
-    return path.as_uri(), "sha256:" + hashlib.sha256(buffer.getvalue()).hexdigest()
+    path.write_bytes(data)
+    return path.as_uri(), digest_of(data)
 
 
 class Harness:
@@ -104,6 +124,40 @@ class Harness:
             ObjectKey("Kustomization", ks.namespace, ks.name), outcome.document
         )
         return outcome
+
+
+DEPLOYER = """\
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: %(ns)s}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployer, namespace: %(ns)s}
+rules: [{apiGroups: [""], resources: [configmaps], verbs: [%(verbs)s]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer, namespace: %(ns)s}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: %(ns)s}]
+"""
+"""ServiceAccount ``deployer`` allowed ``verbs`` on the namespace's ConfigMaps only (a
+Kustomization's ``serviceAccountName``)."""
+
+
+def deployment(name: str, image: str) -> str:
+    """A Deployment of one container, ``name`` running ``image``."""
+    return f"""\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{{name: {name}, image: "{image}"}}]}}
+"""
 
 
 def config_map(name: str, value: str, annotations: str = "") -> str:

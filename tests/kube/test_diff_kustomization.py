@@ -272,3 +272,23 @@ def test_variables_come_from_the_clusters_secret_when_the_kustomization_does(
     assert changed.exit_code == 1, changed.output
     assert f"► ConfigMap/{namespace}/greeting drifted" in changed.stdout.splitlines()
     assert "+  text: bye" in changed.stdout.splitlines()
+
+
+@pytest.mark.parametrize(
+    ("rules", "code"),
+    [
+        pytest.param("  ignore:\n    - paths: [/spec/replicas]\n      target: {kind: Deployment}\n",
+                     0, id="an ignored field another writer changed is no drift"),
+        pytest.param("", 1, id="without the rule the same change is drift"),
+    ],
+)  # fmt: skip
+def test_diff_honours_the_kustomizations_ignore_rules(
+    checkout: Checkout, rules: str, code: int
+) -> None:
+    checkout.plane.kubectl("scale", "deployment", "app", "-n", checkout.namespace, "--replicas=4")
+    checkout.write("deployment.yaml", DEPLOYMENT.replace("spec:\n", "spec:\n  replicas: 1\n", 1))
+    checkout.ks_file.write_text(KUSTOMIZATION % {"ns": checkout.namespace} + rules)
+
+    exit_code, out, err = checkout.diff("-f", str(checkout.ks_file))
+
+    assert exit_code == code, (out, err)

@@ -21,7 +21,7 @@ from tagpilot.adapters.kube.client import KubeClient
 from tagpilot.core.secrets import SecretData, SecretIndex
 
 from .controlplane import ControlPlane
-from .kustomization_support import Harness, config_map, kustomization, ready
+from .kustomization_support import Harness, config_map, deployment, kustomization, ready
 
 
 async def test_a_revision_is_applied_then_reapplied_without_writes_then_pruned(
@@ -78,17 +78,7 @@ async def test_wait_reports_a_failed_rollout_with_flux_reason(
     kube: KubeClient, namespace: str, tmp_path: Path, control_plane: ControlPlane
 ) -> None:
     harness = Harness(kube, namespace, tmp_path)
-    deployment = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: web:1}]}
-"""
-    harness.publish({"deploy/web.yaml": deployment}, "main@sha1:" + "3" * 40)
+    harness.publish({"deploy/web.yaml": deployment("web", "web:1")}, "main@sha1:" + "3" * 40)
     ks = kustomization(namespace, "  wait: true\n  timeout: 30s\n")
     # No kubelet: the rollout's failure is written the way the deployment controller would.
     import asyncio  # noqa: PLC0415

@@ -15,24 +15,8 @@ from tagpilot.core.errors import RetryableError
 from tagpilot.reconcile.kustomization_finalize import finalize_kustomization
 
 from .controlplane import ControlPlane
-from .kustomization_support import Harness, config_map, kustomization, ready
+from .kustomization_support import DEPLOYER, Harness, config_map, kustomization, ready
 
-ACCOUNT = """\
-apiVersion: v1
-kind: ServiceAccount
-metadata: {name: deployer, namespace: %(ns)s}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: deployer, namespace: %(ns)s}
-rules: [{apiGroups: [""], resources: [configmaps], verbs: [%(verbs)s]}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: deployer, namespace: %(ns)s}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployer}
-subjects: [{kind: ServiceAccount, name: deployer, namespace: %(ns)s}]
-"""
 ALL = "get, list, watch, create, update, patch, delete"
 
 
@@ -49,7 +33,7 @@ async def _applied(
 async def test_objects_are_deleted_as_the_service_account(
     kube: KubeClient, namespace: str, tmp_path: Path, control_plane: ControlPlane
 ) -> None:
-    control_plane.kubectl("apply", "-f", "-", stdin=ACCOUNT % {"ns": namespace, "verbs": ALL})
+    control_plane.kubectl("apply", "-f", "-", stdin=DEPLOYER % {"ns": namespace, "verbs": ALL})
     harness = Harness(kube, namespace, tmp_path)
     ks, status = await _applied(harness, namespace, "  serviceAccountName: deployer\n")
     assert harness.ctx.applier is not None
@@ -65,7 +49,7 @@ async def test_an_account_that_may_not_delete_keeps_the_finalizer_with_an_error(
     harness = Harness(kube, namespace, tmp_path)
     ks, status = await _applied(harness, namespace, "")
     control_plane.kubectl(
-        "apply", "-f", "-", stdin=ACCOUNT % {"ns": namespace, "verbs": "get, list"}
+        "apply", "-f", "-", stdin=DEPLOYER % {"ns": namespace, "verbs": "get, list"}
     )
     limited = ks.model_copy(
         update={"spec": ks.spec.model_copy(update={"service_account_name": "deployer"})}
@@ -81,7 +65,7 @@ async def test_an_account_that_may_not_delete_keeps_the_finalizer_with_an_error(
 async def test_a_missing_service_account_leaves_the_objects_and_warns(
     kube: KubeClient, namespace: str, tmp_path: Path, control_plane: ControlPlane
 ) -> None:
-    control_plane.kubectl("apply", "-f", "-", stdin=ACCOUNT % {"ns": namespace, "verbs": ALL})
+    control_plane.kubectl("apply", "-f", "-", stdin=DEPLOYER % {"ns": namespace, "verbs": ALL})
     harness = Harness(kube, namespace, tmp_path)
     ks, status = await _applied(harness, namespace, "  serviceAccountName: deployer\n")
     control_plane.kubectl("delete", "serviceaccount", "deployer", "-n", namespace)

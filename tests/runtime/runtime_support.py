@@ -124,6 +124,7 @@ class Reload:
     changed: list[ObjectKey] = field(default_factory=list)
     removed: list[ObjectKey] = field(default_factory=list)
     error: str | None = None
+    secrets_changed: bool = False
 
 
 class FakeEngine:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from tests.reconcile.reconcile_support import FakeClock
 
 from tagpilot.adapters.manifests import Manifests
@@ -127,3 +128,44 @@ def test_statuses_come_from_the_api_until_this_replica_leads() -> None:
     cache.put(_repository("3", status={"observedGeneration": 1, "canonicalImageName": "lagging"}))
     view.sync()
     assert (store.get_status(KEY) or {})["canonicalImageName"] == "mine", "the leader is ahead"
+
+
+def _deleting(version: str) -> dict[str, Any]:
+    obj = _repository(version)
+    obj["metadata"]["deletionTimestamp"] = "2026-12-03T00:00:00Z"
+    return obj
+
+
+def _finalized(version: str) -> dict[str, Any]:
+    obj = _repository(version)
+    obj["metadata"]["finalizers"] = ["finalizers.fluxcd.io"]
+    return obj
+
+
+@pytest.mark.parametrize(
+    ("event", "obj", "leading", "needed"),
+    [
+        pytest.param("MODIFIED", _repository("2", status={"observedGeneration": 1}), True, False,
+                     id="the-leaders-own-status-write-comes-back"),
+        pytest.param("MODIFIED", _repository("2", status={"observedGeneration": 1}), False, True,
+                     id="a-replica-that-does-not-lead-reads-statuses"),
+        pytest.param("MODIFIED", _repository("2", generation=2, image="r.example/b"), True, True,
+                     id="a-spec-change"),
+        pytest.param("MODIFIED", _repository("2", annotations={REQUESTED_AT: "t1"}), True, True,
+                     id="a-reconcile-request"),
+        pytest.param("MODIFIED", _deleting("2"), True, True, id="a-deletion"),
+        pytest.param("MODIFIED", _finalized("2"), True, True, id="a-finalizer"),
+        pytest.param("ADDED", _repository("2"), True, True, id="an-addition"),
+        pytest.param("DELETED", _repository("2"), True, True, id="a-removal"),
+        pytest.param("MODIFIED", {**_repository("2"), "kind": "Secret"}, True, True,
+                     id="a-kind-this-engine-does-not-reconcile"),
+    ],
+)  # fmt: skip
+def test_only_events_that_can_change_a_sync_ask_for_one(
+    event: str, obj: dict[str, Any], leading: bool, needed: bool
+) -> None:
+    view, cache, _ = _view()
+    cache.put(_repository("1"))
+    view.sync()
+    view.leading = leading
+    assert view.needs_sync(event, obj) is needed

@@ -167,6 +167,47 @@ async def test_a_stalled_object_waits_for_its_spec_to_change(
     assert engine.reasons(POLICY) == [REASON_STARTUP, REASON_CHANGED]
 
 
+@pytest.mark.parametrize(
+    ("first", "runs_at_once"),
+    [
+        pytest.param(retry(), True, id="failing-with-backoff-runs-at-once"),
+        pytest.param(stalled(), True, id="stalled-runs-at-once"),
+        pytest.param(ok(), False, id="healthy-waits-for-its-interval"),
+    ],
+)
+async def test_a_changed_secret_runs_the_failing_objects_at_once(
+    clock: VirtualTime, make_scheduler: MakeScheduler, first: Outcome, runs_at_once: bool
+) -> None:
+    # Rotated credentials change no spec: without this a key backing off for minutes (or
+    # stalled) would keep failing long after the user fixed its Secret.
+    engine = engine_with(clock, REPO, interval=timedelta(minutes=10))
+    engine.script[REPO] = [first, retry(), retry(), retry(), retry(), retry()]
+    scheduler = make_scheduler(engine)
+    await clock.advance(20)
+    before = len(engine.calls)
+
+    scheduler.on_reload(Reload(secrets_changed=True))
+    await clock.advance()
+
+    reasons = engine.reasons(REPO)[before:]
+    assert reasons == (["a Secret changed"] if runs_at_once else [])
+
+
+async def test_a_reload_without_secret_changes_leaves_a_backing_off_object_alone(
+    clock: VirtualTime, make_scheduler: MakeScheduler
+) -> None:
+    engine = engine_with(clock, REPO, interval=timedelta(minutes=10))
+    engine.script[REPO] = [retry(), retry(), retry(), retry(), retry(), retry()]
+    scheduler = make_scheduler(engine)
+    await clock.advance(20)
+    before = engine.times(REPO)
+
+    scheduler.on_reload(Reload())
+    await clock.advance()
+
+    assert engine.times(REPO) == before
+
+
 async def test_a_manual_trigger_runs_a_stalled_object(
     clock: VirtualTime, make_scheduler: MakeScheduler
 ) -> None:

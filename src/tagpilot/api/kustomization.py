@@ -176,7 +176,7 @@ class CustomHealthCheck(FluxModel):
 
 
 class DriftIgnoreRule(FluxModel):
-    """One ``spec.driftIgnoreRules`` entry: JSON pointers left alone on the matched objects."""
+    """One ``spec.ignore`` entry: JSON pointers left alone on the matched objects."""
 
     paths: list[str]
     target: KustomizeSelector | None = None
@@ -231,6 +231,14 @@ class KustomizationSpec(FluxModel):
     def effective_retry_interval(self) -> Duration:
         """``retryInterval``, else ``interval``."""
         return self.retry_interval if self.retry_interval is not None else self.interval
+
+    @property
+    def drift_ignore(self) -> tuple[str, list[DriftIgnoreRule]]:
+        """The drift-ignore rules and the field they came from: ``spec.ignore`` (Flux's
+        name), else the ``spec.driftIgnoreRules`` spelling of its early previews."""
+        if self.ignore is not None or self.drift_ignore_rules is None:
+            return "spec.ignore", list(self.ignore or ())
+        return "spec.driftIgnoreRules", list(self.drift_ignore_rules)
 
     @property
     def effective_deletion_policy(self) -> str:

@@ -6,9 +6,10 @@ JSON API and print Flux's ``► ✔ ◎`` lines (``reconcile`` can also ask a cl
 ``reconcile.fluxcd.io/requestedAt`` annotation does) and the command waits until the object's
 ``lastHandledReconcileAt`` moves and its Ready condition settles.  Without a daemon they say
 so and exit 1.  ``events`` prints Flux's events table, from the daemon or the state file.
-``events_command``, ``suspend_group``, ``resume_group`` and
-``reconcile_command(manifest_reconcile)`` are added to the ``tagpilot`` group by
-:mod:`tagpilot.cli.main`.
+``events_command``, ``suspend_group`` and ``resume_group`` are added to the ``tagpilot``
+group by :mod:`tagpilot.cli.main`; ``reconcile_command(manifest_reconcile)``
+(:mod:`tagpilot.cli.reconcile_group`, where a manifest path does not load this module) is
+re-exported here.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tagpilot.cli.failures import fail, flux_errors
 from tagpilot.cli.get import missing_message, source_options
 from tagpilot.cli.kind_commands import add_kind_groups, kind_groups
 from tagpilot.cli.objects import DEFAULT_NAMESPACE, NS_HELP, source_from_flags
+from tagpilot.cli.reconcile_group import reconcile_command
 from tagpilot.cli.render import (
     ACTION,
     FAILURE,
@@ -164,60 +166,6 @@ def daemon_needed(action: str) -> Iterator[None]:
         yield
     except DaemonUnavailableError as error:
         fail(f"{error}: {NO_DAEMON_HINTS[action]}")
-
-
-class _ReconcileGroup(click.Group):
-    """``reconcile``: ``image …``/``source …`` go to the daemon, anything else to ``fallback``.
-
-    A manifest path runs ``fallback`` in this group's own place, so its usage and errors
-    read ``tagpilot reconcile PATH...``, not ``tagpilot reconcile reconcile``.
-    """
-
-    def __init__(self, *args: Any, fallback: click.Command | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fallback = fallback
-
-    def _falls_back(self, args: Sequence[str]) -> bool:
-        return self.fallback is not None and bool(args) and args[0] not in self.commands
-
-    def make_context(
-        self,
-        info_name: str | None,
-        args: list[str],
-        parent: click.Context | None = None,
-        **extra: Any,
-    ) -> click.Context:
-        if self.fallback is not None and self._falls_back(args) and not args[0].startswith("-"):
-            return self.fallback.make_context(info_name, args, parent=parent, **extra)
-        return super().make_context(info_name, args, parent=parent, **extra)
-
-    def invoke(self, ctx: click.Context) -> Any:
-        if ctx.command is not self:  # make_context handed the arguments to the fallback
-            return ctx.command.invoke(ctx)
-        return super().invoke(ctx)
-
-    def resolve_command(
-        self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        if self.fallback is not None and self._falls_back(args):
-            return self.fallback.name, self.fallback, args
-        return super().resolve_command(ctx, args)
-
-
-def reconcile_command(manifest_reconcile: click.Command | None = None) -> click.Group:
-    """``reconcile image|source KIND NAME``; other first arguments go to ``manifest_reconcile``."""
-    group = _ReconcileGroup(
-        "reconcile",
-        fallback=manifest_reconcile,
-        context_settings={"ignore_unknown_options": True},
-        help="Reconcile an object now through the daemon (reconcile image policy NAME) or "
-        "a cluster (--kubeconfig F), or manifests once (reconcile PATH... --once).",
-    )
-    # The leaves build on this module (the daemon's reconcile); imported here, not above.
-    from tagpilot.cli.reconcile_leaf import reconcile_leaf  # noqa: PLC0415
-
-    add_kind_groups(group, kind_groups(reconcile_leaf, cli_kinds()))
-    return group
 
 
 def _unique(names: Sequence[str]) -> list[str]:

@@ -17,7 +17,7 @@ import click
 
 from tagpilot.api.descriptors import CLI_GROUPS, TOP_LEVEL, KindDescriptor
 
-__all__ = ["add_kind_groups", "kind_groups"]
+__all__ = ["add_kind_groups", "command_words", "kind_groups"]
 
 
 def _alias(command: click.Command) -> click.Command:
@@ -58,3 +58,19 @@ def add_kind_groups(parent: click.Group, groups: Iterable[click.Group]) -> None:
         parent.add_command(group)
         for alias in CLI_GROUPS[group.name].aliases:
             parent.add_command(_alias(group), alias)
+
+
+def command_words(kinds: Iterable[KindDescriptor]) -> frozenset[str]:
+    """The names :func:`add_kind_groups` adds under a verb for ``kinds``, without building them.
+
+    What a verb needs to tell a kind word from other first arguments (``reconcile PATH``)
+    before paying for its leaves.
+    """
+    words: set[str] = set()
+    for info in kinds:
+        assert info.group is not None  # only kinds on the command line are given
+        if info.group == TOP_LEVEL:
+            words.update((info.word, *info.aliases))
+        else:
+            words.update((info.group, *CLI_GROUPS[info.group].aliases))
+    return frozenset(words)

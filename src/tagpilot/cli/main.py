@@ -11,6 +11,7 @@ import importlib
 import click
 
 from tagpilot import __version__
+from tagpilot.cli.entry import command_loaded
 from tagpilot.cli.errors import GuardedGroup
 
 __all__ = ["COMMANDS", "cli", "main"]
@@ -45,17 +46,19 @@ class LazyGroup(GuardedGroup):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in COMMANDS:
-            return super().get_command(ctx, cmd_name)
-        module, _, attribute = COMMANDS[cmd_name].partition(":")
-        found = getattr(importlib.import_module(module), attribute)
-        command = found() if attribute == "_reconcile" else found
-        assert isinstance(command, click.Command)
+            command = super().get_command(ctx, cmd_name)
+        else:
+            module, _, attribute = COMMANDS[cmd_name].partition(":")
+            found = getattr(importlib.import_module(module), attribute)
+            command = found() if attribute == "_reconcile" else found
+            assert isinstance(command, click.Command)
+        command_loaded()
         return command
 
 
 def _reconcile() -> click.Command:
     """``reconcile``: manifest paths with ``--once``, or one object through the daemon."""
-    from tagpilot.cli.actions import reconcile_command as daemon_reconcile  # noqa: PLC0415
+    from tagpilot.cli.reconcile_group import reconcile_command as daemon_reconcile  # noqa: PLC0415
     from tagpilot.cli.reconcile_once import reconcile_command  # noqa: PLC0415
 
     return daemon_reconcile(reconcile_command)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.kustomization import Kustomization
 from tagpilot.api.meta import NamespacedName
 from tagpilot.api.source import GitRepository
 from tagpilot.core.secrets import SecretIndex
@@ -36,6 +37,8 @@ class ReconcileContext:
     repositories: Mapping[NamespacedName, ImageRepository] = field(default_factory=dict)
     policies: Mapping[NamespacedName, ImagePolicy] = field(default_factory=dict)
     git_repositories: Mapping[NamespacedName, GitRepository] = field(default_factory=dict)
+    kustomizations: Mapping[NamespacedName, Kustomization] = field(default_factory=dict)
+    """The loaded Kustomizations (``dependsOn`` reads them)."""
     git: GitUpdater | None = None
     editor: TreeEditor | None = None
     applier: ObjectApplier | None = None

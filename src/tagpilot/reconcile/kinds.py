@@ -30,7 +30,6 @@ from tagpilot.reconcile.git_repository import reconcile_git_repository
 from tagpilot.reconcile.image_policy import reconcile_image_policy
 from tagpilot.reconcile.image_repository import reconcile_image_repository
 from tagpilot.reconcile.image_update import reconcile_image_update
-from tagpilot.reconcile.kustomization import reconcile_kustomization
 from tagpilot.reconcile.outcome import Outcome
 
 __all__ = [
@@ -141,6 +140,9 @@ def _run_git_repository(obj: Any, ctx: ReconcileContext, request: RunRequest) ->
 
 
 def _run_kustomization(obj: Any, ctx: ReconcileContext, request: RunRequest) -> Awaitable[Outcome]:
+    # loaded by the first Kustomization run: a pass without a cluster to apply to runs none
+    from tagpilot.reconcile.kustomization import reconcile_kustomization  # noqa: PLC0415
+
     return reconcile_kustomization(obj, ctx, generation=request.generation)
 
 

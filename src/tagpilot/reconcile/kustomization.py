@@ -1,7 +1,9 @@
 """The Kustomization reconciler: a source revision built, applied, pruned and waited for.
 
-Flux's kustomize-controller pipeline (reasons in brackets): compile the ``healthCheckExprs``
-[InvalidCELExpression, terminal], find the source's artifact
+Flux's kustomize-controller pipeline (reasons in brackets): refuse ``kubeConfig`` (another
+cluster) [ReconciliationFailed, terminal], compile the ``healthCheckExprs`` and ``dependsOn``
+``readyExpr`` [InvalidCELExpression, terminal] and the ``ignore`` rules [InvalidInput,
+terminal], find the source's artifact
 [ArtifactFailed], check ``dependsOn`` [DependencyNotReady], build with kustomize and SOPS
 [BuildFailed], substitute ``postBuild`` variables [BuildFailed], prepare the objects (owner
 labels, ``commonMetadata``), apply them in stages with server-side apply
@@ -14,12 +16,10 @@ message: errors name objects and files, never data.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from tagpilot.api.kustomization import (
     HistoryEntry,
@@ -35,27 +35,24 @@ from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
 from tagpilot.core.kustomize import changeset as cs
 from tagpilot.core.kustomize.cel_health import HealthExpressions
+from tagpilot.core.kustomize.drift_ignore import compile_rules
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
-    entry_for,
     retained_after_prune,
     stale_entries,
 )
+from tagpilot.core.kustomize.ready_expr import ReadyExpressions
 from tagpilot.core.kustomize.stages import (
-    is_immutable_error,
-    plan_stages,
     prepare,
-    recreate_on_immutable,
-    skip_reason,
 )
 from tagpilot.ports import ManifestBuilder, ObjectApplier, ObjectKey
 from tagpilot.reconcile.context import ReconcileContext
+from tagpilot.reconcile.kustomization_apply import apply_all
+from tagpilot.reconcile.kustomization_depends import check_dependencies
 from tagpilot.reconcile.kustomization_health import (
     HEALTH_CHECK_FAILED,
-    POLL_SECONDS,
     check_health,
     kept_healthy,
-    wait_for,
     with_healthy,
 )
 from tagpilot.reconcile.kustomization_prune import prune_entries
@@ -66,7 +63,6 @@ __all__ = ["KIND", "reconcile_kustomization"]
 
 KIND = "Kustomization"
 SUCCEEDED = "ReconciliationSucceeded"
-_STAGE_WAIT = timedelta(seconds=60)
 
 
 def _fail(reason: str, message: str, *, retry: bool = True) -> TagpilotError:
@@ -116,9 +112,13 @@ async def _pipeline(
     own_identity = applier
     if ks.spec.service_account_name:
         applier = applier.as_service_account(ks.namespace, ks.spec.service_account_name)
-    expressions = HealthExpressions(ks.spec.health_check_exprs)  # Stalled when invalid
+    _refuse_remote_cluster(ks)
+    # Configuration errors stall before anything is fetched or applied.
+    expressions = HealthExpressions(ks.spec.health_check_exprs)
+    ready_exprs = ReadyExpressions(ks.spec.depends_on)
+    ignore = compile_rules(ks.spec.drift_ignore[1], field=ks.spec.drift_ignore[0])
     url, digest, revision = _artifact(ks, ctx)
-    _check_dependencies(ks, ctx, revision)
+    check_dependencies(ks, ctx, revision, ready_exprs)
     attempted.append(revision)
     age_keys = _age_keys(ks, ctx)
     built = await builder.build(url, digest, ks.spec.path or "./", ks.spec, age_keys)
@@ -131,7 +131,9 @@ async def _pipeline(
         common_labels=metadata.labels if metadata else None,
         common_annotations=metadata.annotations if metadata else None,
     )
-    changes = await _apply_all(ks, applier, prepared, ctx)
+    changes = await apply_all(
+        ks, applier, prepared, ctx, lambda message: _fail("ReconciliationFailed", message), ignore
+    )
     inventory = changes.inventory()
     old = _old_inventory(previous)
     if ks.spec.prune:
@@ -195,21 +197,16 @@ def _artifact(ks: Kustomization, ctx: ReconcileContext) -> tuple[str, str | None
     return artifact.url, artifact.digest, artifact.revision
 
 
-def _check_dependencies(ks: Kustomization, ctx: ReconcileContext, revision: str) -> None:
-    for dependency in ks.spec.depends_on or ():
-        namespace = dependency.namespace or ks.namespace
-        status = read_status(
-            ctx.store, ObjectKey(KIND, namespace, dependency.name), KustomizationStatus
+def _refuse_remote_cluster(ks: Kustomization) -> None:
+    # Applying to the controller's own cluster instead would be silently wrong.
+    if ks.spec.kube_config is not None:
+        raise _fail(
+            "ReconciliationFailed",
+            "spec.kubeConfig is not supported: tagpilot applies only to the cluster it runs "
+            "in; reconcile this Kustomization with Flux's kustomize-controller, or run "
+            "tagpilot in the target cluster",
+            retry=False,
         )
-        ready = (
-            next((c for c in (status.conditions or []) if c.type == "Ready"), None)
-            if status
-            else None
-        )
-        if ready is None or ready.status != "True":
-            raise _fail(
-                "DependencyNotReady", f"dependency '{namespace}/{dependency.name}' is not ready"
-            )
 
 
 def _age_keys(ks: Kustomization, ctx: ReconcileContext) -> Mapping[str, bytes] | None:
@@ -223,52 +220,6 @@ def _age_keys(ks: Kustomization, ctx: ReconcileContext) -> Mapping[str, bytes] |
         reason="DecryptionFailed",
     )
     return dict(secret.values)
-
-
-async def _apply_all(
-    ks: Kustomization,
-    applier: ObjectApplier,
-    objects: list[dict[str, Any]],
-    ctx: ReconcileContext,
-) -> cs.ChangeSet:
-    changes = cs.ChangeSet()
-    for stage in plan_stages(objects):
-        for obj in stage.objects:
-            try:
-                changes = changes.add(await _apply_one(ks, applier, obj, ctx))
-            except TagpilotError as error:
-                raise _fail(
-                    "ReconciliationFailed", cs.apply_failed_message(error.message, changes)
-                ) from error
-        if stage.wait:
-            await wait_for(applier, list(stage.objects), ctx.clock, _STAGE_WAIT)
-    return changes
-
-
-async def _apply_one(
-    ks: Kustomization, applier: ObjectApplier, obj: dict[str, Any], ctx: ReconcileContext
-) -> cs.ChangeSetEntry:
-    entry = entry_for(obj)
-    live = await applier.get(obj)
-    if skip_reason(obj, live) is not None:
-        return cs.ChangeSetEntry(entry.meta, entry.v, cs.Action.SKIPPED)
-    try:
-        applied = await applier.apply(obj)
-    except TagpilotError as error:
-        status = int(getattr(error, "status", 0) or 0)
-        if not (
-            is_immutable_error(status, error.message)
-            and recreate_on_immutable(obj, live, spec_force=ks.spec.force)
-        ):
-            raise
-        await applier.delete(obj)
-        deadline = ctx.clock.now() + ks.spec.effective_timeout.timedelta
-        while await applier.get(obj) is not None:
-            if ctx.clock.now() >= deadline:
-                raise
-            await asyncio.sleep(POLL_SECONDS)
-        applied = await applier.apply(obj)
-    return cs.ChangeSetEntry(entry.meta, entry.v, cs.Action(applied.action))
 
 
 def _old_inventory(previous: KustomizationStatus | None) -> list[InventoryEntry]:

@@ -52,8 +52,11 @@ async def wait_for(
     while True:
         pending = []
         failed = False
-        for obj in objects:
-            result = compute(await applier.get(obj), now=clock.now(), custom=custom)
+        # One list per kind and namespace holding several objects; the rest one by one.
+        known = await applier.read(objects)
+        for position, obj in enumerate(objects):
+            live = known[position] if position in known else await applier.get(obj)
+            result = compute(live, now=clock.now(), custom=custom)
             if result.status is not Status.CURRENT:
                 pending.append((entry_for(obj).meta.ref(), str(result.status)))
                 failed = failed or result.status is Status.FAILED

@@ -38,21 +38,29 @@ class ClusterKinds:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    async def discover(cls, client: KubeClient, *, kustomizations: bool = False) -> ClusterKinds:
-        """Ask discovery; a cluster without the image API is an error naming the fix.
+    async def discover(
+        cls, client: KubeClient, *, kustomizations: bool = False, images: bool = True
+    ) -> ClusterKinds:
+        """Ask discovery; a cluster without an API this process reconciles is an error
+        naming the fix.
 
         Kustomizations are watched only when ``kustomizations`` (this process applies them):
-        an image-only install has no right to list them.
+        an image-only install has no right to list them.  Without ``images`` (a kustomize
+        controller beside Flux, which installs no image API by default) the image kinds are
+        watched only where they are served.
         """
         image = _choose(await client.served_versions(IMAGE_GROUP), _IMAGE_VERSIONS)
-        if image is None:
+        if image is None and images:
             raise StalledError(
                 f"the cluster serves no {IMAGE_GROUP} API version tagpilot reads "
                 f"({', '.join(_IMAGE_VERSIONS)}): install the CRDs first "
                 "(tagpilot install --export | kubectl apply --server-side -f -)"
             )
-        resources = {r.kind: r.with_version(image) for r in _PRIMARY}
-        notes = [f"{IMAGE_GROUP}/{image}"]
+        resources: dict[str, Resource] = {}
+        notes = [f"{IMAGE_GROUP} not served: no image kinds to watch"]
+        if image is not None:
+            resources = {r.kind: r.with_version(image) for r in _PRIMARY}
+            notes = [f"{IMAGE_GROUP}/{image}"]
         kustomize = None
         if kustomizations:
             kustomize = _choose(await client.served_versions(KUSTOMIZATIONS.group), ("v1",))

@@ -163,8 +163,9 @@ class _Controller:
         return status if isinstance(status, Mapping) else None
 
     def changed(self, event_type: str, obj: Mapping[str, Any]) -> None:
-        """A watch event: sync soon."""
-        self.dirty.set()
+        """A watch event: sync soon (unless it cannot change what a sync finds)."""
+        if self.view.needs_sync(event_type, obj):
+            self.dirty.set()
 
     async def keep_in_sync(self) -> None:
         """Sync the engine with the watches after each burst of events, forever."""
@@ -198,6 +199,8 @@ class _Controller:
         self.scheduler.on_reload(reload)
         for key, _ in result.requested:
             self.scheduler.trigger(key, "reconcile requested")
+        for key, why in result.triggered:
+            self.scheduler.trigger(key, why)
         for refused in result.refused:
             self.spawn(self.report_refused(refused))
 
@@ -360,7 +363,11 @@ async def run_controller(
     client: KubeClient, ctx: ReconcileContext, options: ControllerOptions
 ) -> int:
     """Discover the served API versions, then run until SIGTERM/SIGINT; the exit code."""
-    kinds = await ClusterKinds.discover(client, kustomizations="kustomize" in options.controllers)
+    kinds = await ClusterKinds.discover(
+        client,
+        kustomizations="kustomize" in options.controllers,
+        images="image" in options.controllers,
+    )
     for note in kinds.notes:
         log.info("api", note=note)
     return await _Controller(client, ctx, kinds, options).run()

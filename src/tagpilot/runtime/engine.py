@@ -30,6 +30,7 @@ from tagpilot.api.descriptors import (
 )
 from tagpilot.api.export import export_document
 from tagpilot.api.image import ImagePolicy, ImageRepository
+from tagpilot.api.kustomization import Kustomization
 from tagpilot.api.loader import LoadedObject
 from tagpilot.api.meta import NamespacedName
 from tagpilot.api.server_defaults import with_server_defaults
@@ -67,6 +68,8 @@ class ReloadResult:
     changed: list[ObjectKey] = field(default_factory=list)
     removed: list[ObjectKey] = field(default_factory=list)
     error: str | None = None
+    secrets_changed: bool = False
+    """A Secret was added, removed or changed (credentials rotated, a key fixed)."""
 
 
 class Engine:
@@ -120,6 +123,7 @@ class Engine:
         self.ctx.repositories = self._by_name(ImageRepository)
         self.ctx.policies = self._by_name(ImagePolicy)
         self.ctx.git_repositories = self._by_name(GitRepository)
+        self.ctx.kustomizations = self._by_name(Kustomization)
 
     def _by_name(self, model: type[Any]) -> dict[NamespacedName, Any]:
         return {
@@ -346,12 +350,14 @@ class Engine:
     def replace(self, manifests: Manifests) -> ReloadResult:
         """Take ``manifests`` as the desired objects; say which were added, changed, removed."""
         before = {key: self.spec_hash(key) for key in self.keys()}
+        secrets_before = self.ctx.secrets
         self._install(manifests)
         after = {key: self.spec_hash(key) for key in self.keys()}
         return ReloadResult(
             added=sorted(set(after) - set(before)),
             changed=sorted(k for k in set(after) & set(before) if after[k] != before[k]),
             removed=sorted(set(before) - set(after)),
+            secrets_changed=manifests.secrets != secrets_before,
         )
 
 

@@ -27,10 +27,7 @@ run on a virtual clock.
 from __future__ import annotations
 
 import asyncio
-import heapq
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from random import Random
 from typing import Any
 
@@ -47,6 +44,7 @@ from tagpilot.runtime.backoff import (
     plan_next_run,
     plan_retry,
 )
+from tagpilot.runtime.run_queue import QueueEntry, RunQueue
 from tagpilot.runtime.scheduling import (
     PARKED_IDLE,
     PARKED_STALLED,
@@ -54,6 +52,7 @@ from tagpilot.runtime.scheduling import (
     REASON_ADDED,
     REASON_CHANGED,
     REASON_RESUMED,
+    REASON_SECRETS_CHANGED,
     REASON_STARTUP,
     CrashHook,
     KeyState,
@@ -85,28 +84,6 @@ _log = structlog.get_logger(__name__)
 _CANCEL_GRACE = 5.0
 
 
-@dataclass(eq=False)
-class _Entry:
-    """The scheduler's mutable bookkeeping for one key."""
-
-    key: ObjectKey
-    reason: str = REASON_STARTUP
-    due: float | None = None
-    token: int = -1
-    queued: bool = False
-    running: bool = False
-    rerun: str | None = None
-    parked: str | None = None
-    stalled_spec: str | None = None
-    failures: int = 0
-    last_status: Any | None = None
-    """What the engine's dependants rule watches of the last run's status (not the whole
-    status: an automation's lists thousands of policies)."""
-    removed: bool = False
-    urgent: bool = False
-    """Triggered rather than due on its interval: queued in the scheduler's first lane."""
-
-
 class Scheduler:
     """Runs an engine's objects on their intervals, on triggers and after failures."""
 
@@ -130,14 +107,9 @@ class Scheduler:
         self._rng = rng or Random()
         self._on_result = on_result
         self._on_crash = on_crash
-        self._entries: dict[ObjectKey, _Entry] = {}
-        self._heap: list[tuple[float, int, ObjectKey]] = []
-        self._ready: deque[_Entry] = deque()
-        self._urgent: deque[_Entry] = deque()
-        """Triggered keys, launched before ``_ready`` (a key queued in ``_ready`` and then
-        triggered is in both; the later copy is skipped)."""
+        self._queue = RunQueue()
+        self._entries = self._queue.entries
         self._tasks: dict[ObjectKey, asyncio.Task[None]] = {}
-        self._sequence = 0
         self._wake = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         self._stopping = False
@@ -161,8 +133,8 @@ class Scheduler:
         return self._trigger(key, reason, urgent=True)
 
     def _trigger(self, key: ObjectKey, reason: str, *, urgent: bool) -> bool:
-        entry = self._entries.get(key)
-        if entry is None or entry.removed or self._stopping:
+        entry = self._queue.live(key)
+        if entry is None or self._stopping:
             return False
         if entry.running:
             entry.rerun = entry.rerun or reason
@@ -175,7 +147,7 @@ class Scheduler:
             # asked for, and thousands of held keys in the first lane would be walked on
             # every launch.)
             entry.urgent = True
-            self._urgent.append(entry)
+            self._queue.urgent.append(entry)
             self._wake.set()
         return True
 
@@ -183,7 +155,8 @@ class Scheduler:
         """Apply a manifest reload: run added and changed keys now, forget removed ones.
 
         Stalled keys whose spec hash moved and suspended keys now resumed run too, so a
-        reload that reports nothing still unblocks them.
+        reload that reports nothing still unblocks them; when a Secret changed, keys
+        failing or stalled run at once (rotated credentials need no spec edit).
         """
         for key in changes.removed:
             self._remove(key)
@@ -194,11 +167,13 @@ class Scheduler:
                 self._add(key, REASON_CHANGED)
             self.trigger(key, REASON_CHANGED)
         self._unpark_changed()
+        if changes.secrets_changed:
+            self._retry_failing()
 
     def state_of(self, key: ObjectKey) -> KeyState | None:
         """The key's place in the queue, or None for an unknown key."""
-        entry = self._entries.get(key)
-        if entry is None or entry.removed:
+        entry = self._queue.live(key)
+        if entry is None:
             return None
         return KeyState(
             entry.due, entry.reason, entry.queued, entry.running, entry.parked, entry.failures
@@ -242,7 +217,7 @@ class Scheduler:
     def _add(self, key: ObjectKey, reason: str) -> None:
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = _Entry(key)
+            entry = self._entries[key] = QueueEntry(key)
         elif not entry.removed:
             return
         # A key removed while running and added back stays one entry: it runs once more
@@ -259,28 +234,15 @@ class Scheduler:
         if not entry.running:
             del self._entries[key]
 
-    def _schedule(self, entry: _Entry, at: float, reason: str) -> None:
+    def _schedule(self, entry: QueueEntry, at: float, reason: str) -> None:
         """Make ``entry`` due at ``at`` unless it is already due sooner."""
-        if entry.due is not None and entry.due <= at:
-            return
-        self._sequence += 1
-        entry.due, entry.token, entry.reason, entry.parked = at, self._sequence, reason, None
-        heapq.heappush(self._heap, (at, self._sequence, entry.key))
-        self._compact_heap()
-        self._wake.set()
+        if self._queue.schedule(entry, at, reason):
+            self._wake.set()
 
-    def _park(self, entry: _Entry, why: str) -> None:
+    def _park(self, entry: QueueEntry, why: str) -> None:
         entry.due, entry.parked = None, why
         if why == PARKED_STALLED:
             entry.stalled_spec = self._engine.spec_hash(entry.key)
-
-    def _compact_heap(self) -> None:
-        # Triggers leave the superseded heap items behind; rebuild before they pile up.
-        if len(self._heap) <= 2 * len(self._entries) + 64:
-            return
-        live = [(e.due, e.token, e.key) for e in self._entries.values() if e.due is not None]
-        heapq.heapify(live)
-        self._heap = live
 
     def _unpark_changed(self) -> None:
         for entry in list(self._entries.values()):
@@ -290,28 +252,24 @@ class Scheduler:
             elif entry.parked == PARKED_SUSPENDED and not self._engine.is_suspended(entry.key):
                 self.trigger(entry.key, REASON_RESUMED)
 
+    def _retry_failing(self) -> None:
+        for entry in list(self._entries.values()):
+            if entry.failures or entry.parked == PARKED_STALLED:
+                self.trigger(entry.key, REASON_SECRETS_CHANGED)
+
     # -- dispatching ---------------------------------------------------------------------
 
     async def _dispatch(self) -> None:
         while not self._stopping:
             self._wake.clear()
             now = self._time.now()
-            self._promote(now)
+            self._queue.promote(now)
             self._launch()
-            await self._idle(self._next_delay(now))
-
-    def _promote(self, now: float) -> None:
-        while self._heap and self._heap[0][0] <= now:
-            _, token, key = heapq.heappop(self._heap)
-            entry = self._entries.get(key)
-            if entry is None or entry.token != token or entry.due is None:
-                continue
-            entry.due, entry.queued = None, True
-            (self._urgent if entry.urgent else self._ready).append(entry)
+            await self._idle(self._queue.next_delay(now))
 
     def _launch(self) -> None:
-        for lane in (self._urgent, self._ready):
-            held: list[_Entry] = []
+        for lane in (self._queue.urgent, self._queue.ready):
+            held: list[QueueEntry] = []
             while lane and len(self._tasks) < self._concurrency:
                 entry = lane.popleft()
                 if not entry.queued:
@@ -332,7 +290,7 @@ class Scheduler:
         if self._startup.done(key):
             self._wake.set()
 
-    def _may_run(self, entry: _Entry) -> bool:
+    def _may_run(self, entry: QueueEntry) -> bool:
         try:
             suspended = self._engine.is_suspended(entry.key)
         except Exception as exc:  # e.g. a key the engine dropped before telling us
@@ -342,15 +300,6 @@ class Scheduler:
         if suspended:
             self._park(entry, PARKED_SUSPENDED)
         return not suspended
-
-    def _next_delay(self, now: float) -> float | None:
-        while self._heap:
-            due, token, key = self._heap[0]
-            entry = self._entries.get(key)
-            if entry is not None and entry.token == token and entry.due is not None:
-                return max(due - now, 0.0)
-            heapq.heappop(self._heap)
-        return None
 
     async def _idle(self, delay: float | None) -> None:
         await self._first_of(self._wake.wait(), delay)
@@ -379,7 +328,7 @@ class Scheduler:
 
     # -- one run -------------------------------------------------------------------------
 
-    async def _run(self, entry: _Entry) -> None:
+    async def _run(self, entry: QueueEntry) -> None:
         started = self._time.now()
         try:
             outcome = await self._engine.reconcile(entry.key, reason=entry.reason)
@@ -396,7 +345,7 @@ class Scheduler:
                 del self._entries[entry.key]
             self._wake.set()
 
-    def _after(self, entry: _Entry, outcome: Outcome, seconds: float) -> None:
+    def _after(self, entry: QueueEntry, outcome: Outcome, seconds: float) -> None:
         watched = self._engine.watched(entry.key, outcome.status)
         before, entry.last_status = entry.last_status, watched
         try:
@@ -410,7 +359,7 @@ class Scheduler:
             if entry.due is None and entry.parked is None:
                 self._reschedule(entry, plan_retry(entry.failures + 1, self._timing, self._rng))
 
-    def _plan(self, entry: _Entry, outcome: Outcome) -> NextRun:
+    def _plan(self, entry: QueueEntry, outcome: Outcome) -> NextRun:
         return plan_next_run(
             outcome,
             interval=self._engine.interval_of(entry.key),
@@ -419,7 +368,7 @@ class Scheduler:
             rng=self._rng,
         )
 
-    def _reschedule(self, entry: _Entry, plan: NextRun) -> None:
+    def _reschedule(self, entry: QueueEntry, plan: NextRun) -> None:
         entry.failures = plan.failures
         if entry.removed:
             return

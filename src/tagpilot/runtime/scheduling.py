@@ -21,6 +21,7 @@ __all__ = [
     "REASON_ADDED",
     "REASON_CHANGED",
     "REASON_RESUMED",
+    "REASON_SECRETS_CHANGED",
     "REASON_STARTUP",
     "CrashHook",
     "KeyState",
@@ -33,6 +34,7 @@ REASON_STARTUP = "startup"
 REASON_ADDED = "object added"
 REASON_CHANGED = "spec changed"
 REASON_RESUMED = "resumed"
+REASON_SECRETS_CHANGED = "a Secret changed"
 
 PARKED_STALLED = "stalled"
 PARKED_SUSPENDED = "suspended"
@@ -94,6 +96,11 @@ class ReloadChanges(Protocol):
     @property
     def removed(self) -> Sequence[ObjectKey]:
         """Keys no longer in the manifests."""
+        ...
+
+    @property
+    def secrets_changed(self) -> bool:
+        """Whether any Secret was added, removed or changed."""
         ...
 
 

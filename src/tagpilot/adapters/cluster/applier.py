@@ -3,7 +3,10 @@
 For each object: read the live copy, run a forced server-side apply as a dry run, and write
 only when the dry run differs from the live object (labels, annotations, or anything outside
 ``metadata`` and ``status``), so an unchanged object costs no write and keeps its
-resourceVersion.  The field manager is ``kustomize-controller``, Flux's own, so a cluster
+resourceVersion; an object known to be absent is written without a dry run (there is nothing
+to compare it with).  The live copies of many objects are read with one list per kind and
+namespace (:meth:`ApiApplier.read`), so a re-apply that changes nothing costs one request
+per object, its dry run.  The field manager is ``kustomize-controller``, Flux's own, so a cluster
 moves between Flux and tagpilot in both directions without field-ownership conflicts.
 Kinds are mapped to resources through the API server's discovery, refreshed when a kind is
 unknown (right after a CRD was applied).  Which objects to apply in which order, what to skip
@@ -12,20 +15,26 @@ and what to prune are decided by the caller; this module only talks to the API.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 from tagpilot.adapters.kube.client import KubeClient
 from tagpilot.adapters.kube.errors import KubeRequestRefused, NotFoundError
 from tagpilot.adapters.kube.resources import Resource
 from tagpilot.core.errors import StalledError
-from tagpilot.ports import AppliedObject
+from tagpilot.core.kustomize.drift_ignore import payload_without_ignored, without_paths
+from tagpilot.ports import AppliedObject, IgnoredPaths
 
 __all__ = ["FIELD_MANAGER", "ApiApplier", "Applied", "RestMapper", "UnknownKindError"]
 
 FIELD_MANAGER = "kustomize-controller"
 Action = Literal["created", "configured", "unchanged"]
 _IMMUTABLE_MARKERS = ("is immutable", "immutable field", "field is immutable")
+_LIST_FROM = 2
+"""Objects of one kind and namespace from which a list reads them (one alone: a get)."""
+_LIST_PAGE = 500
+_LISTS_AT_ONCE = 4
 
 
 class UnknownKindError(StalledError):
@@ -119,6 +128,77 @@ class ApiApplier:
 
     async def apply(self, obj: Mapping[str, Any]) -> Applied:
         """Apply ``obj`` unless a dry run shows it would change nothing."""
+        await self._target(obj)  # a namespaced object without a namespace fails first
+        live = await self.get(obj)
+        if live is not None and await self.unchanged(obj, live):
+            return Applied("unchanged", live)
+        return await self.write(obj, live)
+
+    async def read(
+        self, objects: Sequence[Mapping[str, Any]]
+    ) -> dict[int, Mapping[str, Any] | None]:
+        """The live copies of ``objects`` by position (None: absent), one list per kind and
+        namespace holding several of them.  Left out: objects alone of their kind and
+        namespace, of a kind not served, or whose list is refused (an impersonated account
+        may get but not list); the caller reads those one by one, meeting their errors there."""
+        groups: dict[tuple[Resource, str | None], list[int]] = {}
+        for position, obj in enumerate(objects):
+            api_version, kind, namespace, _ = _identity(obj)
+            try:
+                resource = await self._mapper.resource(api_version, kind)
+            except UnknownKindError:
+                continue
+            if resource.namespaced and not namespace:
+                continue
+            groups.setdefault((resource, _scope(resource, namespace)), []).append(position)
+        found: dict[int, Mapping[str, Any] | None] = {}
+        listed = [
+            (place, members) for place, members in groups.items() if len(members) >= _LIST_FROM
+        ]
+        lanes = asyncio.Semaphore(_LISTS_AT_ONCE)
+        pages = await asyncio.gather(*(self._list(*place, lanes) for place, _ in listed))
+        for (_, members), page in zip(listed, pages, strict=True):
+            if page is not None:
+                for position in members:
+                    found[position] = page.get(_identity(objects[position])[3])
+        return found
+
+    async def _list(
+        self, resource: Resource, scope: str | None, lanes: asyncio.Semaphore
+    ) -> dict[str, Mapping[str, Any]] | None:
+        try:
+            async with lanes:
+                listed = await self._client.list(resource, scope, limit=_LIST_PAGE)
+        except (KubeRequestRefused, NotFoundError):
+            return None
+        return {str((item.get("metadata") or {}).get("name", "")): item for item in listed.items}
+
+    async def unchanged(
+        self, obj: Mapping[str, Any], live: Mapping[str, Any], ignored: IgnoredPaths = ()
+    ) -> bool:
+        """Whether a forced server-side dry run of ``obj`` equals ``live`` (labels,
+        annotations, everything outside metadata and status), the ``ignored`` fields
+        removed from both sides."""
+        resource, scope, name = await self._target(obj)
+        body = payload_without_ignored(obj, live, ignored, manager=self._manager)
+        trial = await self._client.apply(
+            resource, scope, name, body, field_manager=self._manager, dry_run=True
+        )
+        return _comparable(without_paths(trial, ignored)) == _comparable(
+            without_paths(live, ignored)
+        )
+
+    async def write(
+        self, obj: Mapping[str, Any], live: Mapping[str, Any] | None, ignored: IgnoredPaths = ()
+    ) -> Applied:
+        """Apply ``obj`` (forced): ``created`` when there was no ``live`` copy.  Each
+        ``ignored`` field is left to another Apply owner or kept at its live value."""
+        resource, scope, name = await self._target(obj)
+        body = payload_without_ignored(obj, live, ignored, manager=self._manager)
+        applied = await self._client.apply(resource, scope, name, body, field_manager=self._manager)
+        return Applied("created" if live is None else "configured", applied)
+
+    async def _target(self, obj: Mapping[str, Any]) -> tuple[Resource, str | None, str]:
         api_version, kind, namespace, name = _identity(obj)
         resource = await self._mapper.resource(api_version, kind)
         if resource.namespaced and not namespace:
@@ -127,16 +207,7 @@ class ApiApplier:
                 "Kustomization's targetNamespace)",
                 reason="ReconciliationFailed",
             )
-        scope = _scope(resource, namespace)
-        body = dict(obj)
-        live = await self.get(obj)
-        trial = await self._client.apply(
-            resource, scope, name, body, field_manager=self._manager, dry_run=True
-        )
-        if live is not None and _comparable(trial) == _comparable(live):
-            return Applied("unchanged", live)
-        applied = await self._client.apply(resource, scope, name, body, field_manager=self._manager)
-        return Applied("created" if live is None else "configured", applied)
+        return resource, _scope(resource, namespace), name
 
     async def delete(self, obj: Mapping[str, Any]) -> bool:
         """Delete ``obj`` in the background; False when it was already gone."""

@@ -14,7 +14,7 @@ reported ``deleted``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tagpilot.adapters.cluster.applier import FIELD_MANAGER, RestMapper, UnknownKindError
@@ -23,6 +23,7 @@ from tagpilot.adapters.kube.errors import NotFoundError
 from tagpilot.adapters.kube.resources import Resource
 from tagpilot.core.errors import StalledError
 from tagpilot.core.kustomize.diff import DiffAction, ObjectDiff, compare
+from tagpilot.core.kustomize.drift_ignore import IgnoreRules, payload_without_ignored, without_paths
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
     PruneAction,
@@ -44,6 +45,8 @@ class DiffRequest:
     owner_namespace: str
     inventory: Sequence[InventoryEntry] = ()
     prune: bool = False
+    ignore: IgnoreRules = field(default_factory=IgnoreRules)
+    """The Kustomization's ``spec.ignore``: those fields are no drift, as when applying."""
 
 
 def _created_here(objects: Sequence[Mapping[str, Any]]) -> tuple[set[str], set[tuple[str, str]]]:
@@ -61,10 +64,11 @@ def _created_here(objects: Sequence[Mapping[str, Any]]) -> tuple[set[str], set[t
 
 
 class _Differ:
-    def __init__(self, client: KubeClient, objects: Sequence[Mapping[str, Any]]) -> None:
+    def __init__(self, client: KubeClient, request: DiffRequest) -> None:
         self._client = client
         self._mapper = RestMapper(client)
-        self._namespaces, self._kinds = _created_here(objects)
+        self._namespaces, self._kinds = _created_here(request.objects)
+        self._ignore = request.ignore
 
     async def _live(self, resource: Resource, namespace: str | None, name: str) -> Any:
         try:
@@ -90,14 +94,18 @@ class _Differ:
         live = await self._live(resource, scope, meta.name)
         if skip_reason(obj, live) is not None:
             return ObjectDiff(ref, DiffAction.SKIPPED)
+        ignored = self._ignore.paths_for(obj)
+        body = payload_without_ignored(obj, live, ignored, manager=FIELD_MANAGER)
         try:
             trial = await self._client.apply(
-                resource, scope, meta.name, dict(obj), field_manager=FIELD_MANAGER, dry_run=True
+                resource, scope, meta.name, body, field_manager=FIELD_MANAGER, dry_run=True
             )
         except NotFoundError:
             if live is None and meta.namespace in self._namespaces:
                 return ObjectDiff(ref, DiffAction.CREATED)
             raise
+        if live is not None and ignored:
+            live, trial = without_paths(live, ignored), without_paths(trial, ignored)
         return compare(ref, live, trial)
 
     async def pruned(self, entry: InventoryEntry, request: DiffRequest) -> ObjectDiff | None:
@@ -119,7 +127,7 @@ class _Differ:
 async def diff_objects(client: KubeClient, request: DiffRequest) -> list[ObjectDiff]:
     """Every built object's verdict in apply order, then (with ``prune``) what would be
     deleted, in deletion order."""
-    differ = _Differ(client, request.objects)
+    differ = _Differ(client, request)
     ordered = sorted(request.objects, key=lambda obj: entry_for(obj).meta.order_key())
     found = [await differ.one(obj) for obj in ordered]
     if request.prune:

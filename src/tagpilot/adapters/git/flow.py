@@ -102,10 +102,11 @@ def run_git_flow(
 ) -> FlowResult:
     """Run the whole flow against ``url`` with the mirror under ``state_dir``.
 
-    Raises :class:`SourceManagerError` (no push branch), ``GitAuthError`` / ``StalledError``
-    (Secret, URL, ref, refspec or push option must change) or :class:`GitCommandError`
-    (retry later).  ``known_result(base)`` returning True ends an attempt up-to-date
-    before any worktree is made: the caller knows ``apply`` would change nothing at ``base``.
+    Raises :class:`SourceManagerError` (no push branch), ``StalledError`` (URL, ref,
+    refspec or push option must change), ``GitAuthError`` (the Secret must change; retried)
+    or :class:`GitCommandError` (retry later).  ``known_result(base)`` returning True ends
+    an attempt up-to-date before any worktree is made: the caller knows ``apply`` would
+    change nothing at ``base``.
     """
     check_checkout(checkout)
     check_push(push_spec)

@@ -37,18 +37,25 @@ class PushRejectedError(GitCommandError):
     it could not lock or update because another writer got there first)."""
 
 
-class GitAuthError(StalledError):
-    """Authentication or host verification failed: the Secret must change."""
+class GitAuthError(RetryableError):
+    """Authentication or host verification failed: the Secret must change.
+
+    Retried with backoff, as Flux does (and at once when a Secret changes): the usual fix
+    is rotating the Secret, which changes no spec."""
 
     reason = "GitOperationFailed"
 
 
-class RedirectRefusedError(GitAuthError):
-    """The remote redirected to another origin, where the credentials are not sent."""
+class RedirectRefusedError(StalledError):
+    """The remote redirected to another origin, where the credentials are not sent; only
+    a new URL in the spec fixes it."""
+
+    reason = "GitOperationFailed"
 
 
-class SigningKeyError(StalledError):
-    """The signing key in the Secret cannot be used (not a key, wrong passphrase)."""
+class SigningKeyError(RetryableError):
+    """The signing key in the Secret cannot be used (not a key, wrong passphrase); retried
+    like :class:`GitAuthError`."""
 
     reason = "GitOperationFailed"
 

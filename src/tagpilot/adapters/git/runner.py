@@ -1,7 +1,7 @@
 """Run one git command in an isolated environment and translate its failures.
 
 Called by :mod:`.mirror`, :mod:`.workspace` and :mod:`.flow`.  Every failure becomes a
-tagpilot error: :class:`GitAuthError` (Stalled) when the Secret is wrong (credentials, host
+tagpilot error: :class:`GitAuthError` (Retryable) when the Secret is wrong (credentials, host
 key), :class:`RedirectRefusedError` (Stalled) when a remote holding credentials redirects to
 another origin (checked after successful commands too: git follows the redirect), and
 :class:`PushRejectedError` when the remote branch moved (a non-fast-forward, or a ref the

@@ -17,9 +17,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from tagpilot.adapters.sops.errors import SopsDecryptError
 
 __all__ = [
@@ -188,6 +185,8 @@ def encrypt_scalar(
     """Encrypt one leaf with AES-256-GCM under ``aad``; empty strings stay empty, as in sops."""
     if value == "":
         return ""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415 - as below
+
     nonce = iv if iv is not None else os.urandom(IV_SIZE)
     sealed = AESGCM(key).encrypt(nonce, to_bytes(value), aad.encode("utf-8"))
     enc = EncValue(sealed[:-TAG_SIZE], nonce, sealed[-TAG_SIZE:], type_ or type_name(value))
@@ -198,6 +197,10 @@ def decrypt_scalar(text: str, key: bytes, aad: str) -> tuple[Scalar, str]:
     """Decrypt one ``ENC[...]`` string; return the typed value and its sops type name."""
     if text == "":
         return "", "str"
+    # cryptography is loaded by the first encrypted value, not by every start-up
+    from cryptography.exceptions import InvalidTag  # noqa: PLC0415
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: PLC0415
+
     try:
         enc = EncValue.parse(text)
         plaintext = AESGCM(key).decrypt(enc.iv, enc.data + enc.tag, aad.encode("utf-8"))

@@ -26,7 +26,13 @@ from tagpilot.api.kustomization import CustomHealthCheck
 from tagpilot.core.errors import StalledError
 from tagpilot.core.kustomize.kstatus import Result, Status
 
-__all__ = ["INVALID_CEL_EXPRESSION", "HealthExpressions", "InvalidCELExpressionError"]
+__all__ = [
+    "INVALID_CEL_EXPRESSION",
+    "HealthExpressions",
+    "InvalidCELExpressionError",
+    "cel_environment",
+    "compile_cel",
+]
 
 INVALID_CEL_EXPRESSION = "InvalidCELExpression"
 _ORDER = (("in_progress", Status.IN_PROGRESS), ("failed", Status.FAILED),
@@ -38,7 +44,8 @@ if TYPE_CHECKING:
 
 
 @cache
-def _environment() -> celpy.Environment:
+def cel_environment() -> celpy.Environment:
+    """The CEL environment (cel-python is imported on the first call: see the docstring)."""
     import celpy  # noqa: PLC0415  (deferred: see the module docstring)
 
     return celpy.Environment()
@@ -62,26 +69,31 @@ def _group(api_version: str) -> str:
     return api_version.rpartition("/")[0]
 
 
-def _compile(entry: CustomHealthCheck, index: int) -> _Rule:
+def compile_cel(text: str, where: str) -> Any:
+    """``text`` compiled to a CEL program; :class:`InvalidCELExpressionError` naming
+    ``where`` (the field) when it does not parse."""
     from celpy.celparser import CELParseError  # noqa: PLC0415  (deferred)
 
-    environment = _environment()
+    environment = cel_environment()
+    try:
+        return environment.program(environment.compile(text))
+    except CELParseError as error:
+        first = str(error).splitlines()[0] if str(error) else "parse error"
+        raise InvalidCELExpressionError(
+            "Reconciliation failed terminally due to configuration error: "
+            f"{where}: failed to parse {text!r}: {first}",
+            reason=INVALID_CEL_EXPRESSION,
+        ) from None
+
+
+def _compile(entry: CustomHealthCheck, index: int) -> _Rule:
     programs = []
     for field, status in _ORDER:
         text = getattr(entry, field)
-        if not text:
-            continue
-        try:
-            program = environment.program(environment.compile(text))
-        except CELParseError as error:
+        if text:
             where = f"spec.healthCheckExprs[{index}].{_camel(field)}"
-            first = str(error).splitlines()[0] if str(error) else "parse error"
-            raise InvalidCELExpressionError(
-                "Reconciliation failed terminally due to configuration error: "
-                f"{where} ({entry.api_version} {entry.kind}): failed to parse {text!r}: {first}",
-                reason=INVALID_CEL_EXPRESSION,
-            ) from None
-        programs.append((status, field, program))
+            program = compile_cel(text, f"{where} ({entry.api_version} {entry.kind})")
+            programs.append((status, field, program))
     return _Rule(_group(entry.api_version), entry.kind, tuple(programs))
 
 
