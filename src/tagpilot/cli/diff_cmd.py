@@ -41,7 +41,7 @@ from tagpilot.cli.errors import EXIT_INVALID
 from tagpilot.cli.kind_commands import add_kind_groups, kind_groups
 from tagpilot.core.errors import InvalidInputError, SourceLocation
 from tagpilot.core.kustomize.diff import ObjectDiff, has_changes, render, summary
-from tagpilot.core.kustomize.drift_ignore import compile_rules
+from tagpilot.core.kustomize.drift_ignore import rules_of
 from tagpilot.core.kustomize.inventory import InventoryEntry
 from tagpilot.core.secrets import SecretData
 
@@ -114,9 +114,8 @@ async def _diff(
             manifests = await _from_cluster(client, raw, f"{request.namespace}/{request.name}")
         objects = render_loaded(manifests, request)
         ks = find_kustomization(manifests, request)
-        field, rules = ks.spec.drift_ignore
         diff = DiffRequest(objects, ks.name, ks.namespace, _inventory(raw), prune=ks.spec.prune,
-                           ignore=compile_rules(rules, field=field))  # fmt: skip
+                           ignore=rules_of(ks.spec))  # fmt: skip
         return await diff_objects(client, diff)
 
 

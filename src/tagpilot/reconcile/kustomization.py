@@ -35,7 +35,7 @@ from tagpilot.api.source import GitRepositoryStatus
 from tagpilot.core.errors import RetryableError, StalledError, TagpilotError
 from tagpilot.core.kustomize import changeset as cs
 from tagpilot.core.kustomize.cel_health import HealthExpressions
-from tagpilot.core.kustomize.drift_ignore import compile_rules
+from tagpilot.core.kustomize.drift_ignore import rules_of
 from tagpilot.core.kustomize.inventory import (
     InventoryEntry,
     retained_after_prune,
@@ -116,7 +116,7 @@ async def _pipeline(
     # Configuration errors stall before anything is fetched or applied.
     expressions = HealthExpressions(ks.spec.health_check_exprs)
     ready_exprs = ReadyExpressions(ks.spec.depends_on)
-    ignore = compile_rules(ks.spec.drift_ignore[1], field=ks.spec.drift_ignore[0])
+    ignore = rules_of(ks.spec)
     url, digest, revision = _artifact(ks, ctx)
     check_dependencies(ks, ctx, revision, ready_exprs)
     attempted.append(revision)

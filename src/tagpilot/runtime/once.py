@@ -50,15 +50,14 @@ def chains(dry_run: bool) -> list[tuple[str, ...]]:
 async def run_once(engine: Engine, *, concurrency: int = 4) -> OnceReport:
     """Reconcile every object once; repositories first, automations last."""
     keys = engine.keys()
+    limit = asyncio.Semaphore(concurrency)  # shared: chains side by side stay within it
+
+    async def one(key: ObjectKey) -> tuple[ObjectKey, Outcome]:
+        async with limit:
+            return key, await engine.reconcile(key, reason="one-shot run")
 
     async def chain(kinds: Sequence[str]) -> dict[ObjectKey, Outcome]:
-        limit = asyncio.Semaphore(concurrency)
         done: dict[ObjectKey, Outcome] = {}
-
-        async def one(key: ObjectKey) -> tuple[ObjectKey, Outcome]:
-            async with limit:
-                return key, await engine.reconcile(key, reason="one-shot run")
-
         for kind in kinds:
             done.update(await asyncio.gather(*(one(key) for key in keys if key.kind == kind)))
         return done

@@ -26,8 +26,9 @@ from typing import Any
 
 import re2
 
-from tagpilot.api.kustomization import DriftIgnoreRule, KustomizeSelector
+from tagpilot.api.kustomization import DriftIgnoreRule, KustomizationSpec, KustomizeSelector
 from tagpilot.core.errors import InvalidInputError, SourceLocation
+from tagpilot.core.kustomize.inventory import entry_for
 from tagpilot.core.kustomize.selector import (
     Requirement,
     SelectorSyntaxError,
@@ -40,6 +41,7 @@ __all__ = [
     "compile_rules",
     "owned_by_another_applier",
     "payload_without_ignored",
+    "rules_of",
     "split_pointer",
     "without_paths",
 ]
@@ -85,6 +87,13 @@ class IgnoreRules:
             if rule.target is None or rule.target.selects(obj):
                 found.extend(p for p in rule.pointers if p not in found)
         return tuple(found)
+
+
+def rules_of(spec: KustomizationSpec) -> IgnoreRules:
+    """A Kustomization's compiled drift-ignore rules (``spec.ignore``, else the
+    ``spec.driftIgnoreRules`` spelling); InvalidInputError names a bad one."""
+    field, rules = spec.drift_ignore
+    return compile_rules(rules, field=field)
 
 
 def compile_rules(rules: Sequence[DriftIgnoreRule] | None, *, field: str) -> IgnoreRules:
@@ -218,15 +227,10 @@ def _invalid(where: str, value: str, problem: str) -> InvalidInputError:
 
 
 def _identity(obj: Mapping[str, Any]) -> dict[str, str]:
-    group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
-    metadata = obj.get("metadata") or {}
-    return {
-        "group": group,
-        "version": version,
-        "kind": str(obj.get("kind", "")),
-        "name": str(metadata.get("name", "")),
-        "namespace": str(metadata.get("namespace") or ""),
-    }
+    entry = entry_for(obj)
+    meta = entry.meta
+    return {"group": meta.group, "version": entry.v, "kind": meta.kind, "name": meta.name,
+            "namespace": meta.namespace}  # fmt: skip
 
 
 def _get(obj: Any, path: tuple[str, ...]) -> Any:
